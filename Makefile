@@ -1,0 +1,47 @@
+# paperkb: two commands get a newcomer going (see README): `make serve` and `make test`.
+# Everything installs into .venv from pyproject.toml; nothing is installed globally.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Exact versions the project was tested with; pyproject.toml holds the ranges.
+CONSTRAINTS := constraints.txt
+
+.PHONY: serve build test check bench install dev clean
+
+## serve: install the site's dependencies and serve the knowledge base at http://127.0.0.1:8000
+serve: $(VENV)/.installed
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+## build: the static site into site/ (strict: any broken link or warning fails)
+build: $(VENV)/.installed
+	$(BIN)/mkdocs build --strict
+
+## test: install the dev extras and run the whole suite
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## check: validate every page and both vocabularies
+check: $(VENV)/.installed
+	$(BIN)/paperkb check
+
+## bench: build and pipeline benchmarks against baselines measured in the same run
+bench: $(VENV)/.dev-installed
+	$(BIN)/python scripts/bench_build.py
+	@for b in scripts/bench_*.py; do [ "$$b" = scripts/bench_build.py ] || $(BIN)/python $$b || exit 1; done
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf site .pytest_cache .hypothesis .bench

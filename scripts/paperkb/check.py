@@ -1,0 +1,352 @@
+"""``paperkb check``: validate every page and both vocabularies, report every problem with its line.
+
+Each rule is a small function of one page (and the vocabularies); ``check_pages`` runs them all and the
+cross-page rules (the same arXiv ID twice). Nothing here raises on bad content.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import difflib
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from . import config, layout
+from .arxiv_ids import parse_arxiv_id
+from .pages import (
+    PRIORITIES,
+    REQUIRED_SECTIONS,
+    SECTION_TITLES,
+    STATUSES,
+    InvalidDate,
+    Page,
+    PageError,
+    iter_page_paths,
+    load_page,
+)
+from .vocab import Problem, Vocabulary, load_vocabulary
+
+
+@dataclass(frozen=True)
+class Key:
+    kind: str  # str | list | date | int | map | url | enum
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+#: The page schema. Keys of Material's own (template, hide, search, description) are allowed as well.
+SCHEMA: dict[str, Key] = {
+    "title": Key("str", required=True),
+    "arxiv": Key("str"),
+    "url": Key("url"),
+    "version": Key("int"),
+    "authors": Key("list"),
+    "labs": Key("list"),
+    "topics": Key("list"),
+    "published": Key("date"),
+    "updated": Key("date"),
+    "categories": Key("list"),
+    "primary_category": Key("str"),
+    "priority": Key("enum", choices=PRIORITIES),
+    "status": Key("enum", required=True, choices=STATUSES),
+    "abstract": Key("str"),
+    "generated": Key("map"),
+    "doi": Key("str"),
+    "comment": Key("str"),
+    "journal_ref": Key("str"),
+    "template": Key("str"),
+    "hide": Key("list"),
+    "search": Key("map"),
+    "description": Key("str"),
+}
+GENERATED_FIELDS = {"model", "date", "sha256", "input"}
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\)|^\s*\[[^\]\n]+\]:\s*<?(\S+?)>?\s*$", re.M)
+_FENCED = re.compile(r"^[ \t]{0,3}(```|~~~).*?^[ \t]{0,3}\1[^\n]*$", re.M | re.S)
+_TYPE_NAMES = {"str": "text", "list": "a list", "date": "a date (YYYY-MM-DD)", "int": "a whole number", "map": "a mapping", "url": "an http(s) URL"}
+
+
+def _did_you_mean(value: str, choices: Iterable[str]) -> str:
+    choices = list(choices)
+    folded = {c.casefold(): c for c in choices}
+    if str(value).casefold() in folded:
+        return f"; did you mean '{folded[str(value).casefold()]}'?"
+    close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class PageChecker:
+    """Runs the per-page rules; ``problems`` collects what they find."""
+
+    def __init__(self, page: Page, vocab: Vocabulary, content_dir: Path, site_paths: set[str], today: dt.date):
+        self.page = page
+        self.vocab = vocab
+        self.content_dir = content_dir
+        self.site_paths = site_paths
+        self.today = today
+        self.problems: list[Problem] = []
+
+    def report(self, line: int, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.page.path, line, message, severity))
+
+    def at(self, key: str) -> int:
+        return self.page.line_of(key)
+
+    def run(self) -> list[Problem]:
+        for rule in RULES:
+            rule(self)
+        return self.problems
+
+
+# -- rules --------------------------------------------------------------------------------------------------
+def rule_slug(c: PageChecker) -> None:
+    if not SLUG.match(c.page.slug):
+        c.report(1, f"file name '{c.page.path.name}' is not a slug; rename it to '{layout.slugify(c.page.slug) or 'paper'}.md'")
+
+
+def rule_keys(c: PageChecker) -> None:
+    meta = c.page.meta
+    for key, line in c.page.duplicate_keys:
+        c.report(line, f"key '{key}' appears twice (first on line {c.at(key)}); YAML keeps only the last, so remove one")
+    for key, spec in SCHEMA.items():
+        if spec.required and (key not in meta or meta[key] in (None, "")):
+            c.report(c.at(key), f"missing required key '{key}'; add '{key}: ...' to the front matter")
+    for key, value in meta.items():
+        spec = SCHEMA.get(key)
+        if spec is None:
+            c.report(c.at(key), f"unknown key '{key}'{_did_you_mean(key, SCHEMA)}")
+        elif value is not None and key != "arxiv":
+            _check_type(c, key, spec, value)
+    if "arxiv" not in meta and "url" not in meta:
+        c.report(c.at("title"), "a paper needs 'arxiv' (its arXiv ID) or, if it is not on arXiv, 'url'")
+
+
+def _check_type(c: PageChecker, key: str, spec: Key, value: Any) -> None:
+    line = c.at(key)
+    if spec.kind == "enum":
+        if not isinstance(value, str) or value not in spec.choices:
+            shown = "yes/no/on/off read as true/false by YAML" if isinstance(value, bool) else repr(value)
+            c.report(line, f"'{key}' is {shown}; use one of {', '.join(spec.choices)}{_did_you_mean(str(value), spec.choices)}")
+    elif spec.kind == "list":
+        if not isinstance(value, list):
+            c.report(line, f"'{key}' must be a list, e.g. '{key}: [{value}]' or one '- item' per line")
+        elif not all(isinstance(item, str) and item.strip() for item in value):
+            c.report(line, f"every item of '{key}' must be non-empty text (quote numbers and yes/no)")
+    elif spec.kind == "date":
+        if isinstance(value, InvalidDate):
+            c.report(line, f"'{key}' {value} is not a real date; use YYYY-MM-DD with a valid month and day")
+        elif not isinstance(value, dt.date):
+            c.report(line, f"'{key}' must be a date written YYYY-MM-DD, not {value!r}")
+        elif (value.date() if isinstance(value, dt.datetime) else value) > c.today:
+            c.report(line, f"'{key}' {value} is in the future; use the date of arXiv's first version")
+        elif value.year < 1991:
+            c.report(line, f"'{key}' {value} is before arXiv existed (1991); check the year")
+    elif spec.kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            c.report(line, f"'{key}' must be a whole number ≥ 1, e.g. '{key}: 2'")
+    elif spec.kind == "map":
+        if not isinstance(value, dict):
+            c.report(line, f"'{key}' must be a mapping of keys")
+    elif spec.kind == "url":
+        if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+            c.report(line, f"'{key}' must be an http(s) URL")
+    elif not isinstance(value, str) or not value.strip():
+        hint = " (YAML read yes/no/on/off as true/false: quote it)" if isinstance(value, bool) else " (quote it)"
+        c.report(line, f"'{key}' must be {_TYPE_NAMES[spec.kind]}{hint if not isinstance(value, (dict, list)) else ''}")
+
+
+def rule_arxiv(c: PageChecker) -> None:
+    value = c.page.meta.get("arxiv")
+    if value is None and "arxiv" not in c.page.meta:
+        return
+    line = c.at("arxiv")
+    if isinstance(value, (float, int)) and not isinstance(value, bool):
+        c.report(line, f"'arxiv' was read as the number {value!r}, not an ID; quote it: arxiv: \"{value}\" (and check trailing zeros)")
+        return
+    if not isinstance(value, str):
+        c.report(line, f"'arxiv' must be a quoted ID such as \"2501.12948\", not {value!r}")
+        return
+    parsed = parse_arxiv_id(value)
+    if parsed is None:
+        c.report(line, f"'{value}' is not an arXiv ID; use new style YYMM.NNNNN (\"2501.12948\") or old style archive/YYMMNNN (\"cs/9901001\")")
+    elif parsed.id != value:
+        if parsed.version is not None:
+            c.report(line, f"'arxiv' must not carry a version; use \"{parsed.id}\" (put the version in 'version: {parsed.version}')")
+        else:
+            c.report(line, f"'arxiv' must be the bare ID; use \"{parsed.id}\"")
+
+
+def _names_from(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def rule_vocabulary(c: PageChecker) -> None:
+    for topic in _names_from(c.page.meta.get("topics")):
+        if topic not in c.vocab.topics:
+            c.report(c.at("topics"), f"unknown topic '{topic}'{_did_you_mean(topic, c.vocab.topics)} (topics are the ids in content/topics.yml)")
+    for name in _names_from(c.page.meta.get("labs")):
+        if name in c.vocab.labs:
+            continue
+        lab = c.vocab.lab_for(name)
+        if lab is not None:
+            c.report(c.at("labs"), f"lab '{name}' is an alias; use the canonical name '{lab.name}'")
+        else:
+            c.report(c.at("labs"), f"unknown lab '{name}'{_did_you_mean(name, c.vocab.labs)} (add it to content/labs.yml or fix the name)")
+
+
+def rule_sections(c: PageChecker) -> None:
+    page = c.page
+    status = page.meta.get("status")
+    missing = page.missing_sections()
+    if status in ("draft", "reviewed") and missing:
+        c.report(c.at("status"), f"status is '{status}' but {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing; write {'it' if len(missing) == 1 else 'them'} or set status: todo")
+    elif status == "todo" and not missing:
+        c.report(c.at("status"), "all required sections are written; set status: draft (or reviewed once a person checked it)", "warning")
+    titles = [s.title for s in page.sections]
+    order = [t for _, t in REQUIRED_SECTIONS if t in titles]
+    if order != [t for t in titles if t in order]:
+        section = page.section(order[0]) if order else None
+        c.report(section.line if section else page.body_first_line, "required sections are out of order; use Summary, Key Insights, Why It Matters", "warning")
+    for title in set(titles):
+        if titles.count(title) > 1:
+            c.report(page.sections[titles.index(title, titles.index(title) + 1)].line, f"section '## {title}' appears twice; merge them")
+    insights = page.section_text("Key Insights")
+    if insights and "Key Insights" not in missing and not re.search(r"^\s*[-*+] \S", insights, re.M):
+        c.report(page.section("Key Insights").line, "Key Insights must be a bullet list ('- ...' per insight)")
+
+
+def rule_generated(c: PageChecker) -> None:
+    generated = c.page.meta.get("generated")
+    if not isinstance(generated, dict):
+        return
+    line = c.at("generated")
+    for key, record in generated.items():
+        title = SECTION_TITLES.get(str(key))
+        if title is None:
+            c.report(line, f"generated record '{key}' names no section{_did_you_mean(str(key), SECTION_TITLES)} (use summary, key_insights, why_it_matters)")
+            continue
+        if c.page.section(title) is None:
+            c.report(line, f"generated record '{key}' but the page has no '## {title}' section; remove the record or restore the section")
+        if not isinstance(record, dict):
+            c.report(line, f"generated record '{key}' must be a mapping with model, date and sha256")
+            continue
+        absent = {"model", "date", "sha256"} - set(record)
+        if absent:
+            c.report(line, f"generated record '{key}' lacks {', '.join(sorted(absent))}")
+        unknown = set(record) - GENERATED_FIELDS
+        if unknown:
+            c.report(line, f"generated record '{key}' has unknown field(s) {', '.join(sorted(unknown))}")
+
+
+def rule_links(c: PageChecker) -> None:
+    body = _FENCED.sub(lambda m: "\n" * m.group(0).count("\n"), c.page.body)
+    page_dir = c.page.path.parent
+    for match in _LINK.finditer(body):
+        target = match.group(1) or match.group(2)
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith(("#", "/")):
+            continue
+        path = target.split("#", 1)[0].split("?", 1)[0]
+        if not path:
+            continue
+        resolved = (page_dir / path).resolve()
+        try:
+            relative = resolved.relative_to(c.content_dir.resolve()).as_posix()
+        except ValueError:
+            c.report(c.page.body_first_line + body.count("\n", 0, match.start()), f"link '{target}' points outside the site")
+            continue
+        if resolved.exists() or relative in c.site_paths or (relative.endswith("/") and relative + "index.md" in c.site_paths):
+            continue
+        line = c.page.body_first_line + body.count("\n", 0, match.start())
+        c.report(line, f"link to '{target}', which does not exist{_did_you_mean(path, _neighbours(page_dir, c.site_paths, c.content_dir))}")
+
+
+def _neighbours(page_dir: Path, site_paths: set[str], content_dir: Path) -> list[str]:
+    rel_dir = page_dir.resolve().relative_to(content_dir.resolve()).as_posix()
+    return [layout.relative_link(f"{rel_dir}/x.md", p) for p in site_paths] + [p.name for p in page_dir.glob("*.md")]
+
+
+RULES: tuple[Callable[[PageChecker], None], ...] = (
+    rule_slug,
+    rule_keys,
+    rule_arxiv,
+    rule_vocabulary,
+    rule_sections,
+    rule_generated,
+    rule_links,
+)
+
+
+# -- running --------------------------------------------------------------------------------------------------
+def site_paths(vocab: Vocabulary) -> set[str]:
+    """Docs paths that exist only once the site is generated (index pages), valid as link targets."""
+    return layout.generated_paths(vocab.topics, [lab.name for lab in vocab.labs.values()])
+
+
+def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today: dt.date | None = None) -> list[Problem]:
+    today = today or dt.date.today()
+    vocab = load_vocabulary(kb.topics_file, kb.labs_file)
+    problems = list(vocab.problems)
+    known = site_paths(vocab)
+    all_paths = iter_page_paths(kb.papers_dir)
+    selected = set(p.resolve() for p in paths) if paths else None
+    seen_ids: dict[str, Path] = {}
+    for path in all_paths + [p for p in (paths or []) if p.resolve() not in {a.resolve() for a in all_paths}]:
+        wanted = selected is None or path.resolve() in selected
+        try:
+            page = load_page(path)
+        except PageError as exc:
+            if wanted:
+                problems.append(Problem(exc.path, exc.line, exc.message))
+            continue
+        arxiv_id = page.meta.get("arxiv")
+        if isinstance(arxiv_id, str):
+            first = seen_ids.setdefault(arxiv_id, path)
+            if first != path and wanted:
+                problems.append(Problem(path, page.line_of("arxiv"), f"arXiv ID {arxiv_id} is already the page {first.name}; keep one page per paper"))
+        if wanted:
+            problems.extend(PageChecker(page, vocab, kb.content_dir, known, today).run())
+    return problems
+
+
+def _expand(paths: list[str]) -> list[Path]:
+    expanded: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        expanded.extend(iter_page_paths(path) if path.is_dir() else [path])
+    return expanded
+
+
+def format_problem(problem: Problem, kb: config.KnowledgeBase, style: str) -> str:
+    path = kb.relative(problem.path)
+    if style == "github":
+        message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return f"::{problem.severity} file={path},line={problem.line}::{message}"
+    return f"{path}:{problem.line}: {problem.severity}: {problem.message}"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("check", help="validate pages and vocabularies", description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders to check (default: every page)")
+    parser.add_argument("--format", choices=("text", "github"), default="text", help="github: workflow annotations")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        for name in missing:
+            print(f"paperkb check: {name}: no such file or folder", file=sys.stderr)
+        return 2
+    problems = check_pages(kb, _expand(args.paths) if args.paths else None)
+    problems.sort(key=lambda p: (str(p.path), p.line))
+    for problem in problems:
+        print(format_problem(problem, kb, args.format))
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    pages = len(_expand(args.paths)) if args.paths else len(iter_page_paths(kb.papers_dir))
+    print(f"checked {pages} page(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0

@@ -1,0 +1,86 @@
+"""Where the knowledge base is, and its settings from ``[tool.paperkb]`` in pyproject.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """The repository or its configuration cannot be used; the message says how to fix it."""
+
+
+@dataclass
+class KnowledgeBase:
+    root: Path
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / self.settings.get("content_dir", "content")
+
+    @property
+    def papers_dir(self) -> Path:
+        return self.content_dir / "papers"
+
+    @property
+    def topics_file(self) -> Path:
+        return self.content_dir / "topics.yml"
+
+    @property
+    def labs_file(self) -> Path:
+        return self.content_dir / "labs.yml"
+
+    @property
+    def syncs_dir(self) -> Path:
+        return self.content_dir / "syncs"
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.settings.get(name, {})
+        return value if isinstance(value, dict) else {}
+
+    def relative(self, path: Path) -> str:
+        """A path as the user should see it: relative to the working directory when inside it."""
+        try:
+            return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest directory at or above ``start`` holding mkdocs.yml or a pyproject with [tool.paperkb]."""
+    env = os.environ.get("PAPERKB_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "mkdocs.yml").is_file() or _has_paperkb_table(candidate / "pyproject.toml"):
+            return candidate
+    raise ConfigError(
+        f"{here}: not inside a paperkb knowledge base (no mkdocs.yml or [tool.paperkb] in pyproject.toml above it); "
+        "run paperkb from the repository, or pass --root"
+    )
+
+
+def _has_paperkb_table(pyproject: Path) -> bool:
+    if not pyproject.is_file():
+        return False
+    try:
+        return "paperkb" in tomllib.loads(pyproject.read_text("utf-8")).get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return False
+
+
+def load(root: Path | None = None) -> KnowledgeBase:
+    root = Path(root).resolve() if root else find_root()
+    pyproject = root / "pyproject.toml"
+    settings: dict[str, Any] = {}
+    if pyproject.is_file():
+        try:
+            settings = tomllib.loads(pyproject.read_text("utf-8")).get("tool", {}).get("paperkb", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file so that [tool.paperkb] can be read")
+    return KnowledgeBase(root, settings)

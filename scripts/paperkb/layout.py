@@ -1,0 +1,71 @@
+"""Where every page of the site lives (paths relative to the docs dir), in one place.
+
+The index generator writes these paths and ``paperkb check`` accepts links to them, so both agree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+HOME = "index.md"
+ALL_PAPERS = "papers/index.md"
+TOPICS_INDEX = "topics/index.md"
+LABS_INDEX = "labs/index.md"
+PRIORITIES_INDEX = "priorities/index.md"
+STATUS_BOARD = "status.md"
+TIMELINE = "timeline.md"
+UNRATED = "unrated"  # the priority page for papers that have none yet
+
+
+def slugify(text: str) -> str:
+    """'DeepSeek-R1: Incentivizing…' -> 'deepseek-r1-incentivizing'."""
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def paper_path(slug: str) -> str:
+    return f"papers/{slug}.md"
+
+
+def topic_path(topic_id: str) -> str:
+    return f"topics/{topic_id}.md"
+
+
+def lab_path(lab_name: str) -> str:
+    return f"labs/{slugify(lab_name)}.md"
+
+
+def priority_path(priority: str | None) -> str:
+    return f"priorities/{priority or UNRATED}.md"
+
+
+def relative_link(from_path: str, to_path: str) -> str:
+    """A Markdown link target from one docs page to another ('topics/x.md' -> '../papers/y.md')."""
+    from_parts = from_path.split("/")[:-1]
+    to_parts = to_path.split("/")
+    common = 0
+    while common < min(len(from_parts), len(to_parts) - 1) and from_parts[common] == to_parts[common]:
+        common += 1
+    return "/".join([".."] * (len(from_parts) - common) + to_parts[common:])
+
+
+PRIORITY_PAGES = ("urgent", "high", "medium", "low", UNRATED)
+
+
+def generated_paths(topic_ids, lab_names) -> set[str]:
+    """Every docs path the site generator writes, given the vocabularies (link targets for `check`)."""
+    paths = {HOME, ALL_PAPERS, TOPICS_INDEX, LABS_INDEX, PRIORITIES_INDEX, STATUS_BOARD, TIMELINE}
+    paths.update(topic_path(t) for t in topic_ids)
+    paths.update(lab_path(name) for name in lab_names)
+    paths.update(priority_path(p) for p in PRIORITY_PAGES)
+    return paths
+
+
+def page_slug(title: str, max_length: int = 60) -> str:
+    """A paper page's file name from its short title: the part before ':' ('DeepSeek-R1: …' -> 'deepseek-r1')."""
+    head = re.split(r":| -- | — ", str(title), maxsplit=1)[0]
+    slug = slugify(head) or slugify(title) or "paper"
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit("-", 1)[0]
+    return slug

@@ -1,0 +1,456 @@
+"""Reading and writing paper pages: the one module that touches page files.
+
+A page is Markdown with YAML front matter. Everything else in paperkb goes through this module:
+
+- ``load_page`` / ``parse_page`` parse a file into a :class:`Page` (front matter values *and* the line each
+  key stands on, body sections with their lines), or raise :class:`PageError` naming the file, the line and
+  the fix.
+- ``set_keys``, ``set_section`` and ``write_page`` edit a page's *text* in place, changing only the bytes
+  they own: other keys keep their order, quoting and comments; line endings (LF or CRLF) and the trailing
+  newline stay as they were. Pages are never round-tripped through a YAML dumper.
+- ``atomic_write`` replaces a file by writing a temporary sibling and renaming it, so an interrupted run
+  leaves every page either as it was or complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+# libyaml is ~10x faster than the pure-Python loader; `paperkb check` on 10,000 pages depends on it.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class InvalidDate(str):
+    """A value YAML recognised as a date that is not on the calendar (2025-02-30); check reports it."""
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that keeps impossible dates as InvalidDate instead of raising mid-document."""
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return InvalidDate(node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+#: Required body sections, in canonical order, with the key used for them in ``generated``.
+REQUIRED_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("summary", "Summary"),
+    ("key_insights", "Key Insights"),
+    ("why_it_matters", "Why It Matters"),
+)
+SECTION_TITLES = {key: title for key, title in REQUIRED_SECTIONS}
+SECTION_KEYS = {title: key for key, title in REQUIRED_SECTIONS}
+
+STATUSES = ("todo", "draft", "reviewed")
+PRIORITIES = ("urgent", "high", "medium", "low")
+
+# A section holding only one of these (any case, optional emphasis or punctuation) counts as missing.
+_PLACEHOLDER = re.compile(
+    r"^[\s*_`>\-\[\]()]*(todo|tbd|tba|tk|fixme|xxx|placeholder|coming soon|to be written|\.\.\.|…)[\s.!:*_`\]\)]*$",
+    re.IGNORECASE,
+)
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_FENCE = re.compile(r"^[ \t]{0,3}(```+|~~~+)")
+
+
+class PageError(Exception):
+    """A problem with one page, reported as ``path:line: error: message``."""
+
+    def __init__(self, path: Path | str, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = Path(path)
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class Section:
+    """A ``## Heading`` of the body and the text under it (up to the next ``##``)."""
+
+    title: str
+    line: int  # 1-based line of the heading in the file
+    start: int  # offset in Page.text of the heading line
+    body_start: int  # offset just after the heading line
+    end: int  # offset where the next section (or the file) starts
+
+    def body(self, text: str) -> str:
+        return text[self.body_start : self.end]
+
+
+@dataclass
+class Page:
+    path: Path
+    text: str  # the file exactly as read (CRLF kept)
+    meta: dict[str, Any]
+    key_lines: dict[str, int]  # top-level key -> 1-based line in the file
+    duplicate_keys: list[tuple[str, int]]
+    fm_first_line: int  # 1-based line of the first front matter line after '---'
+    fm_end: int  # offset in text just after the closing '---' line
+    sections: list[Section] = field(default_factory=list)
+
+    # -- convenience -------------------------------------------------------------------------------------
+    @property
+    def newline(self) -> str:
+        return "\r\n" if "\r\n" in self.text else "\n"
+
+    @property
+    def slug(self) -> str:
+        return self.path.stem
+
+    @property
+    def body(self) -> str:
+        return self.text[self.fm_end :]
+
+    @property
+    def body_first_line(self) -> int:
+        return self.text.count("\n", 0, self.fm_end) + 1
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, max(self.fm_first_line - 1, 1))
+
+    def section(self, title: str) -> Section | None:
+        for section in self.sections:
+            if section.title.casefold() == title.casefold():
+                return section
+        return None
+
+    def section_text(self, title: str) -> str | None:
+        """The section's text, stripped and with LF line endings, or None when absent."""
+        section = self.section(title)
+        if section is None:
+            return None
+        return normalize_section_text(section.body(self.text))
+
+    def missing_sections(self) -> list[str]:
+        """Titles of required sections that are absent, empty or only a placeholder."""
+        return [title for _, title in REQUIRED_SECTIONS if is_missing(self.section_text(title))]
+
+    def generated_record(self, key: str) -> dict[str, Any] | None:
+        generated = self.meta.get("generated")
+        if isinstance(generated, dict) and isinstance(generated.get(key), dict):
+            return generated[key]
+        return None
+
+    def is_machine_written(self, key: str) -> bool:
+        """True while a generated section still holds exactly the text the machine wrote."""
+        record = self.generated_record(key)
+        text = self.section_text(SECTION_TITLES[key])
+        return bool(record and text is not None and record.get("sha256") == section_hash(text))
+
+
+# -- section text -----------------------------------------------------------------------------------------
+def normalize_section_text(text: str) -> str:
+    return text.replace("\r\n", "\n").strip()
+
+
+def is_missing(text: str | None) -> bool:
+    return text is None or not text.strip() or bool(_PLACEHOLDER.match(text.strip()))
+
+
+def section_hash(text: str) -> str:
+    """sha256 of a section as written (surrounding whitespace stripped, LF line endings)."""
+    return hashlib.sha256(normalize_section_text(text).encode("utf-8")).hexdigest()
+
+
+# -- parsing ----------------------------------------------------------------------------------------------
+def read_text(path: Path | str) -> str:
+    """Read a file keeping its line endings exactly (no universal-newline translation)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def load_page(path: Path | str) -> Page:
+    path = Path(path)
+    try:
+        text = read_text(path)
+    except UnicodeDecodeError as exc:
+        raise PageError(path, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")
+    return parse_page(path, text)
+
+
+def _split_front_matter(path: Path, text: str) -> tuple[str, int, int, int]:
+    """Return (front matter text, offset where it starts, offset after the closing line, its first line)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip("\r\n").rstrip() != "---":
+        raise PageError(path, 1, "no front matter: a page starts with a line '---', then YAML keys, then '---'")
+    offset = len(lines[0])
+    start = offset
+    for number, line in enumerate(lines[1:], start=2):
+        if line.rstrip("\r\n").rstrip() in ("---", "..."):
+            return text[start:offset], start, offset + len(line), 2
+        offset += len(line)
+    raise PageError(
+        path, 1, "unterminated front matter: the '---' on line 1 has no closing '---'; add a line '---' after the last key"
+    )
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError, first_line: int) -> PageError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = first_line + (mark.line if mark else 0)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    detail = f"{context}: {problem}" if context else problem
+    hint = ""
+    if "mapping values are not allowed" in detail or "found character" in detail or "could not find expected ':'" in detail:
+        hint = " (quote values that contain ': ', '#' or start with a special character, e.g. title: \"A: B\")"
+    return PageError(path, line, f"invalid YAML in front matter: {detail}{hint}")
+
+
+def parse_page(path: Path | str, text: str) -> Page:
+    path = Path(path)
+    fm_text, fm_start, fm_end, first_line = _split_front_matter(path, text)
+    loader = _Loader(fm_text)
+    try:
+        node = loader.get_single_node()
+        meta = loader.construct_document(node) if node is not None else {}
+    except yaml.YAMLError as exc:
+        raise _yaml_error(path, exc, first_line) from None
+    finally:
+        loader.dispose()
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise PageError(path, first_line, "front matter must be YAML keys ('title: ...'), not a list or a single value")
+    key_lines: dict[str, int] = {}
+    duplicates: list[tuple[str, int]] = []
+    for key_node, _ in node.value if node is not None else ():
+        key = str(key_node.value)
+        line = first_line + key_node.start_mark.line
+        if key in key_lines:
+            duplicates.append((key, line))
+        key_lines.setdefault(key, line)
+    meta = {str(k): v for k, v in meta.items()}
+    page = Page(path, text, meta, key_lines, duplicates, first_line, fm_end)
+    page.sections = _find_sections(text, fm_end)
+    return page
+
+
+def _find_sections(text: str, start: int) -> list[Section]:
+    sections: list[Section] = []
+    offset = start
+    line_number = text.count("\n", 0, start) + 1
+    fence: str | None = None
+    for line in text[start:].splitlines(keepends=True):
+        stripped = line.rstrip("\r\n")
+        fence_match = _FENCE.match(stripped)
+        if fence_match:
+            marker = fence_match.group(1)
+            if fence is None:
+                fence = marker[0] * 3
+            elif marker.startswith(fence):
+                fence = None
+        elif fence is None:
+            heading = _HEADING.match(stripped)
+            if heading and len(heading.group(1)) == 2:
+                if sections:
+                    sections[-1].end = offset
+                sections.append(Section(heading.group(2), line_number, offset, offset + len(line), len(text)))
+        offset += len(line)
+        line_number += 1
+    return sections
+
+
+def iter_page_paths(papers_dir: Path) -> list[Path]:
+    return sorted(p for p in papers_dir.glob("*.md") if not p.name.startswith(("_", ".")))
+
+
+def load_pages(papers_dir: Path) -> tuple[list[Page], list[PageError]]:
+    """Load every page; pages that fail to parse are returned as errors instead."""
+    pages: list[Page] = []
+    errors: list[PageError] = []
+    for path in iter_page_paths(papers_dir):
+        try:
+            pages.append(load_page(path))
+        except PageError as exc:
+            errors.append(exc)
+    return pages, errors
+
+
+# -- value helpers ----------------------------------------------------------------------------------------
+def as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+# -- writing ----------------------------------------------------------------------------------------------
+class _Dumper(yaml.SafeDumper):
+    """Dumps single keys the way a person would write them: block lists, `|` for multi-line text."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value.rstrip("\n") + "\n", style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def dump_key(key: str, value: Any) -> str:
+    """YAML text for one top-level key, LF line endings, ending in a newline."""
+    return yaml.dump(
+        {key: value}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    )
+
+
+def _key_spans(fm_text: str) -> dict[str, tuple[int, int]]:
+    """Offsets (start, end) in the front matter text of each top-level key with its value."""
+    loader = _Loader(fm_text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    spans: dict[str, tuple[int, int]] = {}
+    if node is None:
+        return spans
+    line_starts = [0] + [m.end() for m in re.finditer("\n", fm_text)]
+    for key_node, value_node in node.value:
+        start = line_starts[key_node.start_mark.line]
+        end_mark = value_node.end_mark
+        if end_mark.column == 0 and end_mark.line > key_node.start_mark.line:
+            end = line_starts[end_mark.line] if end_mark.line < len(line_starts) else len(fm_text)
+        else:
+            next_line = end_mark.line + 1
+            end = line_starts[next_line] if next_line < len(line_starts) else len(fm_text)
+        spans.setdefault(str(key_node.value), (start, end))
+    return spans
+
+
+def set_keys(page: Page, updates: dict[str, Any], remove: Iterable[str] = ()) -> str:
+    """Return the page text with top-level keys set (in place, or appended) or removed.
+
+    Only the lines of the keys named change; everything else is kept byte for byte.
+    """
+    text = page.text
+    fm_start = text.index("\n") + 1
+    closing_start = text.rfind("\n", 0, page.fm_end - 1) + 1
+    fm_text = text[fm_start:closing_start]
+    newline = page.newline
+    lf_text = fm_text.replace("\r\n", "\n")
+    spans = _key_spans(lf_text)
+    edits: list[tuple[int, int, str]] = []
+    for key, value in updates.items():
+        block = dump_key(key, value)
+        if key in spans:
+            edits.append((*spans[key], block))
+        else:
+            prefix = "" if not lf_text or lf_text.endswith("\n") else "\n"
+            edits.append((len(lf_text), len(lf_text), prefix + block))
+    for key in remove:
+        if key in spans and key not in updates:
+            edits.append((*spans[key], ""))
+    # Apply from the end so earlier offsets stay valid; appended keys keep the order given.
+    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        lf_text = lf_text[:start] + replacement + lf_text[end:]
+    if newline == "\r\n":
+        # Only the lines we wrote are LF-only; CRLF lines elsewhere were translated and are restored here.
+        lf_text = lf_text.replace("\n", "\r\n")
+    return text[:fm_start] + lf_text + text[closing_start:]
+
+
+def set_section(page: Page, title: str, content: str) -> str:
+    """Return the page text with one ``## title`` section's content replaced, or the section inserted.
+
+    A new required section goes in canonical order (Summary, Key Insights, Why It Matters) before any
+    section a person added. Headings, other sections, line endings and the presence or absence of a
+    final newline are kept as they were.
+    """
+    text = page.text
+    nl = page.newline
+    content = content.strip().replace("\r\n", "\n").replace("\n", nl)
+    ends_with_newline = text.endswith("\n")
+    section = page.section(title)
+    if section is not None:
+        if section.end < len(text):
+            body = nl + content + nl + nl
+        else:
+            body = nl + content + (nl if ends_with_newline else "")
+        return text[: section.body_start] + body + text[section.end :]
+    block = f"## {title}{nl}{nl}{content}{nl}"
+    insert_at = _insertion_point(page, title)
+    if insert_at < len(text):
+        return text[:insert_at] + block + nl + text[insert_at:]
+    head = text if ends_with_newline else text + nl
+    if head[page.fm_end :].strip() and not head.endswith(nl + nl):
+        head += nl
+    return head + (block if ends_with_newline else block[: -len(nl)])
+
+
+def _insertion_point(page: Page, title: str) -> int:
+    order = [t for _, t in REQUIRED_SECTIONS]
+    if title in order:
+        later = set(order[order.index(title) + 1 :])
+        earlier = set(order[: order.index(title)])
+        for section in page.sections:
+            if section.title in later or (section.title not in earlier and section.title not in order):
+                return section.start
+    return len(page.text)
+
+
+def atomic_write(path: Path | str, text: str) -> None:
+    """Write text to path via a temporary file in the same directory and an atomic rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_page(page: Page, text: str) -> Page:
+    """Atomically replace the page's file with new text and return the re-parsed page."""
+    if text != page.text:
+        atomic_write(page.path, text)
+    return parse_page(page.path, text)
+
+
+def render_new_page(meta: dict[str, Any], sections: dict[str, str] | None = None) -> str:
+    """Text of a brand-new page: front matter keys in the order given, then the required sections."""
+    front = "".join(dump_key(key, value) for key, value in meta.items() if value is not None)
+    sections = sections or {}
+    body = "".join(
+        f"\n## {title}\n\n{sections.get(key, 'TODO').strip()}\n" for key, title in REQUIRED_SECTIONS
+    )
+    return f"---\n{front}---\n{body}"

@@ -1,0 +1,42 @@
+"""What the site generates at build time, as pure functions: knowledge base in, files out.
+
+``scripts/gen_pages.py`` (mkdocs-gen-files) only loads the knowledge base and writes what
+``generate_site`` returns. Each generator is a function ``(SiteInput) -> dict[docs_path, text]``;
+stages that publish something (indexes, digests, feeds, BibTeX) add theirs to ``GENERATORS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import config
+from .pages import Page, load_pages
+from .vocab import Vocabulary, load_vocabulary
+
+
+@dataclass
+class SiteInput:
+    pages: list[Page]  # every page that parsed, sorted by file name
+    vocab: Vocabulary
+    site_url: str = ""  # from mkdocs.yml, for absolute links in feeds
+    syncs: list[dict[str, Any]] = field(default_factory=list)  # sync records (content/syncs/*.yml)
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+def load_site_input(kb: config.KnowledgeBase, site_url: str = "") -> SiteInput:
+    pages, _errors = load_pages(kb.papers_dir)  # broken pages are `paperkb check`'s to report
+    return SiteInput(pages=pages, vocab=load_vocabulary(kb.topics_file, kb.labs_file), site_url=site_url)
+
+
+Generator = Callable[[SiteInput], dict[str, str]]
+GENERATORS: list[Generator] = []
+
+
+def generate_site(site: SiteInput) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for generator in GENERATORS:
+        files.update(generator(site))
+    return files

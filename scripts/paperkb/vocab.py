@@ -1,0 +1,167 @@
+"""The two vocabularies contributors edit: ``content/topics.yml`` and ``content/labs.yml``.
+
+topics.yml is a list of ``{id, title, description}``; labs.yml a list of ``{name, aliases, homepage}``.
+Loading never raises on bad content: problems are collected with their lines for ``paperkb check``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .layout import slugify
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+TOPIC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass
+class Topic:
+    id: str
+    title: str
+    description: str
+    line: int = 0
+
+
+@dataclass
+class Lab:
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    homepage: str | None = None
+    line: int = 0
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.name)
+
+
+@dataclass
+class Problem:
+    path: Path
+    line: int
+    message: str
+    severity: str = "error"
+
+
+@dataclass
+class Vocabulary:
+    topics: dict[str, Topic] = field(default_factory=dict)
+    labs: dict[str, Lab] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def lab_for(self, name: str) -> Lab | None:
+        """The lab a name or alias refers to (case-insensitive), if any."""
+        key = _fold(name)
+        return self._lab_index().get(key)
+
+    def _lab_index(self) -> dict[str, Lab]:
+        index = getattr(self, "_index", None)
+        if index is None:
+            index = {}
+            for lab in self.labs.values():
+                for alias in (lab.name, *lab.aliases):
+                    index.setdefault(_fold(alias), lab)
+            self._index = index
+        return index
+
+
+def _fold(name: str) -> str:
+    return re.sub(r"[\s_\-.]+", " ", str(name)).strip().casefold()
+
+
+def _load_list(path: Path, what: str, problems: list[Problem]) -> list[tuple[int, dict]]:
+    if not path.is_file():
+        problems.append(Problem(path, 1, f"{what} vocabulary is missing; create {path.name} (see CONTRIBUTING.md)"))
+        return []
+    text = path.read_text("utf-8")
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(
+            Problem(path, (mark.line + 1) if mark else 1, f"invalid YAML: {getattr(exc, 'problem', exc)}")
+        )
+        return []
+    finally:
+        loader.dispose()
+    if not isinstance(data, list):
+        problems.append(Problem(path, 1, f"{path.name} must be a YAML list of {what} entries ('- ...')"))
+        return []
+    entries = []
+    for item_node, item in zip(node.value, data):
+        line = item_node.start_mark.line + 1
+        if not isinstance(item, dict):
+            problems.append(Problem(path, line, f"each {what} entry must be a mapping of keys"))
+            continue
+        entries.append((line, item))
+    return entries
+
+
+def _load_topics(path: Path, vocab: Vocabulary) -> None:
+    for line, item in _load_list(path, "topic", vocab.problems):
+        unknown = set(item) - {"id", "title", "description"}
+        if unknown:
+            vocab.problems.append(Problem(path, line, f"unknown key(s) {sorted(unknown)}; a topic has id, title, description"))
+        topic_id, title = item.get("id"), item.get("title")
+        if not isinstance(topic_id, str) or not TOPIC_ID.match(topic_id):
+            vocab.problems.append(
+                Problem(path, line, f"topic id {topic_id!r} must be lowercase words joined by '-', e.g. 'reinforcement-learning'")
+            )
+            continue
+        if not isinstance(title, str) or not title.strip():
+            vocab.problems.append(Problem(path, line, f"topic '{topic_id}' needs a title"))
+            continue
+        description = item.get("description") or ""
+        if not isinstance(description, str) or not description.strip():
+            vocab.problems.append(Problem(path, line, f"topic '{topic_id}' needs a one-paragraph description", "warning"))
+            description = ""
+        if topic_id in vocab.topics:
+            vocab.problems.append(Problem(path, line, f"topic id '{topic_id}' is defined twice (first on line {vocab.topics[topic_id].line})"))
+            continue
+        vocab.topics[topic_id] = Topic(topic_id, title.strip(), description.strip(), line)
+
+
+def _load_labs(path: Path, vocab: Vocabulary) -> None:
+    seen: dict[str, tuple[str, int]] = {}
+    for line, item in _load_list(path, "lab", vocab.problems):
+        unknown = set(item) - {"name", "aliases", "homepage"}
+        if unknown:
+            vocab.problems.append(Problem(path, line, f"unknown key(s) {sorted(unknown)}; a lab has name, aliases, homepage"))
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            vocab.problems.append(Problem(path, line, "each lab needs a name"))
+            continue
+        aliases = item.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            vocab.problems.append(Problem(path, line, f"aliases of lab '{name}' must be a list of strings"))
+            aliases = []
+        homepage = item.get("homepage")
+        if homepage is not None and not (isinstance(homepage, str) and homepage.startswith(("https://", "http://"))):
+            vocab.problems.append(Problem(path, line, f"homepage of lab '{name}' must be an http(s) URL"))
+            homepage = None
+        clash = False
+        for alias in (name, *aliases):
+            other = seen.get(_fold(alias))
+            if other and other[0] != name:
+                vocab.problems.append(
+                    Problem(path, line, f"'{alias}' already names lab '{other[0]}' (line {other[1]}); a name or alias may name one lab only")
+                )
+                clash = True
+            seen.setdefault(_fold(alias), (name, line))
+        if name in vocab.labs or clash:
+            if name in vocab.labs:
+                vocab.problems.append(Problem(path, line, f"lab '{name}' is defined twice"))
+            continue
+        vocab.labs[name] = Lab(name.strip(), [a.strip() for a in aliases], homepage, line)
+
+
+def load_vocabulary(topics_file: Path, labs_file: Path) -> Vocabulary:
+    vocab = Vocabulary()
+    _load_topics(topics_file, vocab)
+    _load_labs(labs_file, vocab)
+    return vocab
