@@ -49,6 +49,7 @@ SCHEMA: dict[str, Key] = {
     "topics": Key("list"),
     "published": Key("date"),
     "updated": Key("date"),
+    "added": Key("date"),  # when the page entered the knowledge base (feeds, "latest additions")
     "categories": Key("list"),
     "primary_category": Key("str"),
     "priority": Key("enum", choices=PRIORITIES),

@@ -32,11 +32,16 @@ def load_site_input(kb: config.KnowledgeBase, site_url: str = "") -> SiteInput:
 
 
 Generator = Callable[[SiteInput], dict[str, str]]
-GENERATORS: list[Generator] = []
+
+
+def generators() -> list[Generator]:
+    """The site's generators, in order. A stage adds its own here (import inside, to keep startup light)."""
+    found: list[Generator] = []
+    return found
 
 
 def generate_site(site: SiteInput) -> dict[str, str]:
     files: dict[str, str] = {}
-    for generator in GENERATORS:
+    for generator in generators():
         files.update(generator(site))
     return files
