@@ -17,7 +17,7 @@ from . import __version__, config
 #: Sub-command modules, in the order `paperkb --help` lists them.
 STAGES = (
     "check",
-    # "import_digest",
+    "import_digest",
 )
 
 

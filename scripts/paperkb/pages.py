@@ -306,6 +306,9 @@ def as_date(value: Any) -> dt.date | None:
 class _Dumper(yaml.SafeDumper):
     """Dumps single keys the way a person would write them: block lists, `|` for multi-line text."""
 
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a shared date object must not become '&id001' / '*id001' in a hand-edited page
+
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     if "\n" in value:
