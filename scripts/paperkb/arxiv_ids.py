@@ -26,15 +26,22 @@ def parse_arxiv_id(text: str) -> ArxivId | None:
         value = value[6:].strip()
     for pattern in (NEW_STYLE, OLD_STYLE):
         match = pattern.match(value)
-        if match:
+        if match and (pattern is OLD_STYLE or _new_style_digits_fit_year(match.group("id"))):
             version = match.group("version")
             return ArxivId(match.group("id"), int(version) if version else None)
     return None
 
 
+def _new_style_digits_fit_year(arxiv_id: str) -> bool:
+    """Four digits after the dot from 0704 to 1412, five from 1501 on."""
+    yymm, number = arxiv_id.split(".")
+    return len(number) == (5 if yymm >= "1501" else 4) and yymm >= "0704"
+
+
 def is_valid_arxiv_id(value: str) -> bool:
     """True for a bare, version-free ID as stored in a page's `arxiv` key."""
-    return bool(NEW_STYLE.match(value) or OLD_STYLE.match(value)) and "v" not in value.rsplit("/", 1)[-1].split(".")[-1]
+    parsed = parse_arxiv_id(value)
+    return parsed is not None and parsed.id == value
 
 
 def abs_url(arxiv_id: str) -> str:

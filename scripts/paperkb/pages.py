@@ -198,8 +198,11 @@ def _split_front_matter(path: Path, text: str) -> tuple[str, int, int, int]:
     )
 
 
-def _yaml_error(path: Path, exc: yaml.YAMLError, first_line: int) -> PageError:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+def _yaml_error(path: Path, exc: yaml.YAMLError, first_line: int, fm_lines: int) -> PageError:
+    mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if mark is None or (context_mark is not None and mark.line >= fm_lines):
+        mark = context_mark  # the problem is "end of front matter": where the unclosed thing began says more
     line = first_line + (mark.line if mark else 0)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
@@ -218,7 +221,7 @@ def parse_page(path: Path | str, text: str) -> Page:
         node = loader.get_single_node()
         meta = loader.construct_document(node) if node is not None else {}
     except yaml.YAMLError as exc:
-        raise _yaml_error(path, exc, first_line) from None
+        raise _yaml_error(path, exc, first_line, fm_text.count("\n")) from None
     finally:
         loader.dispose()
     if meta is None:

@@ -1,0 +1,213 @@
+"""`paperkb check`: every rule, tried with a page that breaks it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from paperkb import check, config, layout
+from paperkb.cli import main
+from paperkb.pages import section_hash
+
+TOPICS = """\
+- id: reasoning
+  title: Reasoning
+  description: Models that think.
+- id: alignment
+  title: Alignment
+  description: Doing what is meant.
+"""
+LABS = """\
+- name: DeepSeek
+  aliases: [DeepSeek-AI]
+  homepage: https://www.deepseek.com
+- name: Anthropic
+"""
+GOOD = """\
+---
+title: 'DeepSeek-R1: Incentivizing Reasoning'
+arxiv: '2501.12948'
+authors: [DeepSeek-AI]
+labs: [DeepSeek]
+topics: [reasoning]
+published: 2025-01-22
+priority: urgent
+status: draft
+---
+
+## Summary
+
+Pure RL teaches reasoning.
+
+## Key Insights
+
+- RL alone suffices.
+- Distillation works.
+
+## Why It Matters
+
+Open reasoning models.
+"""
+TODAY = dt.date(2026, 11, 22)
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> config.KnowledgeBase:
+    (tmp_path / "content" / "papers").mkdir(parents=True)
+    (tmp_path / "content" / "topics.yml").write_text(TOPICS)
+    (tmp_path / "content" / "labs.yml").write_text(LABS)
+    (tmp_path / "pyproject.toml").write_text("[tool.paperkb]\n")
+    return config.load(tmp_path)
+
+
+def write(kb: config.KnowledgeBase, name: str, text: str) -> Path:
+    path = kb.papers_dir / name
+    path.write_text(textwrap.dedent(text) if text.startswith("\n") else text)
+    return path
+
+
+def problems_for(kb, text: str, name: str = "paper.md") -> list[str]:
+    write(kb, name, text)
+    return [f"{p.line}: {p.severity}: {p.message}" for p in check.check_pages(kb, today=TODAY) if p.path.name == name]
+
+
+def test_a_good_page_has_no_problems(kb):
+    assert problems_for(kb, GOOD) == []
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        # invalid YAML, with its line
+        ("labs: [DeepSeek]", "labs: [DeepSeek", "6: error: invalid YAML in front matter"),
+        ("title: 'DeepSeek-R1: Incentivizing Reasoning'", "title: DeepSeek-R1: Incentivizing", "2: error: invalid YAML in front matter"),
+        # missing, mistyped and unknown keys
+        ("title: 'DeepSeek-R1: Incentivizing Reasoning'\n", "", "1: error: missing required key 'title'"),
+        ("authors: [DeepSeek-AI]", "authors: DeepSeek-AI", "4: error: 'authors' must be a list"),
+        ("labs: [DeepSeek]", "labs: [DeepSeek]\npriorty: high", "6: error: unknown key 'priorty'; did you mean 'priority'?"),
+        ("priority: urgent", "priority: critical", "8: error: 'priority' is 'critical'; use one of urgent, high, medium, low"),
+        ("status: draft", "status: Draft", "9: error: 'status' is 'Draft'; use one of todo, draft, reviewed; did you mean 'draft'?"),
+        ("status: draft", "status: no", "9: error: 'status' is yes/no/on/off read as true/false by YAML"),
+        ("labs: [DeepSeek]", "labs: [DeepSeek]\nlabs: [Anthropic]", "6: error: key 'labs' appears twice"),
+        # arXiv IDs
+        ("arxiv: '2501.12948'", "arxiv: 2310.06770", "3: error: 'arxiv' was read as the number 2310.0677, not an ID; quote it"),
+        ("arxiv: '2501.12948'", "arxiv: '2501.1294'", "3: error: '2501.1294' is not an arXiv ID"),
+        ("arxiv: '2501.12948'", "arxiv: '2513.12948'", "3: error: '2513.12948' is not an arXiv ID"),
+        ("arxiv: '2501.12948'", "arxiv: '2501.12948v2'", "3: error: 'arxiv' must not carry a version; use \"2501.12948\""),
+        ("arxiv: '2501.12948'", "arxiv: 'arXiv:2501.12948'", "3: error: 'arxiv' must be the bare ID"),
+        ("arxiv: '2501.12948'\n", "", "2: error: a paper needs 'arxiv' (its arXiv ID) or, if it is not on arXiv, 'url'"),
+        # vocabularies
+        ("topics: [reasoning]", "topics: [reasonng]", "6: error: unknown topic 'reasonng'; did you mean 'reasoning'?"),
+        ("labs: [DeepSeek]", "labs: [Deepseek Labs]", "5: error: unknown lab 'Deepseek Labs'; did you mean 'DeepSeek'?"),
+        ("labs: [DeepSeek]", "labs: [DeepSeek-AI]", "5: error: lab 'DeepSeek-AI' is an alias; use the canonical name 'DeepSeek'"),
+        # dates
+        ("published: 2025-01-22", "published: 2025-02-30", "7: error: 'published' 2025-02-30 is not a real date"),
+        ("published: 2025-01-22", "published: 2027-01-01", "7: error: 'published' 2027-01-01 is in the future"),
+        ("published: 2025-01-22", "published: 1890-01-01", "7: error: 'published' 1890-01-01 is before arXiv existed"),
+        ("published: 2025-01-22", "published: last week", "7: error: 'published' must be a date written YYYY-MM-DD"),
+        # status against sections
+        ("Pure RL teaches reasoning.", "TODO", "9: error: status is 'draft' but Summary is missing; write it or set status: todo"),
+        ("status: draft", "status: todo", "9: warning: all required sections are written; set status: draft"),
+        ("- RL alone suffices.\n- Distillation works.", "RL alone suffices.", "16: error: Key Insights must be a bullet list"),
+        ("## Why It Matters\n\nOpen reasoning models.\n", "## Why It Matters\n\nOpen.\n\n## Summary\n\nAgain.\n", "25: error: section '## Summary' appears twice"),
+        # links
+        ("Open reasoning models.", "See [V3](deepseek-v3.md).", "23: error: link to 'deepseek-v3.md', which does not exist"),
+        ("Open reasoning models.", "See [x](../../outside.md).", "23: error: link '../../outside.md' points outside the site"),
+    ],
+)
+def test_each_rule_reports_the_broken_page(kb, old, new, expected):
+    assert old in GOOD, old
+    found = problems_for(kb, GOOD.replace(old, new, 1))
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_unterminated_front_matter(kb):
+    found = problems_for(kb, GOOD.replace("---\n\n## Summary", "\n## Summary"))
+    assert found == ["1: error: unterminated front matter: the '---' on line 1 has no closing '---'; add a line '---' after the last key"]
+
+
+def test_links_to_existing_and_generated_pages_are_fine(kb):
+    write(kb, "other.md", GOOD.replace("2501.12948", "2412.19437"))
+    body = f"[o](other.md) [t]({layout.relative_link('papers/x.md', layout.topic_path('reasoning'))}) [home](../index.md#top) [web](https://arxiv.org)"
+    assert problems_for(kb, GOOD.replace("Open reasoning models.", body)) == []
+
+
+def test_links_inside_code_are_ignored(kb):
+    assert problems_for(kb, GOOD.replace("Open reasoning models.", "```md\n[x](nowhere.md)\n```")) == []
+
+
+def test_same_arxiv_id_on_two_pages(kb):
+    write(kb, "a.md", GOOD)
+    found = problems_for(kb, GOOD, name="b.md")
+    assert found == ["3: error: arXiv ID 2501.12948 is already the page a.md; keep one page per paper"]
+
+
+def test_generated_records_must_match_existing_sections(kb):
+    record = f"generated:\n  summary: {{model: m, date: 2026-01-01, sha256: {section_hash('Pure RL teaches reasoning.')}}}\n"
+    ok = GOOD.replace("status: draft\n", "status: draft\n" + record)
+    assert problems_for(kb, ok) == []
+    gone = ok.replace("## Summary\n\nPure RL teaches reasoning.\n\n", "")
+    assert any("generated record 'summary' but the page has no '## Summary' section" in p for p in problems_for(kb, gone))
+    typo = ok.replace("  summary:", "  sumary:")
+    assert any("generated record 'sumary' names no section; did you mean 'summary'?" in p for p in problems_for(kb, typo))
+    incomplete = ok.replace("date: 2026-01-01, ", "")
+    assert any("generated record 'summary' lacks date" in p for p in problems_for(kb, incomplete))
+
+
+def test_file_name_must_be_a_slug(kb):
+    found = problems_for(kb, GOOD, name="DeepSeek R1.md")
+    assert found == ["1: error: file name 'DeepSeek R1.md' is not a slug; rename it to 'deepseek-r1.md'"]
+
+
+def test_vocabulary_problems_are_reported(kb):
+    kb.topics_file.write_text(TOPICS + "- id: Bad Id\n  title: x\n- id: reasoning\n  title: Again\n  description: d\n")
+    kb.labs_file.write_text(LABS + "- name: DeepSeek Research\n  aliases: [DeepSeek-AI]\n")
+    found = [(p.path.name, p.line, p.message) for p in check.check_pages(kb, today=TODAY)]
+    assert ("topics.yml", 7, "topic id 'Bad Id' must be lowercase words joined by '-', e.g. 'reinforcement-learning'") in found
+    assert ("topics.yml", 9, "topic id 'reasoning' is defined twice (first on line 1)") in found
+    assert any(name == "labs.yml" and line == 5 and "'DeepSeek-AI' already names lab 'DeepSeek'" in msg for name, line, msg in found)
+
+
+def test_cli_reports_all_problems_and_exits_1(kb, capsys, monkeypatch):
+    monkeypatch.chdir(kb.root)
+    write(kb, "a.md", GOOD.replace("priority: urgent", "priority: critical"))
+    write(kb, "b.md", "---\ntitle: [unclosed\n---\n")
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("content/papers/a.md:8: error: 'priority' is 'critical'")
+    assert out[1].startswith("content/papers/b.md:2: error: invalid YAML in front matter")
+
+
+def test_cli_github_format_annotates(kb, capsys, monkeypatch):
+    monkeypatch.chdir(kb.root)
+    write(kb, "a.md", GOOD.replace("topics: [reasoning]", "topics: [reasonng]"))
+    assert main(["check", "--format", "github"]) == 1
+    assert capsys.readouterr().out.startswith("::error file=content/papers/a.md,line=6::unknown topic 'reasonng'")
+
+
+def test_cli_exit_0_with_only_warnings_and_paths_limit_the_check(kb, capsys, monkeypatch):
+    monkeypatch.chdir(kb.root)
+    write(kb, "warn.md", GOOD.replace("status: draft", "status: todo"))
+    write(kb, "bad.md", GOOD.replace("2501.12948", "2412.19437").replace("status: draft", "status: nope"))
+    assert main(["check", "content/papers/warn.md"]) == 0
+    assert "bad.md" not in capsys.readouterr().out
+    assert main(["check", "content/papers/missing.md"]) == 2
+
+
+def test_no_traceback_on_binary_garbage(kb, monkeypatch):
+    monkeypatch.chdir(kb.root)
+    (kb.papers_dir / "garbage.md").write_bytes(b"---\ntitle: \xff\xfe\x00\n---\n")
+    result = subprocess.run([sys.executable, "-m", "paperkb", "check"], capture_output=True, text=True, cwd=kb.root)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "content/papers/garbage.md:1: error: not UTF-8 text" in result.stdout
+
+
+def test_shipped_knowledge_base_is_clean(repo_root, monkeypatch):
+    problems = check.check_pages(config.load(repo_root))
+    assert [p for p in problems if p.severity == "error"] == []

@@ -1,0 +1,202 @@
+"""The page reader/writer: parsing with lines, minimal-diff edits, atomic writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import frontmatter
+import pytest
+
+from paperkb import pages
+from paperkb.pages import PageError, parse_page, section_hash, set_keys, set_section
+
+PAGE = """\
+---
+# A person's comment stays where it is.
+title: "Attention: Is It All?"   # quoted on purpose
+arxiv: '1706.03762'
+authors: [Ashish Vaswani, Noam Shazeer]
+topics:
+  - reasoning
+published: 2017-06-12
+status: todo
+abstract: |
+  We propose the Transformer.
+  Two lines.
+---
+
+## Summary
+
+TODO
+
+## Notes
+
+My own notes, with a [link](deepseek-r1.md).
+"""
+
+
+def test_parse_reads_values_lines_and_sections():
+    page = parse_page(Path("p.md"), PAGE)
+    assert page.meta["title"] == "Attention: Is It All?"
+    assert page.meta["published"] == dt.date(2017, 6, 12)
+    assert page.key_lines == {"title": 3, "arxiv": 4, "authors": 5, "topics": 6, "published": 8, "status": 9, "abstract": 10}
+    assert [(s.title, s.line) for s in page.sections] == [("Summary", 15), ("Notes", 19)]
+    assert page.missing_sections() == ["Summary", "Key Insights", "Why It Matters"]
+    assert page.section_text("Notes") == "My own notes, with a [link](deepseek-r1.md)."
+
+
+def test_parse_agrees_with_python_frontmatter():
+    """An independent reader (python-frontmatter) sees the same metadata and body."""
+    page = parse_page(Path("p.md"), PAGE)
+    post = frontmatter.loads(PAGE)
+    assert post.metadata == page.meta
+    assert post.content.strip() == page.body.strip()
+
+
+@pytest.mark.parametrize(
+    "text, line, fragment",
+    [
+        ("title: x\n", 1, "no front matter"),
+        ("---\ntitle: x\nstatus: todo\n", 1, "unterminated front matter"),
+        ("---\ntitle: a: b\n---\n", 2, "invalid YAML"),
+        ("---\ntitle: x\nauthors: [a, b\nstatus: todo\n---\n", 4, "invalid YAML"),
+        ("---\n- a list\n---\n", 2, "not a list"),
+    ],
+)
+def test_broken_front_matter_is_a_page_error_with_its_line(text, line, fragment):
+    with pytest.raises(PageError) as info:
+        parse_page(Path("bad.md"), text)
+    assert info.value.line == line
+    assert fragment in info.value.message
+
+
+def test_impossible_date_is_kept_as_invalid_date_not_a_crash():
+    page = parse_page(Path("p.md"), "---\ntitle: x\npublished: 2025-02-30\n---\n")
+    assert isinstance(page.meta["published"], pages.InvalidDate)
+
+
+def test_headings_inside_code_fences_are_not_sections():
+    page = parse_page(Path("p.md"), "---\ntitle: x\n---\n## Summary\n\n```md\n## Key Insights\n```\n")
+    assert [s.title for s in page.sections] == ["Summary"]
+
+
+@pytest.mark.parametrize("body", ["", "   \n", "TODO", "todo", "*TBD*", "_todo_", "...", "- TODO"])
+def test_placeholders_count_as_missing(body):
+    assert pages.is_missing(body)
+
+
+def test_real_text_is_not_missing():
+    assert not pages.is_missing("TODO list management is the topic of this paper.")
+
+
+def test_set_keys_changes_only_the_named_keys():
+    page = parse_page(Path("p.md"), PAGE)
+    text = set_keys(page, {"status": "draft", "priority": "high"})
+    before, after = PAGE.splitlines(), text.splitlines()
+    assert after[8] == "status: draft"
+    assert after[:8] == before[:8]  # comments, quoting, flow lists untouched
+    assert after[9:12] == before[9:12]
+    assert after[12] == "priority: high"  # appended at the end of the front matter
+    assert text.endswith(PAGE.split("---\n", 2)[2])
+
+
+def test_set_keys_replaces_block_values_whole_and_can_remove():
+    page = parse_page(Path("p.md"), PAGE)
+    text = set_keys(page, {"topics": ["reasoning", "alignment"]}, remove=["abstract"])
+    reparsed = parse_page(Path("p.md"), text)
+    assert reparsed.meta["topics"] == ["reasoning", "alignment"]
+    assert "abstract" not in reparsed.meta
+    assert reparsed.meta["authors"] == ["Ashish Vaswani", "Noam Shazeer"]
+
+
+def test_set_keys_quotes_values_yaml_would_misread():
+    page = parse_page(Path("p.md"), PAGE)
+    reparsed = parse_page(Path("p.md"), set_keys(page, {"arxiv": "2310.06770", "doi": "no"}))
+    assert reparsed.meta["arxiv"] == "2310.06770"
+    assert reparsed.meta["doi"] == "no"
+
+
+def test_set_keys_never_writes_yaml_aliases():
+    day = dt.date(2026, 2, 6)
+    page = parse_page(Path("p.md"), PAGE)
+    text = set_keys(page, {"generated": {"summary": {"date": day}, "key_insights": {"date": day}}})
+    assert "&id" not in text and "*id" not in text
+
+
+def test_crlf_pages_stay_crlf():
+    crlf = PAGE.replace("\n", "\r\n")
+    page = parse_page(Path("p.md"), crlf)
+    text = set_section(parse_page(Path("p.md"), set_keys(page, {"status": "draft"})), "Summary", "Line one.\nLine two.")
+    assert "\n" not in text.replace("\r\n", "")
+    assert "Line one.\r\nLine two." in text
+
+
+def test_set_section_replaces_a_placeholder_and_keeps_other_sections():
+    page = parse_page(Path("p.md"), PAGE)
+    text = set_section(page, "Summary", "A real summary.")
+    assert "## Summary\n\nA real summary.\n\n## Notes\n\nMy own notes" in text
+    assert text.startswith(PAGE.split("## Summary")[0])
+
+
+def test_set_section_inserts_missing_sections_in_canonical_order_before_human_ones():
+    page = parse_page(Path("p.md"), PAGE)
+    for title in ("Why It Matters", "Key Insights"):
+        page = parse_page(Path("p.md"), set_section(page, title, f"{title} text"))
+    assert [s.title for s in page.sections] == ["Summary", "Key Insights", "Why It Matters", "Notes"]
+    assert page.section_text("Notes") == "My own notes, with a [link](deepseek-r1.md)."
+
+
+def test_set_section_keeps_a_missing_final_newline_missing():
+    text = "---\ntitle: x\n---\n\n## Summary\n\nTODO"
+    page = parse_page(Path("p.md"), text)
+    assert set_section(page, "Summary", "Done.").endswith("## Summary\n\nDone.")
+    appended = set_section(page, "Key Insights", "- one")
+    assert appended.endswith("- one") and "TODO\n\n## Key Insights" in appended
+
+
+def test_machine_written_until_a_person_edits():
+    page = parse_page(Path("p.md"), PAGE)
+    page = parse_page(Path("p.md"), set_section(page, "Summary", "Machine words."))
+    record = {"summary": {"model": "m", "date": dt.date(2026, 1, 1), "sha256": section_hash("Machine words.")}}
+    page = parse_page(Path("p.md"), set_keys(page, {"generated": record}))
+    assert page.is_machine_written("summary")
+    edited = parse_page(Path("p.md"), set_section(page, "Summary", "Machine words, edited by a person."))
+    assert not edited.is_machine_written("summary")
+
+
+def test_section_hash_ignores_line_endings_and_surrounding_space():
+    assert section_hash("a\r\nb\n") == section_hash("\na\nb")
+    assert section_hash("a") != section_hash("b")
+
+
+def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "page.md"
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    pages.atomic_write(target, "new\r\ntext")
+    assert target.read_bytes() == b"new\r\ntext"
+    assert oct(target.stat().st_mode & 0o777) == "0o640"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.md"]
+
+
+def test_atomic_write_failure_leaves_original(tmp_path, monkeypatch):
+    target = tmp_path / "page.md"
+    target.write_text("original")
+
+    def fail(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(KeyboardInterrupt):
+        pages.atomic_write(target, "half")
+    assert target.read_text() == "original"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.md"]
+
+
+def test_render_new_page_round_trips(tmp_path):
+    meta = {"title": "T: x", "arxiv": "2501.00001", "published": dt.date(2025, 1, 2), "status": "todo", "abstract": "a\nb"}
+    page = parse_page(tmp_path / "t.md", pages.render_new_page(meta))
+    assert page.meta == {**meta, "abstract": "a\nb\n"}
+    assert page.missing_sections() == ["Summary", "Key Insights", "Why It Matters"]
