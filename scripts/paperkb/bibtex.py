@@ -1,0 +1,233 @@
+"""BibTeX citations for paper pages: arXiv-style ``@misc`` entries with stable, unique keys.
+
+Keys read like a person would write them: first author's last name + year + first significant title
+word (``deepseekai2025deepseekr1``, ``greenblatt2024alignment``). When several papers share a key, the
+oldest (by published date, then arXiv ID, then page name) keeps it and the others get ``b``, ``c``, ...
+in the same order, so a key never changes when a newer paper joins the knowledge base.
+
+Values are LaTeX-escaped (``& % $ # _ { } ~ ^ \\``); title words with inner capitals (``DeepSeek-R1``,
+``LLMs``) are brace-protected against BibTeX's case folding; a one-word author (``DeepSeek-AI``) is
+braced so BibTeX reads it as a corporate name, not as a last name.
+
+The site publishes ``papers.bib`` (every paper) and ``bib/topics/<id>.bib`` (generator below), and each
+paper page shows its entry under "Cite".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Iterable
+
+from .arxiv_ids import abs_url
+from .pages import Page, as_date, as_list
+
+ALL_PAPERS_BIB = "papers.bib"
+_STOPWORDS = frozenset(
+    "a an the on of in for to and or with via from at by is are do does can what how why when towards toward".split()
+)
+_NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "^": r"\^{}",
+    "~": r"\~{}",
+}
+_SPECIALS_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
+
+
+def topic_bib_path(topic_id: str) -> str:
+    return f"bib/topics/{topic_id}.bib"
+
+
+# -- escaping ---------------------------------------------------------------------------------------------
+def latex_escape(text: str) -> str:
+    """Text with every LaTeX special character escaped, whitespace collapsed to single spaces."""
+    text = " ".join(str(text).split())
+    return _SPECIALS_RE.sub(lambda m: _LATEX_SPECIALS[m.group(0)], text)
+
+
+def _needs_case_protection(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return any(c.isupper() for c in letters[1:]) or (any(c.isdigit() for c in word) and bool(letters))
+
+
+def bibtex_title(title: str) -> str:
+    """The escaped title with acronyms and CamelCase words in braces: '{DeepSeek-R1}: ... {LLMs}'."""
+    words = []
+    for word in " ".join(str(title).split()).split(" "):
+        escaped = latex_escape(word)
+        words.append("{" + escaped + "}" if _needs_case_protection(word) else escaped)
+    return " ".join(words)
+
+
+def bibtex_author(name: str) -> str:
+    name = " ".join(str(name).split())
+    if name.casefold().rstrip(".") in ("et al", "others"):
+        return "others"
+    escaped = latex_escape(name)
+    # One word (a team such as DeepSeek-AI) or a name containing ' and ' would be mis-split by BibTeX.
+    if " " not in name or re.search(r"\band\b", name, re.IGNORECASE):
+        return "{" + escaped + "}"
+    return escaped
+
+
+def bibtex_authors(authors: Iterable[Any]) -> str:
+    return " and ".join(bibtex_author(a) for a in authors if str(a).strip())
+
+
+# -- keys -------------------------------------------------------------------------------------------------
+def _ascii_alnum(text: str) -> str:
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _last_name(author: str) -> str:
+    author = re.sub(r"\bet al\.?$", "", str(author)).strip()
+    if "," in author:  # 'Last, First'
+        return author.split(",", 1)[0]
+    tokens = author.split()
+    while len(tokens) > 1 and tokens[-1].casefold() in _NAME_SUFFIXES:
+        tokens.pop()
+    return tokens[-1] if tokens else ""
+
+
+def _first_title_word(title: str) -> str:
+    for word in str(title).split():
+        cleaned = _ascii_alnum(word)
+        if cleaned and cleaned not in _STOPWORDS:
+            return cleaned
+    return ""
+
+
+def paper_year(page: Page) -> int | None:
+    """The published year, else the year an arXiv ID encodes (2502.14837 -> 2025, cs/9901001 -> 1999)."""
+    published = as_date(page.meta.get("published"))
+    if published:
+        return published.year
+    match = re.match(r"^(?:[a-z-]+(?:\.[A-Z]{2})?/)?(\d{2})(?:0[1-9]|1[0-2])", str(page.meta.get("arxiv") or ""))
+    if not match:
+        return None
+    yy = int(match.group(1))
+    return 1900 + yy if yy >= 91 else 2000 + yy  # arXiv began in 1991
+
+
+def base_key(page: Page) -> str:
+    authors = as_list(page.meta.get("authors"))
+    author = _ascii_alnum(_last_name(authors[0])) if authors else ""
+    year = paper_year(page) or "nd"
+    return f"{author or 'anon'}{year}{_first_title_word(page.meta.get('title', '')) or page.slug.replace('-', '')}"
+
+
+def _age_order(page: Page) -> tuple:
+    published = as_date(page.meta.get("published"))
+    return (published.isoformat() if published else "9999", str(page.meta.get("arxiv") or "~"), page.slug)
+
+
+def _suffixes():
+    letter = "b"
+    while True:
+        yield letter
+        # b..z, then ba, bb, ...: never ends, never repeats
+        letter = letter[:-1] + chr(ord(letter[-1]) + 1) if letter[-1] != "z" else letter + "a"
+
+
+def assign_keys(pages: Iterable[Page]) -> dict[str, str]:
+    """Page slug -> citation key, unique across the pages given and independent of their order."""
+    keys: dict[str, str] = {}
+    used: set[str] = set()
+    for page in sorted(pages, key=_age_order):
+        base = base_key(page)
+        candidate = base
+        suffixes = _suffixes()
+        while candidate in used:
+            candidate = base + next(suffixes)
+        used.add(candidate)
+        keys[page.slug] = candidate
+    return keys
+
+
+# -- entries ----------------------------------------------------------------------------------------------
+def entry_fields(page: Page) -> list[tuple[str, str]]:
+    """The entry's fields in output order, values already escaped for BibTeX."""
+    meta = page.meta
+    fields = [("title", bibtex_title(meta.get("title", page.slug)))]
+    authors = bibtex_authors(as_list(meta.get("authors")))
+    if authors:
+        fields.append(("author", authors))
+    year = paper_year(page)
+    if year:
+        fields.append(("year", str(year)))
+    arxiv_id = meta.get("arxiv")
+    if isinstance(arxiv_id, str) and arxiv_id.strip():
+        arxiv_id = arxiv_id.strip()
+        fields.append(("eprint", latex_escape(arxiv_id)))
+        fields.append(("archivePrefix", "arXiv"))
+        primary = meta.get("primary_category") or (arxiv_id.split("/")[0] if "/" in arxiv_id else None)
+        if primary:
+            fields.append(("primaryClass", latex_escape(primary)))
+        fields.append(("url", _escape_url(abs_url(arxiv_id))))
+    elif meta.get("url"):
+        fields.append(("url", _escape_url(str(meta["url"]))))
+    if meta.get("doi"):
+        fields.append(("doi", latex_escape(meta["doi"])))
+    return fields
+
+
+def _escape_url(url: str) -> str:
+    # In a url field only these break LaTeX's url package or BibTeX's brace matching.
+    return re.sub(r"([%#{}\\])", r"\\\1", url.strip())
+
+
+def format_entry(page: Page, key: str) -> str:
+    fields = entry_fields(page)
+    width = max(len(name) for name, _ in fields)
+    lines = [f"@misc{{{key},"]
+    lines += [f"  {name.ljust(width)} = {{{value}}}," for name, value in fields]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def format_bibliography(pages: Iterable[Page], keys: dict[str, str]) -> str:
+    """Entries of the given pages, sorted by key, separated by blank lines."""
+    entries = sorted((keys[page.slug], page) for page in pages)
+    return "\n".join(format_entry(page, key) for key, page in entries)
+
+
+# -- site ---------------------------------------------------------------------------------------------------
+def keys_for_site(site) -> dict[str, str]:
+    """Keys over the whole knowledge base, computed once per SiteInput (the footer needs them per page)."""
+    cached = getattr(site, "_bibtex_keys", None)
+    if cached is None:
+        cached = assign_keys(site.pages)
+        try:
+            site._bibtex_keys = cached
+        except AttributeError:  # a frozen or slotted SiteInput: recompute next time
+            pass
+    return cached
+
+
+def generate(site) -> dict[str, str]:
+    """papers.bib for the whole knowledge base and bib/topics/<id>.bib for each topic."""
+    keys = keys_for_site(site)
+    files = {ALL_PAPERS_BIB: format_bibliography(site.pages, keys)}
+    for topic_id in site.vocab.topics:
+        members = [p for p in site.pages if topic_id in as_list(p.meta.get("topics"))]
+        files[topic_bib_path(topic_id)] = format_bibliography(members, keys)
+    return files
+
+
+def cite_footer(page: Page, site) -> str:
+    """Markdown appended to a paper page: its BibTeX entry in a fenced block (Material adds the copy button)."""
+    key = keys_for_site(site).get(page.slug) or base_key(page)
+    entry = format_entry(page, key)
+    fence = "```"
+    while fence in entry:
+        fence += "`"
+    return f"## Cite\n\n{fence}bibtex\n{entry}{fence}\n"

@@ -1,0 +1,590 @@
+"""Research Sync digests: the papers of a sync run or a date window, as Markdown or e-mail HTML.
+
+A digest is built from the pages at the moment it is rendered (one source of truth: the digest never
+stores a copy of a summary). Papers are ordered by priority (urgent first, unrated last), then newest
+published first; the top N appear in full (authors, labs, arXiv link, published date, priority, and the
+page's Summary, Key Insights and Why It Matters; pages still ``todo`` show their abstract and a
+"summary pending" mark) and the rest are listed by title.
+
+- Pure functions: ``digest_for_window`` / ``digest_for_sync`` build a :class:`Digest`; ``render_markdown``
+  and ``render_html`` turn it into text, with a :class:`Links` policy deciding where links point.
+- Site generator ``generate``: ``digests/<date>.md`` per sync record, ``digests/weekly.md`` and
+  ``digests/monthly.md`` (papers added in the last 7 / 30 days before the build), ``digests/index.md``.
+- ``paperkb digest``: the same digest on stdout, ``--format html`` being a self-contained e-mail document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from . import config, layout
+from .arxiv_ids import abs_url, parse_arxiv_id
+from .pages import Page, as_date, as_list, is_missing, load_pages
+from .publish import markdown_to_safe_html, md_escape, read_site_url, rebase_links, site_page_url
+
+BRAND = "AI Research Sync"
+DEFAULT_TOP = 10
+WEEKLY_DAYS = 7
+MONTHLY_DAYS = 30
+MAX_AUTHORS_SHOWN = 6
+PRIORITY_RANK = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
+UNRATED_RANK = len(PRIORITY_RANK)
+SECTIONS = ("Summary", "Key Insights", "Why It Matters")
+# Markdown that must start its own block (list, heading, quote, table, fence, indented code).
+_BLOCK_START = re.compile(r"^(?:[-*+] |\d+[.)] |#|>|\||```|~~~| {4}|\t)")
+
+DIGESTS_INDEX = "digests/index.md"
+WEEKLY = "digests/weekly.md"
+MONTHLY = "digests/monthly.md"
+STATIC_PATHS = (DIGESTS_INDEX, WEEKLY, MONTHLY)
+
+
+def sync_digest_path(date: dt.date) -> str:
+    return f"digests/{date.isoformat()}.md"
+
+
+# -- the digest ------------------------------------------------------------------------------------------
+@dataclass
+class Digest:
+    date: dt.date  # the sync date, or the last day of the window
+    since: dt.date | None
+    until: dt.date | None
+    papers: list[Page]  # in digest order
+    top: int = DEFAULT_TOP
+    label: str = ""  # 'Weekly digest', 'Sync run', ...
+    counts: dict[str, Any] = field(default_factory=dict)  # the sync record's counts, when from a sync
+    missing: list[str] = field(default_factory=list)  # arXiv IDs the sync added that no page holds now
+
+    @property
+    def title(self) -> str:
+        return f"{BRAND} — {self.date.isoformat()}"
+
+    @property
+    def shown(self) -> list[Page]:
+        return self.papers[: self.top]
+
+    @property
+    def listed(self) -> list[Page]:
+        return self.papers[self.top :]
+
+    @property
+    def window(self) -> str:
+        if self.since and self.until:
+            return f"{self.since.isoformat()} to {self.until.isoformat()}"
+        if self.until:
+            return f"up to {self.until.isoformat()}"
+        return f"from {self.since.isoformat()}" if self.since else "all time"
+
+
+def priority_of(page: Page) -> str | None:
+    value = page.meta.get("priority")
+    return value if isinstance(value, str) and value in PRIORITY_RANK else None
+
+
+def digest_order(page: Page) -> tuple:
+    """Urgent first, unrated last; within a priority the newest published first; then by title."""
+    priority = priority_of(page)
+    published = as_date(page.meta.get("published"))
+    return (
+        PRIORITY_RANK[priority] if priority else UNRATED_RANK,
+        -(published.toordinal() if published else 0),
+        str(page.meta.get("title", page.slug)).casefold(),
+        page.slug,
+    )
+
+
+def order_pages(pages: Iterable[Page]) -> list[Page]:
+    return sorted(pages, key=digest_order)
+
+
+def added_date(page: Page) -> dt.date | None:
+    return as_date(page.meta.get("added"))
+
+
+def pages_added_between(pages: Iterable[Page], since: dt.date | None, until: dt.date | None) -> list[Page]:
+    """Pages whose ``added`` date lies in [since, until] (either bound may be open)."""
+    found = []
+    for page in pages:
+        added = added_date(page)
+        if added and (since is None or added >= since) and (until is None or added <= until):
+            found.append(page)
+    return found
+
+
+def digest_for_window(
+    pages: Iterable[Page], since: dt.date | None, until: dt.date | None, *, top: int = DEFAULT_TOP, label: str = ""
+) -> Digest:
+    date = until or dt.date.today()
+    return Digest(date, since, until, order_pages(pages_added_between(pages, since, until)), top, label)
+
+
+def rolling_digest(pages: Iterable[Page], today: dt.date, days: int, *, top: int = DEFAULT_TOP, label: str = "") -> Digest:
+    """Papers added in the ``days`` days ending with ``today`` (both ends included)."""
+    return digest_for_window(pages, today - dt.timedelta(days=days - 1), today, top=top, label=label)
+
+
+# -- sync records ------------------------------------------------------------------------------------------
+class SyncRecordError(Exception):
+    """A sync record that cannot be read; the message names the file, the line and the fix."""
+
+
+def _record_ids(record: dict[str, Any]) -> list[str]:
+    ids = []
+    for value in as_list(record.get("added")):
+        parsed = parse_arxiv_id(str(value))
+        ids.append(parsed.id if parsed else str(value))
+    return ids
+
+
+def record_date(record: dict[str, Any]) -> dt.date | None:
+    return as_date(record.get("date"))
+
+
+def record_window(record: dict[str, Any]) -> tuple[dt.date | None, dt.date | None]:
+    window = record.get("window") if isinstance(record.get("window"), dict) else {}
+    return as_date(window.get("since")), as_date(window.get("until"))
+
+
+def digest_for_sync(pages: Iterable[Page], record: dict[str, Any], *, top: int = DEFAULT_TOP) -> Digest:
+    """The papers a sync run added (as its record lists them), as they read now."""
+    by_id = {str(p.meta.get("arxiv")): p for p in pages if p.meta.get("arxiv")}
+    ids = _record_ids(record)
+    found = [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+    missing = [i for i in dict.fromkeys(ids) if i not in by_id]
+    since, until = record_window(record)
+    date = record_date(record) or until or dt.date.today()
+    counts = record.get("counts") if isinstance(record.get("counts"), dict) else {}
+    return Digest(date, since, until, order_pages(found), top, "Sync run", dict(counts), missing)
+
+
+def load_sync_records(syncs_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every readable ``<date>.yml`` sync record, oldest first, and one error line per unreadable one."""
+    records, errors = [], []
+    for path in sorted(Path(syncs_dir).glob("*.yml")) if Path(syncs_dir).is_dir() else []:
+        try:
+            record = yaml.safe_load(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            errors.append(f"{path}:1: error: cannot read sync record ({exc}); save it as UTF-8 YAML")
+            continue
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            errors.append(f"{path}:{(mark.line + 1) if mark else 1}: error: invalid YAML in sync record; fix or delete the file")
+            continue
+        if not isinstance(record, dict) or record_date(record) is None:
+            errors.append(f"{path}:1: error: a sync record needs 'date: YYYY-MM-DD' at the top level")
+            continue
+        records.append(record)
+    records.sort(key=lambda r: record_date(r))
+    return records, errors
+
+
+# -- links -------------------------------------------------------------------------------------------------
+class Links:
+    """Where a rendered digest's links point. Subclasses: on the site (relative) or elsewhere (absolute)."""
+
+    def paper(self, page: Page) -> str | None:
+        raise NotImplementedError
+
+    def lab(self, name: str) -> str | None:
+        return None
+
+    def section_text(self, page: Page, text: str) -> str:
+        """A page's section text with its relative links made valid where the digest is shown."""
+        return text
+
+
+class SiteLinks(Links):
+    """Links between docs pages, relative to the digest's own docs path (validated by mkdocs --strict)."""
+
+    def __init__(self, digest_path: str, lab_names: Iterable[str] = ()):
+        self.digest_path = digest_path
+        self.lab_names = set(lab_names)
+
+    def paper(self, page: Page) -> str:
+        return layout.relative_link(self.digest_path, layout.paper_path(page.slug))
+
+    def lab(self, name: str) -> str | None:
+        return layout.relative_link(self.digest_path, layout.lab_path(name)) if name in self.lab_names else None
+
+    def section_text(self, page: Page, text: str) -> str:
+        return rebase_links(
+            text, layout.paper_path(page.slug), lambda path, frag: layout.relative_link(self.digest_path, path) + frag
+        )
+
+
+class ExternalLinks(Links):
+    """Absolute links for a digest read outside the site: the site's paper pages when site_url is known."""
+
+    def __init__(self, site_url: str = ""):
+        self.site_url = site_url
+
+    def paper(self, page: Page) -> str | None:
+        if self.site_url:
+            return site_page_url(self.site_url, layout.paper_path(page.slug))
+        return paper_source_url(page)
+
+    def section_text(self, page: Page, text: str) -> str:
+        if not self.site_url:
+            return text
+        return rebase_links(text, layout.paper_path(page.slug), lambda path, frag: site_page_url(self.site_url, path) + frag)
+
+    def accept(self, href: str) -> str | None:
+        """E-mail links: only to arXiv and to the site's paper pages."""
+        href = href.strip()
+        if href.startswith(("https://arxiv.org/", "http://arxiv.org/")):
+            return href
+        if self.site_url and href.startswith(site_page_url(self.site_url, "papers/")):
+            return href
+        return None
+
+
+def paper_source_url(page: Page) -> str | None:
+    arxiv_id = page.meta.get("arxiv")
+    if isinstance(arxiv_id, str) and arxiv_id.strip():
+        return abs_url(arxiv_id.strip())
+    url = page.meta.get("url")
+    return str(url) if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+# -- what a paper shows -------------------------------------------------------------------------------------
+def authors_line(page: Page) -> str:
+    authors = [" ".join(str(a).split()) for a in as_list(page.meta.get("authors")) if str(a).strip()]
+    if len(authors) > MAX_AUTHORS_SHOWN:
+        return ", ".join(authors[:MAX_AUTHORS_SHOWN]) + f" et al. ({len(authors)} authors)"
+    return ", ".join(authors) or "unknown"
+
+
+def is_pending(page: Page) -> bool:
+    return bool(page.missing_sections())
+
+
+def section(page: Page, title: str) -> str | None:
+    text = page.section_text(title)
+    return None if is_missing(text) else text
+
+
+def priority_label(page: Page) -> str:
+    priority = priority_of(page)
+    return priority.upper() if priority else "unrated"
+
+
+def abstract_of(page: Page) -> str:
+    return " ".join(str(page.meta.get("abstract") or "").split())
+
+
+def counts_line(digest: Digest) -> str:
+    parts = [f"{label} {digest.counts[key]}" for key, label in (("found", "found"), ("added", "added"), ("already_present", "already present")) if key in digest.counts]
+    return ", ".join(parts)
+
+
+def shown_line(digest: Digest) -> str:
+    total = len(digest.papers)
+    return f"{len(digest.shown)} of {total} papers shown" if total != 1 else "1 of 1 paper shown"
+
+
+# -- Markdown ------------------------------------------------------------------------------------------------
+def render_markdown(digest: Digest, links: Links) -> str:
+    out = [f"# {digest.title}", ""]
+    header = [f"**Covering:** {digest.window}", f"**Papers:** {len(digest.papers)}"]
+    if digest.label:
+        header.insert(0, f"*{digest.label}*")
+    if digest.counts:
+        header.append(f"**Sync:** {counts_line(digest)}")
+    out += [" · ".join(header), ""]
+    if not digest.papers:
+        out += ["No papers in this window.", ""]
+        return "\n".join(out)
+    out += [f"*{shown_line(digest)}" + ("; the others are listed by title below.*" if digest.listed else ".*"), ""]
+    for page in digest.shown:
+        out += ["---", ""] + _paper_markdown(page, links)
+    if digest.listed:
+        out += ["---", "", "## More papers", ""]
+        out += [_listed_markdown(page, links) for page in digest.listed] + [""]
+    if digest.missing:
+        out += [f"*Added by this sync but no longer in the knowledge base: {', '.join(md_escape(i) for i in digest.missing)}.*", ""]
+    return "\n".join(out)
+
+
+def _link(text: str, href: str | None) -> str:
+    return f"[{text}]({href})" if href else text
+
+
+def _paper_markdown(page: Page, links: Links) -> list[str]:
+    title = md_escape(page.meta.get("title", page.slug))
+    out = [f"## {_link(title, links.paper(page))}", ""]
+    out += [f"- **{name}:** {value}" for name, value in _meta_rows_markdown(page, links)] + [""]
+    if is_pending(page):
+        out += ["**Summary pending** — the paper's abstract until its page is filled:", ""]
+        abstract = abstract_of(page)
+        out += [f"> {md_escape(abstract)}" if abstract else "> (no abstract yet)", ""]
+        return out
+    for title_ in SECTIONS:
+        out += _labelled(title_, links.section_text(page, section(page, title_) or "")) + [""]
+    return out
+
+
+def _labelled(label: str, text: str) -> list[str]:
+    """'**Summary:** text' as in the original digests, or the label on its own line before a block."""
+    if _BLOCK_START.match(text) or "\n" in text.strip():
+        return [f"**{label}:**", "", text]
+    return [f"**{label}:** {text}"]
+
+
+def _meta_rows_markdown(page: Page, links: Links) -> list[tuple[str, str]]:
+    rows = [("Authors", md_escape(authors_line(page)))]
+    labs = [str(name) for name in as_list(page.meta.get("labs"))]
+    if labs:
+        rows.append(("Labs", ", ".join(_link(md_escape(name), links.lab(name)) for name in labs)))
+    arxiv_id = page.meta.get("arxiv")
+    if isinstance(arxiv_id, str) and arxiv_id.strip():
+        rows.append(("arXiv", _link(md_escape(arxiv_id), abs_url(arxiv_id.strip()))))
+    elif paper_source_url(page):
+        rows.append(("Link", _link(md_escape(paper_source_url(page)), paper_source_url(page))))
+    published = as_date(page.meta.get("published"))
+    rows.append(("Published", published.isoformat() if published else "unknown"))
+    rows.append(("Priority", priority_label(page)))
+    return rows
+
+
+def _listed_markdown(page: Page, links: Links) -> str:
+    title = md_escape(page.meta.get("title", page.slug))
+    published = as_date(page.meta.get("published"))
+    details = [published.isoformat() if published else "date unknown", priority_label(page)]
+    if is_pending(page):
+        details.append("summary pending")
+    return f"- {_link(title, links.paper(page))} — {' · '.join(details)}"
+
+
+# -- e-mail HTML ----------------------------------------------------------------------------------------------
+_FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
+_BADGE = {
+    "URGENT": "#c01c28",
+    "HIGH": "#e66100",
+    "MEDIUM": "#1a5fb4",
+    "LOW": "#5e5c64",
+    "unrated": "#9a9996",
+}
+
+
+def render_html(digest: Digest, links: ExternalLinks) -> str:
+    """A complete e-mail-ready document: inline styles only, no script, no image, no external asset.
+
+    Every piece of text is escaped; section Markdown goes through an allow-list sanitizer; links go
+    only to arXiv and to the site's paper pages.
+    """
+    esc = html.escape
+    body = [
+        f'<h1 style="font-size:24px;margin:0 0 8px 0;">{esc(digest.title)}</h1>',
+        f'<p style="margin:0 0 4px 0;color:#555;">{esc(_html_header(digest))}</p>',
+    ]
+    if not digest.papers:
+        body.append('<p style="margin:16px 0;">No papers in this window.</p>')
+    else:
+        body.append(f'<p style="margin:0 0 16px 0;color:#555;font-style:italic;">{esc(shown_line(digest))}</p>')
+        body += [_paper_html(page, links) for page in digest.shown]
+        if digest.listed:
+            body.append('<h2 style="font-size:18px;margin:24px 0 8px 0;">More papers</h2>')
+            body.append('<ul style="margin:0;padding-left:22px;">' + "".join(_listed_html(p, links) for p in digest.listed) + "</ul>")
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(digest.title)}</title>\n</head>\n"
+        f'<body style="margin:0;padding:0;background:#f6f5f4;">\n'
+        f'<div style="max-width:680px;margin:0 auto;padding:24px;background:#ffffff;color:#241f31;line-height:1.5;font-size:15px;{_FONT}">\n'
+        + "\n".join(body)
+        + "\n</div>\n</body>\n</html>\n"
+    )
+
+
+def _html_header(digest: Digest) -> str:
+    parts = [digest.label] if digest.label else []
+    parts += [f"Covering {digest.window}", f"{len(digest.papers)} papers"]
+    if digest.counts:
+        parts.append(f"sync: {counts_line(digest)}")
+    return " · ".join(parts)
+
+
+def _html_link(text: str, href: str | None, links: ExternalLinks) -> str:
+    accepted = links.accept(href) if href else None
+    if not accepted:
+        return html.escape(text)
+    return f'<a href="{html.escape(accepted, quote=True)}" style="color:#1a5fb4;">{html.escape(text)}</a>'
+
+
+def _paper_html(page: Page, links: ExternalLinks) -> str:
+    esc = html.escape
+    title = str(page.meta.get("title", page.slug))
+    label = priority_label(page)
+    badge = f'<span style="display:inline-block;padding:1px 8px;border-radius:10px;color:#ffffff;background:{_BADGE[label]};font-size:12px;">{esc(label)}</span>'
+    meta = [f"<strong>Authors:</strong> {esc(authors_line(page))}"]
+    labs = [str(name) for name in as_list(page.meta.get("labs"))]
+    if labs:
+        meta.append(f"<strong>Labs:</strong> {esc(', '.join(labs))}")
+    arxiv_id = page.meta.get("arxiv")
+    if isinstance(arxiv_id, str) and arxiv_id.strip():
+        meta.append(f"<strong>arXiv:</strong> {_html_link(arxiv_id.strip(), abs_url(arxiv_id.strip()), links)}")
+    published = as_date(page.meta.get("published"))
+    meta.append(f"<strong>Published:</strong> {esc(published.isoformat() if published else 'unknown')} &middot; {badge}")
+    parts = [
+        '<div style="border-top:1px solid #deddda;padding:16px 0 4px 0;">',
+        f'<h2 style="font-size:18px;margin:0 0 6px 0;">{_html_link(title, links.paper(page), links)}</h2>',
+        f'<p style="margin:0 0 12px 0;font-size:13px;color:#5e5c64;">{"<br>".join(meta)}</p>',
+    ]
+    if is_pending(page):
+        parts.append('<p style="margin:0 0 6px 0;"><em style="color:#c64600;">Summary pending</em> — the abstract:</p>')
+        abstract = abstract_of(page) or "(no abstract yet)"
+        parts.append(f'<blockquote style="margin:0 0 12px 0;padding-left:12px;border-left:3px solid #ddd;color:#555;">{esc(abstract)}</blockquote>')
+    else:
+        for title_ in SECTIONS:
+            text = links.section_text(page, section(page, title_) or "")
+            parts.append(f'<p style="margin:0 0 4px 0;font-weight:bold;">{esc(title_)}</p>')
+            parts.append(markdown_to_safe_html(text, links.accept))
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _listed_html(page: Page, links: ExternalLinks) -> str:
+    title = str(page.meta.get("title", page.slug))
+    published = as_date(page.meta.get("published"))
+    details = [published.isoformat() if published else "date unknown", priority_label(page)]
+    if is_pending(page):
+        details.append("summary pending")
+    return f'<li style="margin:0 0 4px 0;">{_html_link(title, links.paper(page), links)} — {html.escape(" · ".join(details))}</li>'
+
+
+# -- site generator -----------------------------------------------------------------------------------------
+def site_digests(site, top: int = DEFAULT_TOP) -> list[tuple[str, Digest]]:
+    """(docs path, digest) for every sync record, then the rolling weekly and monthly digests."""
+    out = []
+    for record in site.syncs:
+        digest = digest_for_sync(site.pages, record, top=top)
+        out.append((sync_digest_path(digest.date), digest))
+    out.append((WEEKLY, rolling_digest(site.pages, site.today, WEEKLY_DAYS, top=top, label="Weekly digest")))
+    out.append((MONTHLY, rolling_digest(site.pages, site.today, MONTHLY_DAYS, top=top, label="Monthly digest")))
+    return out
+
+
+def generate(site) -> dict[str, str]:
+    lab_names = [lab.name for lab in site.vocab.labs.values()]
+    files = {}
+    digests = site_digests(site)
+    for path, digest in digests:
+        files[path] = render_markdown(digest, SiteLinks(path, lab_names))
+    files[DIGESTS_INDEX] = render_index(digests, site.vocab.topics)
+    return files
+
+
+def render_index(digests: list[tuple[str, Digest]], topics: dict[str, Any]) -> str:
+    """The digests index: rolling digests, every sync run (newest first), and where to subscribe or cite."""
+    from .bibtex import ALL_PAPERS_BIB, topic_bib_path
+    from .feeds import ALL_PAPERS_FEED, topic_feed_path
+
+    here = DIGESTS_INDEX
+    rolling = [(p, d) for p, d in digests if p in (WEEKLY, MONTHLY)]
+    syncs = sorted(((p, d) for p, d in digests if p not in (WEEKLY, MONTHLY)), key=lambda pd: pd[1].date, reverse=True)
+    out = [f"# {BRAND} digests", "", "Each digest is built from the paper pages at every site build, so it always shows their current text.", ""]
+    out += ["## Rolling", ""]
+    for path, digest in rolling:
+        out.append(f"- [{digest.label}]({layout.relative_link(here, path)}) — papers added {digest.window}: {len(digest.papers)}")
+    out += ["", "## Sync runs", ""]
+    if syncs:
+        out += ["| Date | Window | Papers | Sync counts |", "| --- | --- | --- | --- |"]
+        for path, digest in syncs:
+            out.append(f"| [{digest.date.isoformat()}]({layout.relative_link(here, path)}) | {digest.window} | {len(digest.papers)} | {counts_line(digest) or '—'} |")
+    else:
+        out.append("No sync has run yet.")
+    out += ["", "## Subscribe and cite", ""]
+    out.append(f"- Atom feed of newly added papers: [all papers]({layout.relative_link(here, ALL_PAPERS_FEED)})")
+    out.append(f"- BibTeX of every paper: [papers.bib]({layout.relative_link(here, ALL_PAPERS_BIB)})")
+    if topics:
+        out += ["", "| Topic | Feed | BibTeX |", "| --- | --- | --- |"]
+        for topic_id, topic in topics.items():
+            title = md_escape(getattr(topic, "title", topic_id))
+            out.append(
+                f"| [{title}]({layout.relative_link(here, layout.topic_path(topic_id))}) "
+                f"| [Atom]({layout.relative_link(here, topic_feed_path(topic_id))}) "
+                f"| [{topic_id}.bib]({layout.relative_link(here, topic_bib_path(topic_id))}) |"
+            )
+    return "\n".join(out) + "\n"
+
+
+# -- command ---------------------------------------------------------------------------------------------------
+def _date_arg(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date; write it as YYYY-MM-DD") from None
+
+
+def _top_arg(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number of papers (0 or more)")
+    return number
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "digest", help="print a Research Sync digest (Markdown or e-mail HTML)", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--since", type=_date_arg, metavar="DATE", help=f"first day papers were added (default: {WEEKLY_DAYS - 1} days before --until)")
+    parser.add_argument("--until", type=_date_arg, metavar="DATE", help="last day papers were added (default: today)")
+    parser.add_argument("--sync", metavar="DATE", help="the digest of one sync run instead: its date, or 'latest'")
+    parser.add_argument("--top", type=_top_arg, default=DEFAULT_TOP, metavar="N", help=f"papers shown in full (default {DEFAULT_TOP})")
+    parser.add_argument("--format", choices=("md", "html"), default="md", help="md (default) or html: a self-contained e-mail")
+    parser.add_argument("--site-url", metavar="URL", help="where paper links point (default: site_url from mkdocs.yml, else arXiv)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
+    pages, _errors = load_pages(kb.papers_dir)  # broken pages are `paperkb check`'s to report
+    if args.sync:
+        digest = _sync_digest(kb, pages, args)
+        if digest is None:
+            return 2
+    else:
+        until = args.until or dt.date.today()
+        since = args.since or until - dt.timedelta(days=WEEKLY_DAYS - 1)
+        if since > until:
+            print(f"paperkb digest: --since {since} is after --until {until}; swap them", file=sys.stderr)
+            return 2
+        digest = digest_for_window(pages, since, until, top=args.top)
+    site_url = args.site_url if args.site_url is not None else read_site_url(kb.root)
+    if site_url and not site_url.endswith("/"):
+        site_url += "/"
+    links = ExternalLinks(site_url)
+    sys.stdout.write(render_html(digest, links) if args.format == "html" else render_markdown(digest, links))
+    return 0
+
+
+def _sync_digest(kb: config.KnowledgeBase, pages: list[Page], args: argparse.Namespace) -> Digest | None:
+    records, errors = load_sync_records(kb.syncs_dir)
+    for line in errors:
+        print(line, file=sys.stderr)
+    if args.sync == "latest":
+        chosen = records[-1:] 
+    else:
+        try:
+            wanted = dt.date.fromisoformat(args.sync)
+        except ValueError:
+            print(f"paperkb digest: --sync '{args.sync}' is not a date; write YYYY-MM-DD or 'latest'", file=sys.stderr)
+            return None
+        chosen = [r for r in records if record_date(r) == wanted]
+    if not chosen:
+        where = kb.relative(kb.syncs_dir)
+        print(f"paperkb digest: no sync record for '{args.sync}' in {where}; run `paperkb sync` or pick a date listed there", file=sys.stderr)
+        return None
+    return digest_for_sync(pages, chosen[-1], top=args.top)

@@ -1,0 +1,164 @@
+"""Atom feeds of newly added papers: ``feeds/papers.xml`` for the whole knowledge base and
+``feeds/topics/<id>.xml`` per topic (site generator ``generate``).
+
+Entries are the most recently added papers (by ``added``, newest first, at most ``MAX_ENTRIES``). Each
+has its title, a link to its page on the site (absolute, from mkdocs.yml's ``site_url``; the arXiv
+page when no site_url is set), a stable id (the arXiv abstract URL, which never moves, or the paper's
+own URL), published (the day it was added) and updated (the latest of that and the dates its sections
+were generated), its authors and topics, a plain-text summary (the abstract while the summary is
+pending) and the three sections as sanitized HTML content.
+
+Built with xml.etree, so every value is escaped; characters XML 1.0 forbids are removed first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from typing import Iterable
+
+from . import layout
+from .arxiv_ids import abs_url
+from .digest import BRAND, ExternalLinks, abstract_of, added_date, is_pending, section
+from .pages import Page, as_date, as_list
+from .publish import markdown_to_safe_html, site_page_url
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+ALL_PAPERS_FEED = "feeds/papers.xml"
+MAX_ENTRIES = 50
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def topic_feed_path(topic_id: str) -> str:
+    return f"feeds/topics/{topic_id}.xml"
+
+
+def _clean(text: object) -> str:
+    return _XML_FORBIDDEN.sub("", str(text))
+
+
+def _timestamp(date: dt.date) -> str:
+    return f"{date.isoformat()}T00:00:00Z"
+
+
+# -- which papers --------------------------------------------------------------------------------------------
+def feed_date(page: Page) -> dt.date | None:
+    """When the paper entered the knowledge base (``added``; ``published`` for pages from before ``added``)."""
+    return added_date(page) or as_date(page.meta.get("published"))
+
+
+def newest_added(pages: Iterable[Page], limit: int = MAX_ENTRIES) -> list[Page]:
+    dated = [p for p in pages if feed_date(p)]
+    dated.sort(key=lambda p: (feed_date(p), as_date(p.meta.get("published")) or dt.date.min, p.slug), reverse=True)
+    return dated[:limit]
+
+
+def updated_date(page: Page) -> dt.date:
+    """The latest of the day a page was added and the days its sections were written by the pipeline."""
+    dates = [feed_date(page)]
+    generated = page.meta.get("generated")
+    if isinstance(generated, dict):
+        dates += [as_date(record.get("date")) for record in generated.values() if isinstance(record, dict)]
+    return max(d for d in dates if d)
+
+
+def entry_id(page: Page, link: str) -> str:
+    arxiv_id = page.meta.get("arxiv")
+    if isinstance(arxiv_id, str) and arxiv_id.strip():
+        return abs_url(arxiv_id.strip())
+    url = page.meta.get("url")
+    return str(url) if isinstance(url, str) and url.strip() else link
+
+
+# -- the feed ----------------------------------------------------------------------------------------------------
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: _clean(v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = _clean(text)
+    return element
+
+
+def _summary_text(page: Page) -> str:
+    if is_pending(page):
+        abstract = abstract_of(page)
+        return f"Summary pending. Abstract: {abstract}" if abstract else "Summary pending."
+    return section(page, "Summary") or ""
+
+
+def _content_html(page: Page, links: ExternalLinks) -> str | None:
+    if is_pending(page):
+        return None
+    parts = []
+    for title in ("Summary", "Key Insights", "Why It Matters"):
+        text = links.section_text(page, section(page, title) or "")
+        parts.append(f"<h4>{title}</h4>" + markdown_to_safe_html(text, links.accept))
+    return "\n".join(parts)
+
+
+def _entry(feed: ET.Element, page: Page, site_url: str, topics: dict) -> None:
+    links = ExternalLinks(site_url)
+    entry = _sub(feed, "entry")
+    link = links.paper(page) or (site_page_url(site_url, layout.paper_path(page.slug)) if site_url else "")
+    _sub(entry, "title", " ".join(str(page.meta.get("title", page.slug)).split()), type="text")
+    if link:
+        _sub(entry, "link", rel="alternate", type="text/html", href=link)
+    arxiv_id = page.meta.get("arxiv")
+    if isinstance(arxiv_id, str) and arxiv_id.strip() and abs_url(arxiv_id.strip()) != link:
+        _sub(entry, "link", rel="related", type="text/html", href=abs_url(arxiv_id.strip()), title="arXiv")
+    _sub(entry, "id", entry_id(page, link) or f"tag:paperkb,2026:papers/{page.slug}")
+    _sub(entry, "published", _timestamp(feed_date(page)))
+    _sub(entry, "updated", _timestamp(updated_date(page)))
+    for name in as_list(page.meta.get("authors")):
+        if str(name).strip():
+            _sub(_sub(entry, "author"), "name", " ".join(str(name).split()))
+    for topic_id in as_list(page.meta.get("topics")):
+        topic = topics.get(topic_id)
+        _sub(entry, "category", term=str(topic_id), label=topic.title if topic else str(topic_id))
+    _sub(entry, "summary", _summary_text(page), type="text")
+    content = _content_html(page, links)
+    if content:
+        _sub(entry, "content", content, type="html")
+
+
+def build_feed(
+    pages: Iterable[Page], *, feed_path: str, title: str, subtitle: str, site_url: str, alternate_path: str,
+    topics: dict, today: dt.date,
+) -> str:
+    """One Atom document (UTF-8 XML text) of the newest added pages among ``pages``."""
+    ET.register_namespace("", ATOM_NS)
+    chosen = newest_added(pages)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    _sub(feed, "title", title, type="text")
+    _sub(feed, "subtitle", subtitle, type="text")
+    self_url = site_page_url(site_url, feed_path) if site_url else ""
+    _sub(feed, "id", self_url or f"tag:paperkb,2026:{feed_path}")
+    if site_url:
+        _sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+        _sub(feed, "link", rel="alternate", type="text/html", href=site_page_url(site_url, alternate_path))
+    _sub(feed, "updated", _timestamp(max((updated_date(p) for p in chosen), default=today)))
+    _sub(_sub(feed, "author"), "name", BRAND)  # for entries whose page names no author
+    _sub(feed, "generator", "paperkb")
+    for page in chosen:
+        _entry(feed, page, site_url, topics)
+    ET.indent(feed)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+
+
+def generate(site) -> dict[str, str]:
+    topics = site.vocab.topics
+    files = {
+        ALL_PAPERS_FEED: build_feed(
+            site.pages, feed_path=ALL_PAPERS_FEED, title=f"{BRAND} — new papers",
+            subtitle="Papers newly added to the knowledge base, with their summaries.",
+            site_url=site.site_url, alternate_path=layout.ALL_PAPERS, topics=topics, today=site.today,
+        )
+    }
+    for topic_id, topic in topics.items():
+        members = [p for p in site.pages if topic_id in as_list(p.meta.get("topics"))]
+        files[topic_feed_path(topic_id)] = build_feed(
+            members, feed_path=topic_feed_path(topic_id), title=f"{BRAND} — {topic.title}",
+            subtitle=f"Papers newly added to the topic {topic.title}.",
+            site_url=site.site_url, alternate_path=layout.topic_path(topic_id), topics=topics, today=site.today,
+        )
+    return files
