@@ -18,6 +18,7 @@ from . import __version__, config
 STAGES = (
     "check",
     "import_digest",
+    "digest",
 )
 
 
