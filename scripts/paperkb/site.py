@@ -28,7 +28,10 @@ class SiteInput:
 
 def load_site_input(kb: config.KnowledgeBase, site_url: str = "") -> SiteInput:
     pages, _errors = load_pages(kb.papers_dir)  # broken pages are `paperkb check`'s to report
-    return SiteInput(pages=pages, vocab=load_vocabulary(kb.topics_file, kb.labs_file), site_url=site_url)
+    from .digest import load_sync_records
+
+    syncs, _sync_errors = load_sync_records(kb.syncs_dir)
+    return SiteInput(pages=pages, vocab=load_vocabulary(kb.topics_file, kb.labs_file), site_url=site_url, syncs=syncs)
 
 
 Generator = Callable[[SiteInput], dict[str, str]]
@@ -37,6 +40,9 @@ Generator = Callable[[SiteInput], dict[str, str]]
 def generators() -> list[Generator]:
     """The site's generators, in order. A stage adds its own here (import inside, to keep startup light)."""
     found: list[Generator] = []
+    from . import bibtex, digest, feeds
+
+    found += [digest.generate, feeds.generate, bibtex.generate]
     return found
 
 
