@@ -334,7 +334,7 @@ def _paper_markdown(page: Page, links: Links) -> list[str]:
 
 def _labelled(label: str, text: str) -> list[str]:
     """'**Summary:** text' as in the original digests, or the label on its own line before a block."""
-    if _BLOCK_START.match(text) or "\n" in text.strip():
+    if not text or _BLOCK_START.match(text):
         return [f"**{label}:**", "", text]
     return [f"**{label}:** {text}"]
 
@@ -393,7 +393,7 @@ def render_html(digest: Digest, links: ExternalLinks) -> str:
         body += [_paper_html(page, links) for page in digest.shown]
         if digest.listed:
             body.append('<h2 style="font-size:18px;margin:24px 0 8px 0;">More papers</h2>')
-            body.append('<ul style="margin:0;padding-left:22px;">' + "".join(_listed_html(p, links) for p in digest.listed) + "</ul>")
+            body.append('<ul style="margin:0;padding-left:22px;">\n' + "\n".join(_listed_html(p, links) for p in digest.listed) + "\n</ul>")
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -474,10 +474,10 @@ def site_digests(site, top: int = DEFAULT_TOP) -> list[tuple[str, Digest]]:
     return out
 
 
-def generate(site) -> dict[str, str]:
+def generate(site, top: int = DEFAULT_TOP) -> dict[str, str]:
     lab_names = [lab.name for lab in site.vocab.labs.values()]
     files = {}
-    digests = site_digests(site)
+    digests = site_digests(site, top)
     for path, digest in digests:
         files[path] = render_markdown(digest, SiteLinks(path, lab_names))
     files[DIGESTS_INDEX] = render_index(digests, site.vocab.topics)
