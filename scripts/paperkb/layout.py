@@ -40,6 +40,11 @@ def priority_path(priority: str | None) -> str:
     return f"priorities/{priority or UNRATED}.md"
 
 
+def status_anchor(status: str) -> str:
+    """The status board's section for a status ('status.md#todo'); the board gives each heading that id."""
+    return f"{STATUS_BOARD}#{status}"
+
+
 def relative_link(from_path: str, to_path: str) -> str:
     """A Markdown link target from one docs page to another ('topics/x.md' -> '../papers/y.md')."""
     from_parts = from_path.split("/")[:-1]

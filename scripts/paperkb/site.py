@@ -40,6 +40,9 @@ Generator = Callable[[SiteInput], dict[str, str]]
 def generators() -> list[Generator]:
     """The site's generators, in order. A stage adds its own here (import inside, to keep startup light)."""
     found: list[Generator] = []
+    from . import indexes
+
+    found.append(indexes.index_files)
     from . import bibtex, digest, feeds
 
     found += [digest.generate, feeds.generate, bibtex.generate]

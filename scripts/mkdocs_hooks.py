@@ -1,0 +1,50 @@
+"""MkDocs hooks (``hooks:`` in mkdocs.yml): show each paper page with its header, notes and footers.
+
+Thin on purpose: the page files stay plain Markdown and the rendering is ``paperkb.render`` (pure, tested
+without MkDocs). Per build the vocabularies are loaded once; per paper page the source MkDocs already read
+is parsed once with ``paperkb.pages``. A page that does not parse is reported as a warning (so a strict
+build fails, naming the file and line) instead of being published as broken text.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from paperkb import config as paperkb_config
+from paperkb import render
+from paperkb.pages import PageError, parse_page
+from paperkb.vocab import Vocabulary, load_vocabulary
+
+log = logging.getLogger("mkdocs.hooks.paperkb")
+_vocab: Vocabulary | None = None
+
+
+def on_pre_build(config, **kwargs) -> None:
+    global _vocab
+    kb = paperkb_config.load(Path(config.config_file_path).parent)
+    _vocab = load_vocabulary(kb.topics_file, kb.labs_file)
+
+
+def _is_paper(page) -> bool:
+    parts = page.file.src_uri.split("/")
+    return len(parts) == 2 and parts[0] == "papers" and parts[1] != "index.md" and parts[1].endswith(".md")
+
+
+def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
+    if not _is_paper(page) or _vocab is None:
+        return markdown
+    try:
+        paper = parse_page(page.file.abs_src_path, page.file.content_string)
+    except PageError as exc:
+        log.warning("%s:%d: %s (run `paperkb check`)", page.file.src_uri, exc.line, exc.message)
+        return markdown
+    # Themes print meta titles unescaped; topic titles become Material tags (search, chips to topic pages).
+    page.meta["title"] = render.html_text(render.title_of(paper))
+    page.meta["tags"] = [_vocab.topics[t].title for t in render.topics_of(paper) if t in _vocab.topics]
+    return render.paper_markdown(paper, _vocab, page.file.src_uri)
+
+
+def on_page_content(html: str, page, config, files, **kwargs) -> str:
+    # Paper bodies come from people, models and arXiv: keep only the HTML Markdown itself produces.
+    return render.sanitize_html(html) if _is_paper(page) else html
