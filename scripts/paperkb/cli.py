@@ -17,6 +17,9 @@ from . import __version__, config
 #: Sub-command modules, in the order `paperkb --help` lists them.
 STAGES = (
     "check",
+    "add",
+    "resolve",
+    "sync",
     "import_digest",
     "digest",
 )

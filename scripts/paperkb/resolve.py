@@ -1,0 +1,148 @@
+"""``paperkb resolve [PATH…]``: find the arXiv ID of pages that have none, by searching arXiv for the title.
+
+A page is resolved only when exactly one result's normalised title (accents, case, punctuation and spacing
+ignored) equals the page's: then ``arxiv`` and the fetched metadata the page lacks are added, and nothing
+the page already has is changed. With no match, or several, the candidates are listed and the page is left
+as it is. A match that another page already holds is reported, not duplicated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import arxiv
+
+from . import config
+from .add import Ingest, Progress, set_keys_in_order
+from .arxiv_source import FETCHED_KEYS, ArxivError, ArxivSource, normalize_title, paper_metadata, result_id
+from .pages import PageError, iter_page_paths, load_page, write_page
+
+#: How many search results to look at per title.
+MAX_CANDIDATES = 10
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("resolve", help="find arXiv IDs of pages without one, by title", description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: every page without 'arxiv')")
+    parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
+    parser.set_defaults(func=run)
+
+
+def title_query(title: str) -> str:
+    """An arXiv title search for the title's words as a phrase (punctuation would break the query syntax)."""
+    return f'ti:"{normalize_title(title)}"'
+
+
+def resolve_page(ingest: Ingest, source: ArxivSource, path: Path) -> dict[str, Any]:
+    """Resolve one page; returns what happened (status resolved, ambiguous, no_match, duplicate or skipped)."""
+    outcome: dict[str, Any] = {"path": ingest.relative(path), "status": "skipped", "arxiv": None, "candidates": [], "filled": []}
+    page = load_page(path)
+    title = page.meta.get("title")
+    if page.meta.get("arxiv"):
+        outcome.update(arxiv=str(page.meta["arxiv"]), message="already has an arXiv ID")
+        return outcome
+    if not isinstance(title, str) or not normalize_title(title):
+        outcome.update(message="has no title to search for")
+        return outcome
+    results = source.search(title_query(title), MAX_CANDIDATES)
+    wanted = normalize_title(title)
+    matches = [r for r in results if normalize_title(r.title) == wanted]
+    shown = matches if len(matches) > 1 else results
+    outcome["candidates"] = [{"arxiv": result_id(r)[0], "title": " ".join(r.title.split())} for r in shown]
+    if len(matches) != 1:
+        outcome.update(status="ambiguous" if matches else "no_match")
+        return outcome
+    arxiv_id = result_id(matches[0])[0]
+    outcome["arxiv"] = arxiv_id
+    holder = ingest.existing(arxiv_id)
+    if holder is not None:
+        outcome.update(status="duplicate", message=f"{arxiv_id} is already {ingest.relative(holder)}")
+        return outcome
+    outcome.update(status="resolved", filled=fill_missing(ingest, path, matches[0]))
+    return outcome
+
+
+def fill_missing(ingest: Ingest, path: Path, result: arxiv.Result) -> list[str]:
+    """Add ``arxiv`` and every fetched key the page lacks; keys it has stay as they are."""
+    page = load_page(path)
+    fetched = paper_metadata(result, ingest.labs)
+    updates = {key: fetched[key] for key in FETCHED_KEYS if key in fetched and page.meta.get(key) is None}
+    write_page(page, set_keys_in_order(page, updates))
+    ingest.by_id[fetched["arxiv"]] = path
+    return list(updates)
+
+
+def pages_to_resolve(kb: config.KnowledgeBase, names: list[str]) -> list[Path]:
+    if not names:
+        return [p for p in iter_page_paths(kb.papers_dir) if not _has_arxiv(p)]
+    paths: list[Path] = []
+    for name in names:
+        path = Path(name)
+        paths.extend(iter_page_paths(path) if path.is_dir() else [path])
+    return paths
+
+
+def _has_arxiv(path: Path) -> bool:
+    try:
+        return bool(load_page(path).meta.get("arxiv"))
+    except PageError:
+        return True  # `paperkb check` reports unreadable pages; resolve leaves them alone
+
+
+def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
+    missing = [name for name in args.paths if not Path(name).exists()]
+    if missing:
+        for name in missing:
+            print(f"paperkb resolve: {name}: no such file or folder", file=sys.stderr)
+        return 2
+    ingest = Ingest(kb)
+    source = ArxivSource.for_kb(kb)
+    paths = pages_to_resolve(kb, args.paths)
+    outcomes, error = resolve_pages(ingest, source, paths)
+    if args.json:
+        print(json.dumps({"pages": outcomes, "error": error, "requests": source.requests_made}, indent=2))
+    else:
+        for line in outcome_lines(outcomes):
+            print(line)
+    if error:
+        print(f"paperkb resolve: {error}", file=sys.stderr)
+    counts = {status: sum(o["status"] == status for o in outcomes) for status in ("resolved", "ambiguous", "no_match", "duplicate", "error")}
+    print("paperkb resolve: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items() if n or s == "resolved"), file=sys.stderr)
+    unresolved = any(o["status"] in ("ambiguous", "no_match", "duplicate", "error") for o in outcomes)
+    return 1 if error or unresolved else 0
+
+
+def resolve_pages(ingest: Ingest, source: ArxivSource, paths: list[Path]) -> tuple[list[dict[str, Any]], str | None]:
+    outcomes: list[dict[str, Any]] = []
+    progress = Progress(len(paths), "searching arXiv")
+    try:
+        for index, path in enumerate(paths):
+            try:
+                outcomes.append(resolve_page(ingest, source, path))
+            except PageError as exc:
+                outcomes.append({"path": ingest.relative(path), "status": "error", "message": f"line {exc.line}: {exc.message}", "arxiv": None, "candidates": [], "filled": []})
+            except ArxivError as exc:
+                left = ", ".join(ingest.relative(p) for p in paths[index:])
+                return outcomes, f"{exc}; not searched: {left}"
+            progress.advance()
+    finally:
+        progress.close()
+    return outcomes, None
+
+
+def outcome_lines(outcomes: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for o in outcomes:
+        if o["status"] == "resolved":
+            lines.append(f"resolved {o['path']}: arxiv {o['arxiv']} (added {', '.join(o['filled'])})")
+        elif o["status"] in ("ambiguous", "no_match"):
+            what = "several arXiv papers have this title" if o["status"] == "ambiguous" else "no arXiv paper has exactly this title"
+            lines.append(f"unchanged {o['path']}: {what}" + ("; candidates:" if o["candidates"] else ""))
+            lines += [f"  {c['arxiv']}  {c['title']}" for c in o["candidates"]]
+        else:
+            lines.append(f"{'skipped' if o['status'] == 'skipped' else 'unchanged'} {o['path']}: {o.get('message', o['status'])}")
+    return lines
