@@ -22,6 +22,7 @@ STAGES = (
     "sync",
     "import_digest",
     "digest",
+    "fill",
 )
 
 

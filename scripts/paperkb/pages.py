@@ -375,13 +375,102 @@ def set_keys(page: Page, updates: dict[str, Any], remove: Iterable[str] = ()) ->
     for key in remove:
         if key in spans and key not in updates:
             edits.append((*spans[key], ""))
-    # Apply from the end so earlier offsets stay valid; appended keys keep the order given.
-    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+    # Apply from the end so earlier offsets stay valid; appended keys keep the order given (at one offset,
+    # the last given is inserted first).
+    for _, (start, end, replacement) in sorted(enumerate(edits), key=lambda e: (e[1][0], e[1][1], e[0]), reverse=True):
         lf_text = lf_text[:start] + replacement + lf_text[end:]
     if newline == "\r\n":
         # Only the lines we wrote are LF-only; CRLF lines elsewhere were translated and are restored here.
         lf_text = lf_text.replace("\n", "\r\n")
     return text[:fm_start] + lf_text + text[closing_start:]
+
+
+def _front_matter_lf(page: Page) -> tuple[int, int, str]:
+    """(offset where the front matter text starts, offset of the closing '---' line, its text with LF endings)."""
+    text = page.text
+    fm_start = text.index("\n") + 1
+    closing_start = text.rfind("\n", 0, page.fm_end - 1) + 1
+    return fm_start, closing_start, text[fm_start:closing_start].replace("\r\n", "\n")
+
+
+def _with_front_matter(page: Page, fm_start: int, closing_start: int, lf_text: str) -> str:
+    if page.newline == "\r\n":
+        lf_text = lf_text.replace("\n", "\r\n")
+    return page.text[:fm_start] + lf_text + page.text[closing_start:]
+
+
+def _top_level_value_node(lf_text: str, key: str, loader: type = _Loader) -> yaml.Node | None:
+    parser = loader(lf_text)
+    try:
+        node = parser.get_single_node()
+    finally:
+        parser.dispose()
+    for key_node, value_node in node.value if isinstance(node, yaml.MappingNode) else ():
+        if str(key_node.value) == key:
+            return value_node
+    return None
+
+
+def _node_end(node: yaml.Node, line_starts: list[int], text_length: int) -> int:
+    """Offset just after the last line of a value; for block collections, the end of their last item.
+
+    A block mapping's own end mark sits on the *next* sibling key, so it cannot be used directly.
+    """
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not node.flow_style and node.value:
+        last = node.value[-1]
+        return _node_end(last[1] if isinstance(node, yaml.MappingNode) else last, line_starts, text_length)
+    mark = node.end_mark
+    if mark.column == 0 and mark.line > node.start_mark.line:
+        line = mark.line
+    else:
+        line = mark.line + 1
+    return line_starts[line] if line < len(line_starts) else text_length
+
+
+def set_map_entries(page: Page, key: str, entries: dict[str, Any]) -> str:
+    """Return the page text with entries set inside the top-level mapping ``key`` (``generated``).
+
+    Entries named are replaced in place or appended after the last one; the other entries of the map keep
+    their bytes (comments, quoting, order). A key that is absent, empty or written in flow style
+    (``{...}``) is written whole with its existing entries merged in.
+    """
+    current = page.meta.get(key)
+    fm_start, closing_start, lf_text = _front_matter_lf(page)
+    node = _top_level_value_node(lf_text, key)
+    if not (isinstance(current, dict) and isinstance(node, yaml.MappingNode) and not node.flow_style and node.value):
+        merged = dict(current) if isinstance(current, dict) else {}
+        merged.update(entries)
+        return set_keys(page, {key: merged})
+    line_starts = [0] + [m.end() for m in re.finditer("\n", lf_text)]
+    indent = " " * node.value[0][0].start_mark.column
+    spans = {
+        str(k.value): (line_starts[k.start_mark.line], _node_end(v, line_starts, len(lf_text))) for k, v in node.value
+    }
+    append_at = max(end for _, end in spans.values())
+    edits: list[tuple[int, int, str]] = []
+    for name, value in entries.items():
+        block = "".join(indent + line if line.strip() else line for line in dump_key(name, value).splitlines(True))
+        edits.append((*spans[name], block) if name in spans else (append_at, append_at, block))
+    # From the end, so earlier offsets stay valid; entries appended at one offset keep the order given.
+    for _, (start, end, block) in sorted(enumerate(edits), key=lambda e: (e[1][0], e[0]), reverse=True):
+        lf_text = lf_text[:start] + block + lf_text[end:]
+    return _with_front_matter(page, fm_start, closing_start, lf_text)
+
+
+def set_scalar(page: Page, key: str, value: str) -> str:
+    """Return the page text with a one-line scalar value replaced, keeping the rest of its line.
+
+    ``status: todo  # flip when done`` becomes ``status: draft  # flip when done``. A key that is absent or
+    not a one-line scalar is handed to :func:`set_keys`.
+    """
+    fm_start, closing_start, lf_text = _front_matter_lf(page)
+    # The pure-Python loader: its marks count characters, which the offsets below rely on.
+    node = _top_level_value_node(lf_text, key, loader=yaml.SafeLoader)
+    if not isinstance(node, yaml.ScalarNode) or node.style in ("|", ">") or node.start_mark.line != node.end_mark.line:
+        return set_keys(page, {key: value})
+    rendered = dump_key(key, value)[len(key) + 1 :].strip()
+    lf_text = lf_text[: node.start_mark.index] + rendered + lf_text[node.end_mark.index :]
+    return _with_front_matter(page, fm_start, closing_start, lf_text)
 
 
 def set_section(page: Page, title: str, content: str) -> str:

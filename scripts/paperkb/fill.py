@@ -1,0 +1,558 @@
+"""``paperkb fill``: write the missing Summary, Key Insights and Why It Matters with Claude.
+
+Scripts fill in what is missing; people own what they wrote. For every page with a missing required section
+(absent, empty or a placeholder) fill asks Claude (see :mod:`paperkb.llm`) for exactly those sections, plus
+priority, topics and labs when the page has none, validates the answer, and writes only:
+
+- the missing sections, in canonical order, replacing their placeholders;
+- ``generated.<section>`` records (model, date, input, sha256 of the text as written), merged into the map;
+- triage keys the page lacked, and ``status: todo`` -> ``draft`` once nothing required is missing.
+
+A missing section that has a ``generated`` record was edited by a person after the machine wrote it (the hash
+no longer matches), so it is theirs and fill leaves it. Each page is written once, atomically, from the main
+thread: an interrupted run leaves every page untouched or completely updated.
+
+``--batch`` sends the requests through the Message Batches API (half price) and keeps the batch id in
+``.paperkb-state/fill-batch.json`` so that an interrupted run resumes polling instead of paying twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import config, llm
+from .llm import FillSettings, Generated, Ledger, PaperInput, Refused
+from .pages import (
+    REQUIRED_SECTIONS,
+    SECTION_KEYS,
+    SECTION_TITLES,
+    Page,
+    PageError,
+    atomic_write,
+    is_missing,
+    iter_page_paths,
+    load_page,
+    parse_page,
+    section_hash,
+    set_keys,
+    set_map_entries,
+    set_scalar,
+    set_section,
+    write_page,
+)
+from .vocab import Vocabulary, load_vocabulary
+
+STATE_FILE = Path(".paperkb-state") / "fill-batch.json"
+MAX_CONCURRENCY = 16
+DEFAULT_POLL_SECONDS = 30.0
+
+
+# -- what to do with each page --------------------------------------------------------------------------------
+@dataclass
+class Job:
+    """One page to fill: which sections and triage keys, and the request that asks for them."""
+
+    path: Path
+    sections: list[str]  # section keys, canonical order
+    triage: list[str]
+    paper: PaperInput
+    params: dict[str, Any]
+    estimate: float = 0.0  # dollars
+    est_input: int = 0
+    est_output: int = 0
+
+    @property
+    def titles(self) -> list[str]:
+        return [SECTION_TITLES[key] for key in self.sections]
+
+
+@dataclass
+class Outcome:
+    job: Job
+    generated: Generated | None = None
+    model: str = ""
+    reason: str | None = None
+
+
+@dataclass
+class Report:
+    filled: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    not_started: list[str] = field(default_factory=list)
+    note: str | None = None
+
+
+def lacks(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+class Planner:
+    """Turns pages into jobs (or reasons to leave them alone)."""
+
+    def __init__(self, settings: FillSettings, model: str, vocab: Vocabulary):
+        self.settings = settings
+        self.model = model
+        self.vocab = vocab
+        self.system = llm.system_blocks(vocab)
+
+    def plan(self, page: Page) -> Job | str | None:
+        """A job, a reason to skip the page, or None when nothing is missing."""
+        missing = [SECTION_KEYS[title] for title in page.missing_sections()]
+        if not missing:
+            return None
+        persons = [key for key in missing if page.generated_record(key) is not None]
+        writable = [key for key in missing if key not in persons]
+        if not writable:
+            if not persons:
+                return None
+            names = ", ".join(f"generated.{key}" for key in persons)
+            return (
+                f"{', '.join(SECTION_TITLES[k] for k in persons)} changed after it was generated, so it is a person's; "
+                f"fill leaves it (delete {names} from the front matter to let fill write it)"
+            )
+        paper = llm.paper_input(page)
+        if paper is None:
+            return "no abstract or '## Notes' to write from; add 'abstract: |' to the front matter or a '## Notes' section"
+        triage = [key for key in llm.TRIAGE_KEYS if lacks(page.meta.get(key))]
+        return self.job(page.path, writable, triage, paper)
+
+    def job(self, path: Path, sections: list[str], triage: list[str], paper: PaperInput, model: str | None = None) -> Job:
+        schema = llm.output_schema(sections, triage, self.vocab)
+        triage = [key for key in triage if key in schema["properties"]]
+        params = llm.request_params(self.settings, model or self.model, self.system, paper, schema, self.task(sections, triage))
+        return Job(path, sections, triage, paper, params)
+
+    @staticmethod
+    def task(sections: list[str], triage: list[str]) -> str:
+        return llm.task_text(sections, triage)
+
+    def estimate(self, jobs: list[Job], batch: bool) -> None:
+        for number, job in enumerate(jobs):
+            tokens_in, tokens_out, dollars = llm.estimate_request(self.settings, self.system, job.params, cached=number > 0)
+            job.est_input, job.est_output, job.estimate = tokens_in, tokens_out, dollars / 2 if batch else dollars
+
+
+# -- writing a page -------------------------------------------------------------------------------------------
+def compose(page: Page, generated: Generated, model: str, label: str, today: dt.date) -> tuple[str, list[str]]:
+    """The page's new text and the section keys written; only sections still missing and not a person's."""
+    written: dict[str, str] = {}
+    for key, title in REQUIRED_SECTIONS:
+        content = generated.sections.get(key)
+        if content is None or not is_missing(page.section_text(title)) or page.generated_record(key) is not None:
+            continue
+        page = parse_page(page.path, set_section(page, title, content))
+        written[key] = content
+    if not written:
+        return page.text, []
+    records = {key: {"model": model, "date": today, "input": label, "sha256": section_hash(content)} for key, content in written.items()}
+    page = parse_page(page.path, set_map_entries(page, "generated", records))
+    triage = {key: value for key, value in generated.triage.items() if lacks(page.meta.get(key))}
+    if triage:
+        page = parse_page(page.path, set_keys(page, triage))
+    if page.meta.get("status") == "todo" and not page.missing_sections():
+        page = parse_page(page.path, set_scalar(page, "status", "draft"))
+    if not all(page.is_machine_written(key) for key in written):  # pragma: no cover - a guard on pages.py
+        raise RuntimeError(f"{page.path}: a written section does not match its generated record")
+    return page.text, list(written)
+
+
+def apply(outcome: Outcome, report: Report, kb: config.KnowledgeBase, today: dt.date) -> None:
+    """Write one result (from the main thread only) and record it in the report."""
+    job = outcome.job
+    shown = kb.relative(job.path)
+    if outcome.generated is None:
+        report.failed.append((shown, outcome.reason or "no answer"))
+        print(f"failed  {shown}: {outcome.reason}", flush=True)
+        return
+    try:
+        page = load_page(job.path)  # as it is now: a person may have edited it during the run
+    except (PageError, OSError) as exc:
+        report.failed.append((shown, f"could not re-read the page: {exc}"))
+        return
+    text, written = compose(page, outcome.generated, outcome.model, job.paper.label, today)
+    if not written:
+        report.skipped.append((shown, "its sections were written by someone else during the run"))
+        return
+    write_page(page, text)
+    report.filled.append(shown)
+    extra = [key for key in outcome.generated.triage if lacks(page.meta.get(key))]
+    what = ", ".join(SECTION_TITLES[key] for key in written) + (f"; {', '.join(extra)}" if extra else "")
+    print(f"filled  {shown}: {what}", flush=True)
+
+
+# -- talking to the API ---------------------------------------------------------------------------------------
+class Session:
+    """The client, settings and ledger shared by the requests of a run."""
+
+    def __init__(self, client: Any, settings: FillSettings, planner: Planner, ledger: Ledger):
+        self.client = client
+        self.settings = settings
+        self.planner = planner
+        self.ledger = ledger
+        self.abort: str | None = None  # set on an authentication error: no point starting more requests
+
+    def create(self, params: dict[str, Any], estimate: float) -> Any:
+        """One Messages call (the SDK retries 408/429/5xx/529, honouring retry-after); settles the ledger."""
+        message = None
+        try:
+            message = self.client.messages.create(**params)
+            return message
+        finally:
+            usage = llm.Usage.from_api(message.usage) if message is not None else None
+            self.ledger.settle(estimate, usage)
+
+    def finish(self, job: Job, message: Any) -> Outcome:
+        """Validate an answer; on problems, ask once more with the reasons; never raises."""
+        try:
+            generated, problems, reply = self.check(job, message)
+            if not problems:
+                return Outcome(job, generated, reply.model)
+            if reply.data is None and "max_tokens" in " ".join(problems):
+                return Outcome(job, reason="; ".join(problems))
+            params = llm.request_params(
+                self.settings, job.params["model"], self.planner.system, job.paper,
+                job.params["output_config"]["format"]["schema"], self.planner.task(job.sections, job.triage),
+                retry=(reply.text, problems),
+            )  # fmt: skip
+            _, _, estimate = llm.estimate_request(self.settings, self.planner.system, params, cached=True)
+            if not self.ledger.reserve(estimate):
+                return Outcome(job, reason=f"invalid answer ({'; '.join(problems)}); retry not started: --max-cost reached")
+            retried = self.create(params, estimate)
+            generated, again, reply = self.check(job, retried)
+            if again:
+                return Outcome(job, reason="invalid answer after one retry: " + "; ".join(again))
+            return Outcome(job, generated, reply.model)
+        except Refused as exc:
+            return Outcome(job, reason=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one paper failing never stops the others
+            return Outcome(job, reason=self.describe_error(exc))
+
+    def check(self, job: Job, message: Any) -> tuple[Generated, list[str], llm.Reply]:
+        reply = llm.read_reply(message)
+        if reply.data is None:
+            return Generated(), reply.problems, reply
+        generated, problems = llm.validate(reply.data, job.sections, job.triage, self.planner.vocab, job.paper.text)
+        return generated, problems, reply
+
+    def run_job(self, job: Job) -> Outcome:
+        """Worker: the first request (already reserved by the caller), then validation and the retry."""
+        try:
+            message = self.create(job.params, job.estimate)
+        except Exception as exc:  # noqa: BLE001
+            return Outcome(job, reason=self.describe_error(exc))
+        return self.finish(job, message)
+
+    def describe_error(self, exc: Exception) -> str:
+        import anthropic
+
+        if isinstance(exc, (anthropic.AuthenticationError, anthropic.PermissionDeniedError)):
+            self.abort = f"the API refused the key ({exc.status_code}); check ANTHROPIC_API_KEY"
+            return self.abort
+        if isinstance(exc, anthropic.APIStatusError):
+            error = exc.body.get("error") if isinstance(exc.body, dict) else None
+            kind = error.get("type", "") if isinstance(error, dict) else ""
+            message = error.get("message", "") if isinstance(error, dict) else str(exc)
+            return f"API error {exc.status_code} {kind}: {message}".strip()
+        if isinstance(exc, anthropic.APIConnectionError):
+            return f"could not reach the API ({exc.__class__.__name__}); check the network or ANTHROPIC_BASE_URL"
+        return f"{exc.__class__.__name__}: {exc}"
+
+
+def run_concurrently(session: Session, jobs: list[Job], concurrency: int, on_outcome: Callable[[Outcome], None], report: Report, kb: config.KnowledgeBase) -> None:
+    """At most ``concurrency`` requests in flight; results are applied here, in the main thread."""
+    queue = deque(jobs)
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fill")
+    pending: set[Future[Outcome]] = set()
+    try:
+        while queue or pending:
+            while queue and len(pending) < concurrency and session.abort is None:
+                if not session.ledger.reserve(queue[0].estimate):
+                    report.note = f"--max-cost {session.ledger.max_cost:g} reached: stopped starting new requests"
+                    break
+                pending.add(pool.submit(session.run_job, queue.popleft()))
+            if not pending:
+                break
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                on_outcome(future.result())
+        report.not_started += [kb.relative(job.path) for job in queue]
+        if session.abort and queue:
+            report.note = f"stopped: {session.abort}"
+    finally:
+        # On Ctrl-C: drop what has not started; answers still in flight are not written.
+        pool.shutdown(wait=not queue and not pending, cancel_futures=True)
+
+
+# -- batches --------------------------------------------------------------------------------------------------
+class BatchState:
+    """The pending batch, in a small JSON file, so a second run never submits the same pages again."""
+
+    def __init__(self, kb: config.KnowledgeBase):
+        self.path = kb.root / STATE_FILE
+        self.kb = kb
+
+    def load(self) -> dict[str, Any] | None:
+        if not self.path.is_file():
+            return None
+        try:
+            state = json.loads(self.path.read_text("utf-8"))
+            if not isinstance(state.get("id"), str) or not isinstance(state.get("requests"), dict):
+                raise ValueError("missing id or requests")
+            return state
+        except (ValueError, AttributeError) as exc:
+            raise config.ConfigError(
+                f"{self.path}: unreadable batch state ({exc}); if no batch is pending, delete the file and run again"
+            ) from None
+
+    def save(self, state: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.path, json.dumps(state, indent=2, ensure_ascii=False) + "\n")
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def pending_paths(self) -> set[Path]:
+        state = self.load()
+        if not state:
+            return set()
+        return {(self.kb.root / entry["path"]).resolve() for entry in state["requests"].values()}
+
+
+def custom_id(number: int, path: Path) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"p{number:05d}-{path.stem}")[:64]
+
+
+def submit_batch(session: Session, jobs: list[Job], state: BatchState, report: Report, kb: config.KnowledgeBase) -> dict[str, Any] | None:
+    affordable = []
+    for job in jobs:
+        if not session.ledger.reserve(job.estimate):
+            report.note = f"--max-cost {session.ledger.max_cost:g} reached: {len(jobs) - len(affordable)} page(s) not submitted"
+            report.not_started += [kb.relative(j.path) for j in jobs[len(affordable):]]
+            break
+        affordable.append(job)
+    if not affordable:
+        return None
+    ids = {custom_id(number, job.path): job for number, job in enumerate(affordable)}
+    batch = session.client.messages.batches.create(requests=[{"custom_id": cid, "params": job.params} for cid, job in ids.items()])
+    record = {
+        "id": batch.id,
+        "model": session.planner.model,
+        "submitted": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "requests": {
+            cid: {
+                "path": job.path.resolve().relative_to(kb.root.resolve()).as_posix(),
+                "sections": job.sections,
+                "triage": job.triage,
+                "input": job.paper.text,
+                "label": job.paper.label,
+                "estimate": job.estimate,
+            }
+            for cid, job in ids.items()
+        },
+    }
+    state.save(record)
+    print(f"submitted batch {batch.id} with {len(ids)} request(s); state in {kb.relative(state.path)}", flush=True)
+    return record
+
+
+def collect_batch(session: Session, record: dict[str, Any], poll_seconds: float, report: Report, kb: config.KnowledgeBase, today: dt.date) -> None:
+    """Poll until the batch has ended, then apply each result as it is read."""
+    batch_id = record["id"]
+    batches = session.client.messages.batches
+    batch = batches.retrieve(batch_id)
+    while batch.processing_status != "ended":
+        counts = batch.request_counts
+        print(f"batch {batch_id}: {batch.processing_status} ({counts.processing} processing, {counts.succeeded} done); checking again in {poll_seconds:g}s", flush=True)
+        time.sleep(poll_seconds)
+        batch = batches.retrieve(batch_id)
+    seen = set()
+    for item in batches.results(batch_id):
+        entry = record["requests"].get(item.custom_id)
+        if entry is None or item.custom_id in seen:
+            continue
+        seen.add(item.custom_id)
+        handle_batch_result(session, record["model"], entry, item.result, report, kb, today)
+
+
+def handle_batch_result(session: Session, model: str, entry: dict[str, Any], result: Any, report: Report, kb: config.KnowledgeBase, today: dt.date) -> None:
+    path = kb.root / entry["path"]
+    try:
+        page = load_page(path)
+    except (PageError, OSError) as exc:
+        report.failed.append((kb.relative(path), f"could not re-read the page: {exc}"))
+        return
+    if not any(key in entry["sections"] for key in (SECTION_KEYS[t] for t in page.missing_sections())):
+        return  # applied by an earlier, interrupted run (or written by a person since): nothing to do, nothing billed now
+    job = session.planner.job(path, entry["sections"], entry["triage"], PaperInput(entry["input"], entry["label"]), model)
+    if result.type == "succeeded":
+        session.ledger.settle(entry.get("estimate", 0.0), llm.Usage.from_api(result.message.usage, batch=True))
+        outcome = session.finish(job, result.message)
+    elif result.type == "errored":
+        session.ledger.settle(entry.get("estimate", 0.0), None)
+        error = result.error.error
+        outcome = Outcome(job, reason=f"batch request errored: {error.type}: {error.message}; run fill again")
+    else:
+        session.ledger.settle(entry.get("estimate", 0.0), None)
+        outcome = Outcome(job, reason=f"batch request {result.type}; run fill again")
+    apply(outcome, report, kb, today)
+
+
+def run_batch(session: Session, jobs: list[Job], poll_seconds: float, report: Report, kb: config.KnowledgeBase, today: dt.date) -> None:
+    state = BatchState(kb)
+    record = state.load()
+    if record is not None:
+        print(f"resuming batch {record['id']} (submitted {record.get('submitted', '?')}, {len(record['requests'])} request(s)); "
+              "new pages wait for the next run", flush=True)  # fmt: skip
+    else:
+        record = submit_batch(session, jobs, state, report, kb)
+        if record is None:
+            return
+    try:
+        collect_batch(session, record, poll_seconds, report, kb, today)
+    except KeyboardInterrupt:
+        print(f"paperkb fill: batch {record['id']} is still pending; run 'paperkb fill --batch' again to collect it "
+              "(it will not be submitted twice)", file=sys.stderr)  # fmt: skip
+        raise
+    state.clear()
+
+
+# -- the command ----------------------------------------------------------------------------------------------
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "fill", help="write missing Summary / Key Insights / Why It Matters with Claude", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: every page)")
+    parser.add_argument("--dry-run", action="store_true", help="list what would be filled, with token and cost estimates; needs no API key")
+    parser.add_argument("--limit", type=int, metavar="N", help="fill at most N pages")
+    parser.add_argument("--model", metavar="M", help="Claude model id (default: [tool.paperkb.fill] model)")
+    parser.add_argument("--concurrency", type=int, metavar="K", help=f"requests in flight, 1-{MAX_CONCURRENCY} (default: config, 4)")
+    parser.add_argument("--batch", action="store_true", help="use the Message Batches API (half price, slower); resumes a pending batch")
+    parser.add_argument("--max-cost", type=float, metavar="USD", help="stop starting requests once the estimated cost would exceed USD")
+    parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS, metavar="S", help="with --batch: how often to check the batch")
+    parser.set_defaults(func=run)
+
+
+def _selected_paths(kb: config.KnowledgeBase, names: list[str]) -> list[Path]:
+    if not names:
+        return iter_page_paths(kb.papers_dir)
+    paths: list[Path] = []
+    for name in names:
+        path = Path(name)
+        paths.extend(iter_page_paths(path) if path.is_dir() else [path])
+    return paths
+
+
+def _usage_error(message: str) -> int:
+    print(f"paperkb fill: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
+    settings = FillSettings.from_table(kb.section("fill"))
+    model = args.model or settings.model
+    concurrency = args.concurrency or settings.concurrency
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        return _usage_error(f"--concurrency must be between 1 and {MAX_CONCURRENCY}, not {concurrency}")
+    if args.limit is not None and args.limit < 0 or args.max_cost is not None and args.max_cost < 0:
+        return _usage_error("--limit and --max-cost must not be negative")
+    api_key = None
+    if not args.dry_run:
+        try:
+            api_key = llm.api_key_from_env()  # before any work
+        except llm.MissingApiKey as exc:
+            return _usage_error(str(exc))
+    absent = [name for name in args.paths if not Path(name).exists()]
+    if absent:
+        return _usage_error(f"{absent[0]}: no such file or folder")
+
+    vocab = load_vocabulary(kb.topics_file, kb.labs_file)
+    planner = Planner(settings, model, vocab)
+    report = Report()
+    jobs = plan_jobs(kb, planner, _selected_paths(kb, args.paths), report, args)
+    planner.estimate(jobs, batch=args.batch)
+    if args.dry_run:
+        return dry_run(kb, planner, jobs, report, args)
+
+    ledger = Ledger(settings, args.max_cost)
+    pending_batch = BatchState(kb).load() if args.batch else None
+    if not jobs and pending_batch is None:
+        print_report(kb, report, ledger, model)
+        return 1 if report.failed else 0
+    session = Session(llm.make_client(settings, api_key), settings, planner, ledger)
+    today = dt.date.today()
+    if args.batch:
+        run_batch(session, jobs, args.poll_seconds, report, kb, today)
+    else:
+        run_concurrently(session, jobs, concurrency, lambda outcome: apply(outcome, report, kb, today), report, kb)
+    print_report(kb, report, ledger, model)
+    return 1 if report.failed else 0
+
+
+def plan_jobs(kb: config.KnowledgeBase, planner: Planner, paths: list[Path], report: Report, args: argparse.Namespace) -> list[Job]:
+    in_batch = set() if args.batch else BatchState(kb).pending_paths()
+    jobs: list[Job] = []
+    for path in paths:
+        try:
+            page = load_page(path)
+        except PageError as exc:
+            report.failed.append((kb.relative(exc.path), f"line {exc.line}: {exc.message}"))
+            continue
+        if path.resolve() in in_batch:
+            report.skipped.append((kb.relative(path), "waiting in a pending batch; collect it with 'paperkb fill --batch'"))
+            continue
+        planned = planner.plan(page)
+        if isinstance(planned, str):
+            report.skipped.append((kb.relative(path), planned))
+        elif planned is not None:
+            jobs.append(planned)
+    if args.limit is not None and len(jobs) > args.limit:
+        report.not_started += [kb.relative(job.path) for job in jobs[args.limit :]]
+        report.note = f"--limit {args.limit}: {len(jobs) - args.limit} page(s) left for a later run"
+        jobs = jobs[: args.limit]
+    return jobs
+
+
+def dry_run(kb: config.KnowledgeBase, planner: Planner, jobs: list[Job], report: Report, args: argparse.Namespace) -> int:
+    for job in jobs:
+        triage = f" + {', '.join(job.triage)}" if job.triage else ""
+        print(f"would fill {kb.relative(job.path)}: {', '.join(job.titles)}{triage} "
+              f"(input: {job.paper.label}; ~{job.est_input:,} tokens in, ~{job.est_output:,} out)")  # fmt: skip
+    for shown, reason in report.skipped:
+        print(f"skip {shown}: {reason}")
+    for shown, reason in report.failed:
+        print(f"error {shown}: {reason}")
+    prefix = llm.estimate_tokens("".join(block["text"] for block in planner.system))
+    total = sum(job.estimate for job in jobs)
+    mode = "batch (half price)" if args.batch else "standard"
+    print(
+        f"{len(jobs)} page(s) to fill with {planner.model}: ~{sum(j.est_input for j in jobs):,} input tokens "
+        f"(a ~{prefix:,}-token prefix, cached after the first request), ~{sum(j.est_output for j in jobs):,} output tokens; "
+        f"estimated cost ${total:.4f} ({mode})"
+    )
+    if report.note:
+        print(report.note)
+    return 0
+
+
+def print_report(kb: config.KnowledgeBase, report: Report, ledger: Ledger, model: str) -> None:
+    t = ledger.totals
+    print(f"fill: {len(report.filled)} filled, {len(report.failed)} failed, {len(report.skipped)} skipped, {len(report.not_started)} not started")
+    for shown, reason in report.failed:
+        print(f"  failed  {shown}: {reason}")
+    for shown, reason in report.skipped:
+        print(f"  skipped {shown}: {reason}")
+    if report.note:
+        print(f"  {report.note}")
+    print(f"tokens: {t.input:,} input, {t.output:,} output, {t.cache_read:,} cache read, {t.cache_write:,} cache write ({t.requests} request(s))")
+    print(f"cost: ${ledger.spent:.4f} at the configured prices ({model})")
