@@ -20,7 +20,7 @@ import unicodedata
 from typing import Any, Iterable
 
 from .arxiv_ids import abs_url
-from .pages import Page, as_date, as_list
+from .pages import Page, as_date, as_list, load_pages
 
 ALL_PAPERS_BIB = "papers.bib"
 _STOPWORDS = frozenset(
@@ -29,15 +29,16 @@ _STOPWORDS = frozenset(
 _NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
+    # BibTeX counts braces even after a backslash: \{ would unbalance the entry, these do not.
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
     "&": r"\&",
     "%": r"\%",
     "$": r"\$",
     "#": r"\#",
     "_": r"\_",
-    "^": r"\^{}",
-    "~": r"\~{}",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
 }
 _SPECIALS_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
 
@@ -72,8 +73,9 @@ def bibtex_author(name: str) -> str:
     if name.casefold().rstrip(".") in ("et al", "others"):
         return "others"
     escaped = latex_escape(name)
-    # One word (a team such as DeepSeek-AI) or a name containing ' and ' would be mis-split by BibTeX.
-    if " " not in name or re.search(r"\band\b", name, re.IGNORECASE):
+    # One word (a team such as DeepSeek-AI), a name containing 'and' or LaTeX specials ('AT&T Labs') is not a
+    # person's name: braced, BibTeX takes it whole instead of splitting it into first and last names.
+    if " " not in name or re.search(r"\band\b", name, re.IGNORECASE) or _SPECIALS_RE.search(name):
         return "{" + escaped + "}"
     return escaped
 
@@ -181,8 +183,9 @@ def entry_fields(page: Page) -> list[tuple[str, str]]:
 
 
 def _escape_url(url: str) -> str:
-    # In a url field only these break LaTeX's url package or BibTeX's brace matching.
-    return re.sub(r"([%#{}\\])", r"\\\1", url.strip())
+    # url fields are read verbatim (biblatex, the url package): only what breaks BibTeX's brace matching,
+    # and spaces, are percent-encoded.
+    return "".join({"{": "%7B", "}": "%7D", "\\": "%5C", " ": "%20"}.get(c, c) for c in url.strip())
 
 
 def format_entry(page: Page, key: str) -> str:
@@ -201,16 +204,30 @@ def format_bibliography(pages: Iterable[Page], keys: dict[str, str]) -> str:
 
 
 # -- site ---------------------------------------------------------------------------------------------------
+# Keys depend on every page, but a paper page's footer sees one page: the generator, which runs first in a
+# build, remembers the keys per papers folder; outside a build they are computed from the folder once.
+_KEYS_BY_FOLDER: dict[str, dict[str, str]] = {}
+
+
+def _folder(page: Page) -> str:
+    return str(page.path.parent.resolve())
+
+
 def keys_for_site(site) -> dict[str, str]:
-    """Keys over the whole knowledge base, computed once per SiteInput (the footer needs them per page)."""
-    cached = getattr(site, "_bibtex_keys", None)
-    if cached is None:
-        cached = assign_keys(site.pages)
-        try:
-            site._bibtex_keys = cached
-        except AttributeError:  # a frozen or slotted SiteInput: recompute next time
-            pass
-    return cached
+    """Keys over the whole knowledge base; remembered for the paper pages' "Cite" footers."""
+    keys = assign_keys(site.pages)
+    for folder in {_folder(page) for page in site.pages}:
+        _KEYS_BY_FOLDER[folder] = keys
+    return keys
+
+
+def key_for_page(page: Page) -> str:
+    keys = _KEYS_BY_FOLDER.get(_folder(page))
+    if keys is None or page.slug not in keys:
+        pages, _errors = load_pages(page.path.parent)
+        keys = assign_keys([p for p in pages if p.slug != page.slug] + [page])
+        _KEYS_BY_FOLDER[_folder(page)] = keys
+    return keys[page.slug]
 
 
 def generate(site) -> dict[str, str]:
@@ -223,10 +240,9 @@ def generate(site) -> dict[str, str]:
     return files
 
 
-def cite_footer(page: Page, site) -> str:
+def cite_footer(page: Page) -> str:
     """Markdown appended to a paper page: its BibTeX entry in a fenced block (Material adds the copy button)."""
-    key = keys_for_site(site).get(page.slug) or base_key(page)
-    entry = format_entry(page, key)
+    entry = format_entry(page, key_for_page(page))
     fence = "```"
     while fence in entry:
         fence += "`"
