@@ -366,8 +366,10 @@ class ArxivSource:
             by_id: dict[str, arxiv.Result] = {}
             for result in results:
                 base, version = result_id(result)
-                by_id.setdefault(base, result)
                 by_id[f"{base}v{version}"] = result
+                # An unversioned request means the latest version, whatever order the results came in.
+                if base not in by_id or (version or 0) > (result_id(by_id[base])[1] or 0):
+                    by_id[base] = result
             for wanted in asking:
                 result = by_id.get(_request_key(wanted))
                 if result is None:

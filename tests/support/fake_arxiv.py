@@ -369,7 +369,7 @@ class FakeArxiv:
     def add_version(self, arxiv_id: str, title: str | None = None, summary: str | None = None, updated: dt.datetime | None = None) -> None:
         paper = self.papers[arxiv_id]
         last = paper.versions[-1]
-        paper.versions.append(Version(title or last.title, summary or last.summary, updated or last.updated + dt.timedelta(days=30)))
+        paper.versions.append(Version(title or last.title, summary or last.summary, updated or dt.datetime.now(dt.timezone.utc)))
 
     def fail_next(self, *faults: Fault) -> None:
         """Apply these faults to the next requests, one each, in order."""

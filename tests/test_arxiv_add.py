@@ -1,0 +1,309 @@
+"""``paperkb add`` end to end: the real CLI and arxiv client against the fake arXiv server."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from paperkb import check, config
+from paperkb.pages import load_page, parse_page, set_keys
+from tests.support.arxiv_env import arxiv_server, configure, kb, paperkb_process, run_cli  # noqa: F401 (fixtures)
+from tests.support.fake_arxiv import FakeArxiv, synthetic_papers
+
+
+def papers(root: Path) -> dict[str, bytes]:
+    """Every page's bytes by file name (temporary files, which a running write may hold, left out)."""
+    found = {}
+    for path in sorted((root / "content" / "papers").glob("*.md")):
+        if not path.name.startswith("."):
+            try:
+                found[path.name] = path.read_bytes()
+            except FileNotFoundError:
+                pass
+    return found
+
+
+def leftovers(root: Path) -> list[str]:
+    return [p.name for p in (root / "content" / "papers").iterdir() if p.name.startswith(".")]
+
+
+def new_pages(root: Path, before: dict[str, bytes]) -> list[Path]:
+    return [root / "content" / "papers" / name for name in papers(root) if name not in before]
+
+
+def errors_in(root: Path, paths: list[Path]) -> list[str]:
+    problems = check.check_pages(config.load(root), paths)
+    return [f"{p.path.name}:{p.line}: {p.message}" for p in problems if p.severity == "error" and p.path in paths]
+
+
+# -- every ID form --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "argument, arxiv_id, version",
+    [
+        ("2611.04321", "2611.04321", 1),
+        ("2611.04321v1", "2611.04321", 1),
+        ("arXiv:2611.04321", "2611.04321", 1),
+        ("https://arxiv.org/abs/2611.04321", "2611.04321", 1),
+        ("https://arxiv.org/pdf/2611.04321v1", "2611.04321", 1),
+        ("cs/9901001", "cs/9901001", 2),
+        ("cs/9901001v2", "cs/9901001", 2),
+        ("math.GT/0309136", "math/0309136", 1),
+    ],
+)
+def test_every_id_form_makes_one_valid_page(kb: Path, arxiv_server: FakeArxiv, capsys, argument, arxiv_id, version):
+    before = papers(kb)
+    assert run_cli(kb, "add", argument) == 0
+    created = new_pages(kb, before)
+    assert len(created) == 1
+    page = load_page(created[0])
+    assert (page.meta["arxiv"], page.meta["version"], page.meta["status"]) == (arxiv_id, version, "todo")
+    assert page.missing_sections() == ["Summary", "Key Insights", "Why It Matters"]
+    assert errors_in(kb, created) == []
+    assert f"content/papers/{created[0].name} ({arxiv_id}v{version}:" in capsys.readouterr().out
+
+
+def test_a_new_page_has_the_fetched_metadata_topics_and_priority(kb: Path, arxiv_server: FakeArxiv):
+    assert run_cli(kb, "add", "2611.04321", "--topic", "reasoning", "--priority", "high") == 0
+    page = load_page(kb / "content" / "papers" / "sparse-reasoning-traces.md")
+    assert list(page.meta) == [
+        "title", "arxiv", "version", "authors", "labs", "topics", "priority", "published", "updated", "added",
+        "categories", "primary_category", "comment", "status", "abstract",
+    ]  # fmt: skip
+    assert page.meta["topics"] == ["reasoning"] and page.meta["priority"] == "high"
+    assert page.meta["labs"] == ["Peking University", "DeepSeek", "Google DeepMind"]
+    assert page.text.startswith("---\ntitle: 'Sparse Reasoning Traces: Pruning Chain-of-Thought with Reinforcement Learning'\narxiv: '2611.04321'\n")
+    assert "abstract: |\n  We prune the reasoning traces" in page.text
+    assert errors_in(kb, [page.path]) == []
+
+
+def test_an_unknown_topic_stops_before_any_request(kb: Path, arxiv_server: FakeArxiv, capsys):
+    assert run_cli(kb, "add", "2611.04321", "--topic", "reasonin") == 2
+    assert arxiv_server.requests == []
+    assert "unknown topic(s) reasonin" in capsys.readouterr().err
+
+
+# -- errors: malformed, unknown, duplicates ----------------------------------------------------------------------
+def test_a_malformed_argument_is_named_and_never_sent_while_the_rest_are_added(kb: Path, arxiv_server: FakeArxiv, capsys):
+    before = papers(kb)
+    assert run_cli(kb, "add", "abc", "2611.04321", "https://example.org/abs/1") == 1
+    err = capsys.readouterr().err
+    assert "'abc' is not an arXiv ID or URL" in err and "'https://example.org/abs/1' is not an arXiv ID" in err
+    assert [r.ids for r in arxiv_server.requests] == [["2611.04321"]]
+    assert [p.name for p in new_pages(kb, before)] == ["sparse-reasoning-traces.md"]
+
+
+def test_an_id_arxiv_does_not_know_is_reported_and_the_others_added(kb: Path, arxiv_server: FakeArxiv, capsys):
+    before = papers(kb)
+    assert run_cli(kb, "add", "2511.99999", "2611.05555") == 1
+    assert "not found on arXiv: 2511.99999" in capsys.readouterr().err
+    assert [p.name for p in new_pages(kb, before)] == ["measuring-alignment-faking-under-distribution-shift.md"]
+
+
+def test_a_paper_already_present_is_not_duplicated_and_its_page_named(kb: Path, arxiv_server: FakeArxiv, capsys):
+    before = papers(kb)
+    assert run_cli(kb, "add", "2501.12948v2", "arXiv:2611.06666", "2611.06666") == 0
+    out = capsys.readouterr().out
+    assert "already in the knowledge base: 2501.12948 is content/papers/deepseek-r1.md" in out.replace(str(kb) + "/", "")
+    assert [r.ids for r in arxiv_server.requests] == [["2611.06666"]]  # asked once, the present one not at all
+    assert papers(kb).keys() - before.keys() == {"deepseek-v4-lite.md"}
+    assert run_cli(kb, "add", "2611.06666") == 0  # a second add finds the new page
+    assert papers(kb).keys() - before.keys() == {"deepseek-v4-lite.md"}
+
+
+def test_a_title_slug_already_taken_gets_the_id_appended(kb: Path, arxiv_server: FakeArxiv):
+    arxiv_server.papers["2611.06666"].versions[0].title = "DeepSeek-R1: Another Paper With the Same Short Title"
+    assert run_cli(kb, "add", "2611.06666") == 0
+    assert load_page(kb / "content" / "papers" / "deepseek-r1-2611-06666.md").meta["arxiv"] == "2611.06666"
+
+
+def test_json_output(kb: Path, arxiv_server: FakeArxiv, capsys):
+    assert run_cli(kb, "add", "--json", "2611.04321", "2501.12948", "2511.99999", "nope") == 1
+    result = json.loads(capsys.readouterr().out)
+    assert [a["arxiv"] for a in result["added"]] == ["2611.04321"]
+    assert result["added"][0]["path"].endswith("content/papers/sparse-reasoning-traces.md")
+    assert [p["arxiv"] for p in result["already_present"]] == ["2501.12948"]
+    assert result["not_found"] == ["2511.99999"] and result["invalid"][0]["argument"] == "nope"
+    assert result["requests"] == 1
+
+
+# -- batching through the CLI ----------------------------------------------------------------------------------
+def test_adding_a_thousand_ids_takes_ten_requests(kb: Path, arxiv_server: FakeArxiv, capsys):
+    for paper in synthetic_papers(1000):
+        arxiv_server.add(paper)
+    ids = [f"2509.{n:05d}" for n in range(1, 1001)]
+    before = papers(kb)
+    assert run_cli(kb, "add", *ids) == 0
+    assert len(arxiv_server.requests) == 10
+    created = new_pages(kb, before)
+    assert len(created) == 1000
+    assert errors_in(kb, created[:50]) == []
+    assert "1000 added" in capsys.readouterr().err
+
+
+# -- arXiv unavailable --------------------------------------------------------------------------------------------
+def test_when_arxiv_stays_down_the_error_names_what_was_not_fetched(kb: Path, arxiv_server: FakeArxiv, capsys):
+    from tests.support.fake_arxiv import Fault
+
+    arxiv_server.fail_next(*[Fault(status=503)] * 3)
+    before = papers(kb)
+    assert run_cli(kb, "add", "2611.04321", "2611.05555") == 1
+    err = capsys.readouterr().err
+    assert "arXiv did not answer after 3 tries (last: HTTP 503)" in err and "not fetched: 2611.04321, 2611.05555" in err
+    assert "Traceback" not in err and papers(kb) == before
+
+
+# -- --refresh ----------------------------------------------------------------------------------------------------
+def body(text: bytes) -> bytes:
+    """Everything from the closing '---' of the front matter on."""
+    return text[text.index(b"\n---", 3) :]
+
+
+def test_refresh_updates_fetched_keys_keeps_people_s_and_reports_the_new_version(kb: Path, arxiv_server: FakeArxiv, capsys):
+    assert run_cli(kb, "add", "2611.04321", "--topic", "reasoning") == 0
+    path = kb / "content" / "papers" / "sparse-reasoning-traces.md"
+    page = load_page(path)
+    # A person rates it, edits the author list, writes a summary and notes (CRLF editor, comments kept).
+    text = set_keys(page, {"priority": "urgent", "authors": ["Lin Wei", "Chen Hao", "Maria Rossi", "T. Fair"]})
+    text = text.replace("## Summary\n\nTODO", "## Summary\n\nA person's summary.") + "\n## Notes\n\nMine. # not a key\n"
+    text = text.replace("\n", "\r\n").replace("status: todo", "status: todo  # still to review")
+    path.write_bytes(text.encode())
+    before = path.read_bytes()
+    arxiv_server.add_version("2611.04321", title="Sparse Reasoning Traces (Extended)", summary="A revised   abstract with $x^2$.")
+    arxiv_server.requests.clear()
+    capsys.readouterr()
+    assert run_cli(kb, "add", "--refresh", "--json", "2611.04321") == 0
+    result = json.loads(capsys.readouterr().out)["refreshed"][0]
+    assert result["newer_version"] == {"from": 1, "to": 2}
+    assert result["kept"] == ["authors"] and result["updated"] == ["abstract", "title", "updated", "version"]
+    after = path.read_bytes()
+    assert body(after) == body(before)  # the body, byte for byte
+    page = load_page(path)
+    assert page.meta["title"] == "Sparse Reasoning Traces (Extended)" and page.meta["version"] == 2
+    assert page.meta["abstract"] == "A revised abstract with $x^2$.\n"
+    assert page.meta["authors"][-1] == "T. Fair" and page.meta["priority"] == "urgent" and page.meta["topics"] == ["reasoning"]
+    assert b"status: todo  # still to review\r\n" in after and b"\n" not in after.replace(b"\r\n", b"")
+    # Only the changed keys' lines differ.
+    changed = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert all(line.startswith((b"title:", b"version:", b"updated:", b"  A revised")) for line in changed)
+    assert [r.ids for r in arxiv_server.requests] == [["2611.04321"], ["2611.04321v1"]]  # latest, then v1 to compare
+
+
+def test_refresh_of_a_hand_written_page_only_fills_absent_keys(kb: Path, arxiv_server: FakeArxiv, capsys):
+    path = kb / "content" / "papers" / "deepseek-r1.md"
+    before = path.read_bytes()
+    assert run_cli(kb, "add", "--refresh", "2501.12948") == 0
+    after = path.read_bytes()
+    assert body(after) == body(before)
+    for line in before.split(b"\n---")[0].splitlines():
+        assert line in after.splitlines()  # every line the person wrote is still there
+    page = load_page(path)
+    assert page.meta["authors"] == ["DeepSeek-AI"]  # arXiv lists three; the page's list was set by a person
+    assert page.meta["version"] == 1 and page.meta["categories"] == ["cs.CL", "cs.AI", "cs.LG"]
+    assert "kept (set by a person): authors" in capsys.readouterr().out
+    assert errors_in(kb, [path]) == []
+
+
+def test_refresh_with_nothing_new_changes_nothing(kb: Path, arxiv_server: FakeArxiv):
+    assert run_cli(kb, "add", "2611.05555") == 0
+    path = kb / "content" / "papers" / "measuring-alignment-faking-under-distribution-shift.md"
+    page = load_page(path)
+    path.write_text(set_keys(page, {"title": "Alignment Faking Under Shift"}), "utf-8")  # a person shortens it
+    before = path.read_bytes()
+    assert run_cli(kb, "add", "--refresh", "2611.05555") == 0
+    assert path.read_bytes() == before
+
+
+# -- progress bar ------------------------------------------------------------------------------------------------
+def test_no_progress_bar_when_stderr_is_not_a_terminal(kb: Path, arxiv_server: FakeArxiv, capsys):
+    assert run_cli(kb, "add", "2611.04321") == 0
+    assert "[#" not in capsys.readouterr().err
+
+
+def test_a_progress_bar_on_a_terminal(kb: Path, arxiv_server: FakeArxiv):
+    master, slave = pty.openpty()
+    env = {**os.environ, "PAPERKB_ARXIV_API": arxiv_server.url}
+    proc = paperkb_process(kb, "add", "2611.04321", "2611.05555", env=env, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=60)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    terminal = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert "\rfetching from arXiv [" in terminal and "] 2/2" in terminal
+    assert b"[#" not in out  # stdout stays clean for pipes
+
+
+# -- Ctrl-C ---------------------------------------------------------------------------------------------------------
+def interrupt_when(proc: subprocess.Popen, ready, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+
+
+@pytest.mark.parametrize("moment", ["while writing pages", "while waiting for arXiv"])
+def test_ctrl_c_leaves_every_page_as_it_was_or_complete(kb: Path, arxiv_server: FakeArxiv, moment: str):
+    for paper in synthetic_papers(300):
+        arxiv_server.add(paper)
+    configure(kb, delay_seconds=0.5)
+    before = papers(kb)
+    env = {**os.environ, "PAPERKB_ARXIV_API": arxiv_server.url}
+    proc = paperkb_process(kb, "add", *[f"2509.{n:05d}" for n in range(1, 301)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if moment == "while writing pages":
+        interrupt_when(proc, lambda: len(papers(kb)) > len(before))
+    else:
+        interrupt_when(proc, lambda: len(arxiv_server.requests) == 1 and len(papers(kb)) == len(before) + 100)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and b"interrupted" in err and b"Traceback" not in err
+    after = papers(kb)
+    assert {k: v for k, v in after.items() if k in before} == before
+    created = new_pages(kb, before)
+    assert 0 < len(created) < 300 and leftovers(kb) == []  # no temporary files left
+    if moment == "while waiting for arXiv":
+        assert len(created) == 100  # the first batch, complete; nothing of the second
+    for path in created:
+        page = parse_page(path, path.read_text("utf-8"))
+        assert page.meta["status"] == "todo" and len(page.sections) == 3 and page.text.endswith("TODO\n")
+    assert errors_in(kb, created) == []
+
+
+def test_ctrl_c_during_refresh_leaves_each_page_old_or_new(kb: Path, arxiv_server: FakeArxiv):
+    for paper in synthetic_papers(200):
+        arxiv_server.add(paper)
+    ids = [f"2509.{n:05d}" for n in range(1, 201)]
+    assert run_cli(kb, "add", *ids) == 0
+    old = papers(kb)
+    for arxiv_id in ids:
+        arxiv_server.add_version(arxiv_id, title=f"Revised {arxiv_id}")
+    configure(kb, delay_seconds=0.3)
+    env = {**os.environ, "PAPERKB_ARXIV_API": arxiv_server.url}
+    requests_before = len(arxiv_server.requests)
+    proc = paperkb_process(kb, "add", "--refresh", *ids, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Interrupt once the pages are being rewritten (after the latest versions and the v1s were fetched).
+    interrupt_when(proc, lambda: any(v != old.get(k) for k, v in papers(kb).items()) or len(arxiv_server.requests) >= requests_before + 4)
+    proc.wait(timeout=30)
+    assert proc.returncode in (0, 130)
+    for name, data in papers(kb).items():
+        if data == old[name]:
+            continue
+        page = load_page(kb / "content" / "papers" / name)
+        assert page.meta["version"] == 2 and page.meta["title"].startswith("Revised ")
+        assert body(data) == body(old[name])
