@@ -70,6 +70,7 @@ class Job:
     estimate: float = 0.0  # dollars
     est_input: int = 0
     est_output: int = 0
+    kept: list[str] = field(default_factory=list)  # missing sections that are a person's (left alone)
 
     @property
     def titles(self) -> list[str]:
@@ -93,6 +94,14 @@ class Report:
     note: str | None = None
 
 
+def persons_note(keys: list[str]) -> str:
+    names = ", ".join(f"generated.{key}" for key in keys)
+    return (
+        f"{', '.join(SECTION_TITLES[k] for k in keys)} changed after it was generated, so it is a person's; "
+        f"fill leaves it (delete {names} from the front matter to let fill write it)"
+    )
+
+
 def lacks(value: Any) -> bool:
     return value is None or value == "" or value == []
 
@@ -114,18 +123,14 @@ class Planner:
         persons = [key for key in missing if page.generated_record(key) is not None]
         writable = [key for key in missing if key not in persons]
         if not writable:
-            if not persons:
-                return None
-            names = ", ".join(f"generated.{key}" for key in persons)
-            return (
-                f"{', '.join(SECTION_TITLES[k] for k in persons)} changed after it was generated, so it is a person's; "
-                f"fill leaves it (delete {names} from the front matter to let fill write it)"
-            )
+            return persons_note(persons)
         paper = llm.paper_input(page)
         if paper is None:
             return "no abstract or '## Notes' to write from; add 'abstract: |' to the front matter or a '## Notes' section"
         triage = [key for key in llm.TRIAGE_KEYS if lacks(page.meta.get(key))]
-        return self.job(page.path, writable, triage, paper)
+        job = self.job(page.path, writable, triage, paper)
+        job.kept = persons
+        return job
 
     def job(self, path: Path, sections: list[str], triage: list[str], paper: PaperInput, model: str | None = None) -> Job:
         schema = llm.output_schema(sections, triage, self.vocab)
@@ -516,6 +521,8 @@ def plan_jobs(kb: config.KnowledgeBase, planner: Planner, paths: list[Path], rep
             report.skipped.append((kb.relative(path), planned))
         elif planned is not None:
             jobs.append(planned)
+            if planned.kept:
+                report.skipped.append((kb.relative(path), persons_note(planned.kept)))
     if args.limit is not None and len(jobs) > args.limit:
         report.not_started += [kb.relative(job.path) for job in jobs[args.limit :]]
         report.note = f"--limit {args.limit}: {len(jobs) - args.limit} page(s) left for a later run"

@@ -526,7 +526,8 @@ _SCALES = {
 }  # fmt: skip
 _NUMBER = re.compile(
     r"(?P<mantissa>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?:(?P<letter>[kKMBT]|bn|mn)(?![A-Za-z])|[\s-]?(?P<word>thousand|million|billion|trillion)\b)?",
+    r"(?:(?P<letter>[kKMBT]|bn|mn)(?![A-Za-z])|[\s-]?(?P<word>thousand|million|billion|trillion)\b)?"
+    r"(?:\s?%|\s?percent\b)?",  # a percentage is the same number; kept only to show it as written
     re.IGNORECASE,
 )
 

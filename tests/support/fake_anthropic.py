@@ -78,6 +78,8 @@ class FakeAnthropic:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
+        self.in_flight = 0  # Messages requests being answered now, and the most at once
+        self.max_in_flight = 0
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def __enter__(self) -> "FakeAnthropic":
@@ -332,9 +334,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised():
             return
         if self.path == "/v1/messages":
-            if self.fake.latency:
-                time.sleep(self.fake.latency)
-            status, reply, headers = self.fake.message_reply(body, self.fake._behaviour(body))
+            with self.fake._lock:
+                self.fake.in_flight += 1
+                self.fake.max_in_flight = max(self.fake.max_in_flight, self.fake.in_flight)
+            try:
+                if self.fake.latency:
+                    time.sleep(self.fake.latency)
+                status, reply, headers = self.fake.message_reply(body, self.fake._behaviour(body))
+            finally:
+                with self.fake._lock:
+                    self.fake.in_flight -= 1
             self._send(status, reply, headers)
         elif self.path == "/v1/messages/batches":
             self._send(200, self.fake.create_batch(body))

@@ -1,0 +1,70 @@
+"""Small knowledge bases for the ``paperkb fill`` tests, and a way to run the command in-process."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from paperkb import cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: A hand-edited page: comments, odd spacing, a quoted title, placeholders, an empty section, a person's notes.
+PAGE = """\
+---
+# A person's comment stays where it is.
+title: "SparseMix: Routing   Experts"   # quoted on purpose
+arxiv: '2401.06066'
+authors: [Ada Lovelace, Alan Turing]
+topics:
+  - mixture-of-experts
+published: 2024-01-11
+status:   todo   # flip to draft when done
+abstract: |
+  We present SparseMix, a Mixture-of-Experts language model with 16B parameters trained on 2T tokens.
+  It activates 2.8B parameters per token and was built by DeepSeek-AI.
+  On MMLU it scores 45.3%, matching a dense 7B model with 2.5 times the compute.
+  Fine-grained experts specialise more than coarse ones in every layer we examine.
+  Shared experts capture common knowledge and reduce redundancy among routed experts.
+  The approach scales to 145B parameters with 28.5% of the computation of a dense model.
+---
+
+## Summary
+
+TODO
+
+## Key Insights
+
+*TBD*
+
+## Why It Matters
+
+## Notes
+
+My notes: compare with GShard (600B), which routes to the top-2 experts.
+"""
+
+
+def make_kb(root: Path) -> Path:
+    """A knowledge base with the project's configuration and vocabularies, and no pages yet."""
+    (root / "content" / "papers").mkdir(parents=True)
+    shutil.copy2(REPO / "pyproject.toml", root / "pyproject.toml")
+    for name in ("topics.yml", "labs.yml"):
+        shutil.copy2(REPO / "content" / name, root / "content" / name)
+    return root
+
+
+def add_page(root: Path, slug: str, text: str = PAGE, newline: str = "\n") -> Path:
+    path = root / "content" / "papers" / f"{slug}.md"
+    path.write_bytes(text.replace("\n", newline).encode("utf-8"))
+    return path
+
+
+def variant(title: str, arxiv: str, text: str = PAGE) -> str:
+    """The sample page for another paper (a distinct title and arXiv ID)."""
+    return text.replace('"SparseMix: Routing   Experts"', f'"{title}"').replace("'2401.06066'", f"'{arxiv}'")
+
+
+def run_fill(root: Path, *args: str) -> int:
+    """``paperkb --root ROOT fill ARGS`` in this process (tests set ANTHROPIC_* with monkeypatch)."""
+    return cli.main(["--root", str(root), "fill", *args])
