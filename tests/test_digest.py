@@ -291,4 +291,13 @@ def test_a_broken_sync_record_is_named_with_its_line(kb: Path):
     assert [digest.record_date(r).isoformat() for r in records] == ["2026-11-15", "2026-11-22"]
     assert len(errors) == 2
     assert errors[0].startswith(f"{kb / 'content' / 'syncs' / '2026-11-29.yml'}:3: error: invalid YAML")
-    assert "needs 'date: YYYY-MM-DD'" in errors[1]
+    assert errors[1].startswith(f"{kb / 'content' / 'syncs' / '2026-11-30.yml'}:1: error: 'date' must be a date")
+
+
+def test_two_syncs_on_one_day_get_a_digest_page_each(kb: Path):
+    second = (kb / "content" / "syncs" / "2026-11-22.yml").read_text("utf-8").replace('"2501.12948", ', "")
+    (kb / "content" / "syncs" / "2026-11-22-2.yml").write_text(second, "utf-8")
+    files = digest.generate(site_input(kb))
+    assert {"digests/2026-11-22.md", "digests/2026-11-22-2.md"} <= set(files)
+    assert "DeepSeek-R1: Incentivizing" not in files["digests/2026-11-22-2.md"]
+    assert "(2026-11-22-2.md)" in files["digests/index.md"]

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
-
 from . import config, layout
 from .arxiv_ids import abs_url, parse_arxiv_id
 from .pages import Page, as_date, as_list, is_missing, load_pages
@@ -48,8 +46,11 @@ MONTHLY = "digests/monthly.md"
 STATIC_PATHS = (DIGESTS_INDEX, WEEKLY, MONTHLY)
 
 
-def sync_digest_path(date: dt.date) -> str:
-    return f"digests/{date.isoformat()}.md"
+def sync_digest_path(record: dict[str, Any]) -> str:
+    """digests/<record file name>.md: one page per sync run, even for two runs on one day (<date>-2)."""
+    path = record.get("path")
+    stem = Path(path).stem if path else (record_date(record) or dt.date.today()).isoformat()
+    return f"digests/{stem}.md"
 
 
 # -- the digest ------------------------------------------------------------------------------------------
@@ -133,10 +134,6 @@ def rolling_digest(pages: Iterable[Page], today: dt.date, days: int, *, top: int
 
 
 # -- sync records ------------------------------------------------------------------------------------------
-class SyncRecordError(Exception):
-    """A sync record that cannot be read; the message names the file, the line and the fix."""
-
-
 def _record_ids(record: dict[str, Any]) -> list[str]:
     ids = []
     for value in as_list(record.get("added")):
@@ -166,25 +163,32 @@ def digest_for_sync(pages: Iterable[Page], record: dict[str, Any], *, top: int =
     return Digest(date, since, until, order_pages(found), top, "Sync run", dict(counts), missing)
 
 
+_RECORD_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.yml$")  # <date>.yml, <date>-2.yml, ...
+
+
 def load_sync_records(syncs_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every readable ``<date>.yml`` sync record, oldest first, and one error line per unreadable one."""
-    records, errors = [], []
+    """Every sync record (oldest first, each with its ``path``) and one error line per unreadable one.
+
+    Records are read and validated by ``paperkb.sync.read_record`` (the format's one definition); unlike
+    ``paperkb.sync.load_sync_records`` a bad record does not stop the site from building: it is reported.
+    """
+    from .sync import SyncRecordError, read_record
+
+    found, errors = [], []
     for path in sorted(Path(syncs_dir).glob("*.yml")) if Path(syncs_dir).is_dir() else []:
+        match = _RECORD_FILE.match(path.name)
+        if not match:
+            continue
         try:
-            record = yaml.safe_load(path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            errors.append(f"{path}:1: error: cannot read sync record ({exc}); save it as UTF-8 YAML")
+            record = read_record(path)
+        except SyncRecordError as exc:
+            located = re.match(r"^(.*?:\d+): (.*)$", str(exc), re.S)
+            errors.append(f"{located.group(1)}: error: {located.group(2)}" if located else f"{path}:1: error: {exc}")
             continue
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            errors.append(f"{path}:{(mark.line + 1) if mark else 1}: error: invalid YAML in sync record; fix or delete the file")
-            continue
-        if not isinstance(record, dict) or record_date(record) is None:
-            errors.append(f"{path}:1: error: a sync record needs 'date: YYYY-MM-DD' at the top level")
-            continue
-        records.append(record)
-    records.sort(key=lambda r: record_date(r))
-    return records, errors
+        record["path"] = path
+        found.append((record_date(record), int(match.group(2) or 1), record))
+    found.sort(key=lambda item: item[:2])
+    return [record for _, _, record in found], errors
 
 
 # -- links -------------------------------------------------------------------------------------------------
@@ -467,8 +471,7 @@ def site_digests(site, top: int = DEFAULT_TOP) -> list[tuple[str, Digest]]:
     """(docs path, digest) for every sync record, then the rolling weekly and monthly digests."""
     out = []
     for record in site.syncs:
-        digest = digest_for_sync(site.pages, record, top=top)
-        out.append((sync_digest_path(digest.date), digest))
+        out.append((sync_digest_path(record), digest_for_sync(site.pages, record, top=top)))
     out.append((WEEKLY, rolling_digest(site.pages, site.today, WEEKLY_DAYS, top=top, label="Weekly digest")))
     out.append((MONTHLY, rolling_digest(site.pages, site.today, MONTHLY_DAYS, top=top, label="Monthly digest")))
     return out
@@ -491,7 +494,7 @@ def render_index(digests: list[tuple[str, Digest]], topics: dict[str, Any]) -> s
 
     here = DIGESTS_INDEX
     rolling = [(p, d) for p, d in digests if p in (WEEKLY, MONTHLY)]
-    syncs = sorted(((p, d) for p, d in digests if p not in (WEEKLY, MONTHLY)), key=lambda pd: pd[1].date, reverse=True)
+    syncs = [(p, d) for p, d in reversed(digests) if p not in (WEEKLY, MONTHLY)]  # newest run first
     out = [f"# {BRAND} digests", "", "Each digest is built from the paper pages at every site build, so it always shows their current text.", ""]
     out += ["## Rolling", ""]
     for path, digest in rolling:
@@ -500,7 +503,7 @@ def render_index(digests: list[tuple[str, Digest]], topics: dict[str, Any]) -> s
     if syncs:
         out += ["| Date | Window | Papers | Sync counts |", "| --- | --- | --- | --- |"]
         for path, digest in syncs:
-            out.append(f"| [{digest.date.isoformat()}]({layout.relative_link(here, path)}) | {digest.window} | {len(digest.papers)} | {counts_line(digest) or '—'} |")
+            out.append(f"| [{Path(path).stem}]({layout.relative_link(here, path)}) | {digest.window} | {len(digest.papers)} | {counts_line(digest) or '—'} |")
     else:
         out.append("No sync has run yet.")
     out += ["", "## Subscribe and cite", ""]
