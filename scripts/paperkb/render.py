@@ -42,6 +42,9 @@ Footer = Callable[[Page], str]
 def paper_footers() -> list[Footer]:
     """Markdown blocks appended to every paper page, in order (see the module docstring)."""
     found: list[Footer] = []
+    from .bibtex import cite_footer
+
+    found.append(cite_footer)
     return found
 
 
