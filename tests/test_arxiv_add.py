@@ -7,7 +7,6 @@ import os
 import pty
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -295,15 +294,16 @@ def test_ctrl_c_during_refresh_leaves_each_page_old_or_new(kb: Path, arxiv_serve
         arxiv_server.add_version(arxiv_id, title=f"Revised {arxiv_id}")
     configure(kb, delay_seconds=0.3)
     env = {**os.environ, "PAPERKB_ARXIV_API": arxiv_server.url}
-    requests_before = len(arxiv_server.requests)
     proc = paperkb_process(kb, "add", "--refresh", *ids, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # Interrupt once the pages are being rewritten (after the latest versions and the v1s were fetched).
-    interrupt_when(proc, lambda: any(v != old.get(k) for k, v in papers(kb).items()) or len(arxiv_server.requests) >= requests_before + 4)
+    # Interrupt as soon as the first page has been rewritten (after the latest versions and the v1s were fetched).
+    interrupt_when(proc, lambda: any(v != old.get(k) for k, v in papers(kb).items()))
     proc.wait(timeout=30)
-    assert proc.returncode in (0, 130)
-    for name, data in papers(kb).items():
-        if data == old[name]:
-            continue
+    assert proc.returncode in (0, 130)  # 0 only if all 200 rewrites finished first
+    assert leftovers(kb) == []
+    rewritten = [name for name, data in papers(kb).items() if data != old[name]]
+    assert rewritten
+    for name in rewritten:
+        data = (kb / "content" / "papers" / name).read_bytes()
         page = load_page(kb / "content" / "papers" / name)
         assert page.meta["version"] == 2 and page.meta["title"].startswith("Revised ")
         assert body(data) == body(old[name])

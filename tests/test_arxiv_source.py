@@ -17,7 +17,6 @@ from paperkb.arxiv_source import (
     ArxivRejected,
     ArxivSettings,
     ArxivSource,
-    ArxivUnavailable,
     FetchError,
     LabMatcher,
     paper_metadata,
@@ -286,3 +285,11 @@ def test_old_style_ids_and_versions(server: FakeArxiv, labs: LabMatcher):
     assert paper_metadata(found["math.GT/0309136"], labs)["arxiv"] == "math/0309136"
     published = {paper_metadata(r, labs)["published"] for r in found.values() if "9901001" in r.entry_id}
     assert published == {dt.date(1999, 1, 5)}  # v1's date, whichever version was fetched
+
+
+def test_the_user_agent_contact_defaults_to_the_repository_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("PAPERKB_ARXIV_API", raising=False)
+    (tmp_path / "pyproject.toml").write_text('[project.urls]\nRepository = "https://example.org/our/kb"\n[tool.paperkb.arxiv]\n')
+    assert "(+https://example.org/our/kb; " in ArxivSettings.from_kb(config.load(tmp_path)).user_agent
+    (tmp_path / "pyproject.toml").write_text("[tool.paperkb.arxiv]\n")
+    assert ArxivSettings.from_kb(config.load(tmp_path)).user_agent.startswith(f"paperkb/{__version__} (knowledge base")

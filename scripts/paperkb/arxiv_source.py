@@ -23,6 +23,7 @@ import os
 import re
 import threading
 import time
+import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -43,7 +44,6 @@ API_ENV = "PAPERKB_ARXIV_API"
 ARXIV_MIN_DELAY = 3.0
 #: The API accepts long id_lists, but 100 keeps URLs short and matches one page of results.
 MAX_IDS_PER_REQUEST = 100
-DEFAULT_CONTACT = "https://pypi.org/project/paperkb/"
 _ATOM_NS = b"http://www.w3.org/2005/Atom"
 _RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
@@ -103,7 +103,7 @@ class ArxivSettings:
     backoff_seconds: float = ARXIV_MIN_DELAY  # first retry waits this long, then 2x, 4x, ...
     max_wait_seconds: float = 120.0  # no single wait is longer (a longer Retry-After gives up instead)
     page_size: int = 100
-    contact: str = DEFAULT_CONTACT
+    contact: str | None = None  # a URL or e-mail arXiv can reach the operator at (see from_kb)
 
     @property
     def query_url_format(self) -> str:
@@ -111,7 +111,8 @@ class ArxivSettings:
 
     @property
     def user_agent(self) -> str:
-        return f"paperkb/{__version__} (+{self.contact}; knowledge base of research papers) arxiv.py/{arxiv.__version__}"
+        contact = f"+{self.contact}; " if self.contact else ""
+        return f"paperkb/{__version__} ({contact}knowledge base of research papers) arxiv.py/{arxiv.__version__}"
 
     @classmethod
     def from_kb(cls, kb: config.KnowledgeBase) -> "ArxivSettings":
@@ -134,6 +135,8 @@ class ArxivSettings:
                     raise config.ConfigError(f"{where}: {name} must be a non-empty string")
                 values[name] = section[name].strip()
         settings = cls(**values)
+        if settings.contact is None:
+            settings.contact = _project_url(kb)
         if "backoff_seconds" not in section:
             settings.backoff_seconds = settings.delay_seconds
         env_api = os.environ.get(API_ENV, "").strip()
@@ -147,6 +150,18 @@ class ArxivSettings:
             # The official endpoint allows one request every three seconds; a lower setting is for tests.
             settings.delay_seconds = ARXIV_MIN_DELAY
         return settings
+
+
+def _project_url(kb: config.KnowledgeBase) -> str | None:
+    """The repository's URL from [project.urls] (Repository, Source or Homepage), for the User-Agent."""
+    try:
+        urls = tomllib.loads((kb.root / "pyproject.toml").read_text("utf-8")).get("project", {}).get("urls", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    for name in ("Repository", "Source", "Homepage", "repository", "source", "homepage"):
+        if isinstance(urls.get(name), str):
+            return urls[name]
+    return None
 
 
 def _number(value: Any, kind: type, where: str) -> Any:
