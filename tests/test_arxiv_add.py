@@ -307,3 +307,11 @@ def test_ctrl_c_during_refresh_leaves_each_page_old_or_new(kb: Path, arxiv_serve
         page = load_page(kb / "content" / "papers" / name)
         assert page.meta["version"] == 2 and page.meta["title"].startswith("Revised ")
         assert body(data) == body(old[name])
+
+
+def test_a_page_with_broken_front_matter_still_counts_as_present(kb: Path, arxiv_server: FakeArxiv, capsys):
+    broken = kb / "content" / "papers" / "half-edited.md"
+    broken.write_text("---\ntitle: Sparse: Reasoning\narxiv: '2611.04321'\nstatus: todo\n---\n\n## Summary\n\nTODO\n", "utf-8")
+    assert run_cli(kb, "add", "2611.04321") == 0
+    assert "2611.04321 is" in capsys.readouterr().out and arxiv_server.requests == []
+    assert not (kb / "content" / "papers" / "sparse-reasoning-traces.md").exists()
