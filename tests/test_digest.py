@@ -301,3 +301,11 @@ def test_two_syncs_on_one_day_get_a_digest_page_each(kb: Path):
     assert {"digests/2026-11-22.md", "digests/2026-11-22-2.md"} <= set(files)
     assert "DeepSeek-R1: Incentivizing" not in files["digests/2026-11-22-2.md"]
     assert "(2026-11-22-2.md)" in files["digests/index.md"]
+
+
+def test_raw_html_in_a_section_shows_as_text_in_site_digests(kb: Path):
+    page = load_page(kb / "content" / "papers" / "deepseek-v3.md")
+    write_page(page, set_section(page, "Summary", "Safe `<b>` code, <script>x()</script> and <https://arxiv.org/abs/2412.19437>."))
+    text = digest.generate(site_input(kb))["digests/2026-11-22.md"]
+    assert "&lt;script>x()&lt;/script>" in text and "<script>" not in text
+    assert "`<b>`" in text and "<https://arxiv.org/abs/2412.19437>" in text  # code and autolinks as written

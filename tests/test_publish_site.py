@@ -18,12 +18,13 @@ import feedparser
 import pytest
 
 from paperkb import bibtex
-from paperkb.pages import load_pages
+from paperkb.pages import load_page, load_pages, set_section, write_page
 from paperkb.publish import read_site_url
 from tests.support.browser import chromium_context, serve_directory
 
 REPO = Path(__file__).resolve().parent.parent
 SYNC_DATE = "2026-11-20"
+HOSTILE = ' Then <script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2"> ends.'
 SITE_PATH = "/paperkb/"  # the path of mkdocs.yml's site_url, where the site is served
 RECORD = f"""date: {SYNC_DATE}
 window: {{since: 2026-11-13, until: {SYNC_DATE}}}
@@ -42,6 +43,8 @@ def built(tmp_path_factory) -> dict:
         shutil.copy2(REPO / name, root / name)
     for name in ("content", "overrides", "scripts"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    v3 = load_page(root / "content" / "papers" / "deepseek-v3-technical-report.md")
+    write_page(v3, set_section(v3, "Summary", v3.section_text("Summary") + HOSTILE))  # a section gone bad
     (root / "content" / "syncs").mkdir(exist_ok=True)
     (root / "content" / "syncs" / f"{SYNC_DATE}.yml").write_text(RECORD, "utf-8")
     result = subprocess.run(
@@ -63,6 +66,8 @@ def test_digest_pages_are_built(built: dict):
     assert f"AI Research Sync — {SYNC_DATE}" in html
     assert "3 of 3 papers shown" in html
     assert 'href="../../papers/deepseek-r1/"' in html
+    assert "<script>window.__pwned" not in html and '<img src="x"' not in html  # shown as text, never run
+    assert "window.__pwned = 1" in html.replace("&lt;", "<")
     nav = (site / "index.html").read_text("utf-8")
     assert re.search(r'href="digests/"[^>]*>\s*(<span[^>]*>)?\s*Digests', nav), "Digests is in the navigation"
 
@@ -121,6 +126,7 @@ def test_open_a_digest_follow_a_paper_and_copy_its_bibtex(built: dict):
         page.wait_for_url(f"**/digests/{SYNC_DATE}/")
         assert page.locator("h1").first.inner_text().rstrip("¶").strip() == f"AI Research Sync — {SYNC_DATE}"
         assert page.get_by_text("3 of 3 papers shown").is_visible()
+        assert page.evaluate("window.__pwned") is None  # the hostile section did not run
 
         paper_link = page.locator("article h2 a", has_text=re.compile(r"^DeepSeek-R1: Incentivizing"))
         assert paper_link.count() == 1

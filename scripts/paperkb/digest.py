@@ -27,7 +27,7 @@ from typing import Any, Iterable
 from . import config, layout
 from .arxiv_ids import abs_url, parse_arxiv_id
 from .pages import Page, as_date, as_list, is_missing, load_pages
-from .publish import markdown_to_safe_html, md_escape, read_site_url, rebase_links, site_page_url
+from .publish import escape_raw_html, markdown_to_safe_html, md_escape, read_site_url, rebase_links, site_page_url
 
 BRAND = "AI Research Sync"
 DEFAULT_TOP = 10
@@ -332,7 +332,8 @@ def _paper_markdown(page: Page, links: Links) -> list[str]:
         out += [f"> {md_escape(abstract)}" if abstract else "> (no abstract yet)", ""]
         return out
     for title_ in SECTIONS:
-        out += _labelled(title_, links.section_text(page, section(page, title_) or "")) + [""]
+        text = escape_raw_html(links.section_text(page, section(page, title_) or ""))
+        out += _labelled(title_, text) + [""]
     return out
 
 

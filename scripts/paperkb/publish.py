@@ -88,6 +88,40 @@ def rebase_links(text: str, from_docs_path: str, relink: Callable[[str, str], st
     return "".join(pieces)
 
 
+_CODE_SPAN = re.compile(r"(`+)(?:.+?)\1", re.S)
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^<>\s]+)>")
+
+
+def escape_raw_html(text: str) -> str:
+    """Markdown whose raw HTML shows as text ('<script>' -> '&lt;script&gt;'); code and autolinks untouched.
+
+    For Markdown the site renders outside the paper pages' sanitizer (digests): the same result a reader
+    sees on the paper page, where unknown tags are shown as text.
+    """
+
+    def outside_code(piece: str) -> str:
+        pieces, last = [], 0
+        for span in _CODE_SPAN.finditer(piece):
+            pieces.append(_escape_lt(piece[last : span.start()]))
+            pieces.append(span.group(0))
+            last = span.end()
+        pieces.append(_escape_lt(piece[last:]))
+        return "".join(pieces)
+
+    pieces, last = [], 0
+    for fence in _FENCED.finditer(text):
+        pieces.append(outside_code(text[last : fence.start()]))
+        pieces.append(fence.group(0))
+        last = fence.end()
+    pieces.append(outside_code(text[last:]))
+    return "".join(pieces)
+
+
+def _escape_lt(text: str) -> str:
+    parts = _AUTOLINK.split(text)  # odd indexes: the URL of an autolink, kept as one
+    return "".join(f"<{part}>" if i % 2 else part.replace("<", "&lt;") for i, part in enumerate(parts))
+
+
 # -- safe HTML ------------------------------------------------------------------------------------------------
 #: Tags kept (with the inline style given); everything else is dropped, its text kept and escaped.
 SAFE_TAGS: dict[str, str] = {
