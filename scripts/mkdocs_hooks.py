@@ -1,9 +1,14 @@
-"""MkDocs hooks (``hooks:`` in mkdocs.yml): show each paper page with its header, notes and footers.
+"""MkDocs hooks (``hooks:`` in mkdocs.yml): paper pages with their header, notes and footers.
 
 Thin on purpose: the page files stay plain Markdown and the rendering is ``paperkb.render`` (pure, tested
 without MkDocs). Per build the vocabularies are loaded once; per paper page the source MkDocs already read
-is parsed once with ``paperkb.pages``. A page that does not parse is reported as a warning (so a strict
-build fails, naming the file and line) instead of being published as broken text.
+is parsed once with ``paperkb.pages``. A page that does not parse is reported as a warning (a strict build
+fails, naming the file and line) rather than published as broken text.
+
+Raw blocks: generated HTML (the paper header, the index tables of gen-files pages) is kept out of
+Python-Markdown and put back into the rendered page (``render.stash_raw_html`` / ``restore_raw_html``):
+the same HTML Markdown would pass through, for a fraction of the build time. The body of a paper page is
+sanitized before its header goes back in.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from paperkb.vocab import Vocabulary, load_vocabulary
 
 log = logging.getLogger("mkdocs.hooks.paperkb")
 _vocab: Vocabulary | None = None
+_raw_blocks: dict[str, list[str]] = {}  # src_uri -> HTML blocks to put back after Markdown
 
 
 def on_pre_build(config, **kwargs) -> None:
     global _vocab
     kb = paperkb_config.load(Path(config.config_file_path).parent)
     _vocab = load_vocabulary(kb.topics_file, kb.labs_file)
+    _raw_blocks.clear()
 
 
 def _is_paper(page) -> bool:
@@ -32,7 +39,11 @@ def _is_paper(page) -> bool:
 
 
 def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
-    if not _is_paper(page) or _vocab is None:
+    if not _is_paper(page):
+        if render.RAW_START in markdown:  # a generated page (people do not write these markers)
+            markdown, _raw_blocks[page.file.src_uri] = render.stash_raw_html(markdown)
+        return markdown
+    if _vocab is None:
         return markdown
     try:
         paper = parse_page(page.file.abs_src_path, page.file.content_string)
@@ -42,9 +53,13 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
     # Themes print meta titles unescaped; topic titles become Material tags (search, chips to topic pages).
     page.meta["title"] = render.html_text(render.title_of(paper))
     page.meta["tags"] = [_vocab.topics[t].title for t in render.topics_of(paper) if t in _vocab.topics]
-    return render.paper_markdown(paper, _vocab, page.file.src_uri)
+    markdown, _raw_blocks[page.file.src_uri] = render.paper_document(paper, _vocab, page.file.src_uri)
+    return markdown
 
 
 def on_page_content(html: str, page, config, files, **kwargs) -> str:
-    # Paper bodies come from people, models and arXiv: keep only the HTML Markdown itself produces.
-    return render.sanitize_html(html) if _is_paper(page) else html
+    blocks = _raw_blocks.pop(page.file.src_uri, None)
+    if _is_paper(page):
+        # Paper bodies come from people, models and arXiv: keep only the HTML Markdown itself produces.
+        html = render.sanitize_html(html)
+    return render.restore_raw_html(html, blocks) if blocks else html

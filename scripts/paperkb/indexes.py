@@ -21,7 +21,7 @@ from typing import Iterable
 
 from . import layout
 from .pages import PRIORITIES, SECTION_TITLES, STATUSES, Page, as_date
-from .render import docs_link, html_text, md_link, md_text, md_url
+from .render import docs_a, docs_link, html_text, md_link, md_text, raw_html
 from .render import labs_of, machine_written, priority_of, status_of, title_of, topics_of
 from .site import SiteInput
 from .vocab import Lab, Topic, Vocabulary
@@ -106,28 +106,28 @@ def date_text(value: dt.date | None) -> str:
 
 
 def title_cell(paper: Paper, here: str) -> str:
-    return docs_link(paper.title, here, paper.path)
+    return docs_a(paper.title, here, paper.path)
 
 
 def labs_cell(paper: Paper, here: str) -> str:
     return ", ".join(
-        docs_link(lab.name, here, layout.lab_path(lab.name)) if lab else md_text(name) for name, lab in paper.labs
+        docs_a(lab.name, here, layout.lab_path(lab.name)) if lab else html_text(name) for name, lab in paper.labs
     )
 
 
 def topics_cell(paper: Paper, here: str) -> str:
     return ", ".join(
-        docs_link(topic.title, here, layout.topic_path(topic.id)) if topic else md_text(topic_id)
+        docs_a(topic.title, here, layout.topic_path(topic.id)) if topic else html_text(topic_id)
         for topic_id, topic in paper.topics
     )
 
 
 def priority_cell(paper: Paper, here: str) -> str:
-    return docs_link(PRIORITY_TITLES[paper.priority_page], here, layout.priority_path(paper.priority))
+    return docs_a(PRIORITY_TITLES[paper.priority_page], here, layout.priority_path(paper.priority))
 
 
 def status_cell(paper: Paper, here: str) -> str:
-    return docs_link(paper.status, here, layout.status_anchor(paper.status))
+    return docs_a(paper.status, here, layout.status_anchor(paper.status))
 
 
 COLUMNS = {
@@ -138,29 +138,34 @@ COLUMNS = {
     "topics": ("Topics", topics_cell),
     "priority": ("Priority", priority_cell),
     "status": ("Status", status_cell),
-    "missing": ("Missing sections", lambda p, here: ", ".join(p.missing) or "—"),
-    "machine": ("Machine-written", lambda p, here: ", ".join(p.machine) or "—"),
+    "missing": ("Missing sections", lambda p, here: html_text(", ".join(p.missing) or "—")),
+    "machine": ("Machine-written", lambda p, here: html_text(", ".join(p.machine) or "—")),
 }
 
 
-def paper_table(papers: list[Paper], here: str, columns: Iterable[str]) -> str:
-    """A Markdown table of papers, one row each; ``here`` is the docs path of the page it goes on."""
+def paper_table(papers: list[Paper], here: str, columns: Iterable[str], searchable: bool = False) -> str:
+    """An HTML table of papers (a raw block), one row each; ``here`` is the docs path of the page it is on.
+
+    HTML rather than a Markdown table: at thousands of rows Markdown parsing dominated the build. Links
+    point at built URLs; the build test checks that every one of them resolves.
+    """
     columns = list(columns)
     if not papers:
         return "_No papers yet._\n"
-    head = "| " + " | ".join(COLUMNS[c][0] for c in columns) + " |"
-    rule = "|" + "|".join("---" for _ in columns) + "|"
-    rows = ["| " + " | ".join(COLUMNS[c][1](p, here) for c in columns) + " |" for p in papers]
-    return "\n".join([head, rule, *rows]) + "\n"
+    head = "<tr>" + "".join(f"<th>{COLUMNS[c][0]}</th>" for c in columns) + "</tr>"
+    rows = ["<tr>" + "".join(f"<td>{COLUMNS[c][1](p, here)}</td>" for c in columns) + "</tr>" for p in papers]
+    exclude = "" if searchable else " data-search-exclude"
+    return raw_html("\n".join([f"<table{exclude}>", f"<thead>{head}</thead>", "<tbody>", *rows, "</tbody>", "</table>"]))
+
+
+def paper_list(papers: list[Paper], here: str) -> str:
+    """A compact HTML list of papers: date and linked title (a raw block)."""
+    items = [f"<li>{date_text(p.published)} — {title_cell(p, here)}</li>" for p in papers]
+    return raw_html("\n".join(["<ul data-search-exclude>", *items, "</ul>"]))
 
 
 def count_label(count: int) -> str:
     return f"{count} paper" if count == 1 else f"{count} papers"
-
-
-def excluded_from_search(markdown: str) -> str:
-    """Wrap a block so Material's search skips it (the page's heading and description stay searchable)."""
-    return f"<div markdown data-search-exclude>\n\n{markdown.rstrip()}\n\n</div>\n"
 
 
 # -- pages ----------------------------------------------------------------------------------------------------------
@@ -190,14 +195,14 @@ def home_page(papers: list[Paper], vocab: Vocabulary) -> str:
         "| Priority | Papers |",
         "|---|---:|",
         *(
-            f"| {docs_link(PRIORITY_TITLES[p], here, layout.priority_path(p if p != layout.UNRATED else None))} | {priorities[p]} |"
+            f"| {docs_link(PRIORITY_TITLES[p], here, layout.priority_path(p))} | {priorities[p]} |"
             for p in layout.PRIORITY_PAGES
         ),
         "",
         "## Urgent papers",
         "",
         paper_table(urgent, here, ("date", "title", "status")),
-        f"## Latest additions",
+        "## Latest additions",
         "",
         paper_table(latest_added(papers)[:LATEST_ADDITIONS], here, ("added", "title", "date", "status")),
     ]
@@ -240,6 +245,16 @@ def topics_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
     )
 
 
+def tags_listing(topic: Topic) -> str:
+    """Options of the tags plugin's listing on a topic page (JSON is YAML; '>' escaped so it cannot end the comment).
+
+    The "paperkb" listing layout renders nothing: the listing only makes the topic chips on paper pages
+    link here, to ``#papers`` (mkdocs.yml sets the tags plugin's slug format to that anchor).
+    """
+    options = {"include": [topic.title], "layout": "paperkb", "toc": False}
+    return json.dumps(options, ensure_ascii=True).replace(">", "\\u003e")
+
+
 def topic_page(topic: Topic, papers: list[Paper]) -> str:
     here = layout.topic_path(topic.id)
     mine = newest_first(p for p in papers if any(t is topic for _, t in p.topics))
@@ -251,14 +266,13 @@ def topic_page(topic: Topic, papers: list[Paper]) -> str:
             "",
             md_text(topic.description) if topic.description else "",
             "",
-            # The tags plugin turns this into the anchor the topic chips on paper pages link to.
-            f"<!-- material/tags {json.dumps({'include': [topic.title], 'layout': 'paperkb', 'toc': False})} -->",
+            f"<!-- material/tags {tags_listing(topic)} -->",
             "",
-            f"## Papers",
+            "## Papers { #papers }",
             "",
             count_label(len(mine)) + ", newest first.",
             "",
-            excluded_from_search(table),
+            table,
         ]
     )
 
@@ -291,7 +305,7 @@ def lab_page(lab: Lab, papers: list[Paper]) -> str:
     mine = newest_first(p for p in papers if any(found is lab for _, found in p.labs))
     about = []
     if lab.homepage:
-        about.append(f"Homepage: [{md_text(lab.homepage)}]({md_url(lab.homepage)})")
+        about.append(f"Homepage: {md_link(lab.homepage, lab.homepage)}")
     if lab.aliases:
         about.append("Also written: " + ", ".join(md_text(a) for a in lab.aliases))
     return "\n".join(
@@ -301,11 +315,11 @@ def lab_page(lab: Lab, papers: list[Paper]) -> str:
             "",
             "  \n".join(about),
             "",
-            "## Papers",
+            "## Papers { #papers }",
             "",
             count_label(len(mine)) + ", newest first.",
             "",
-            excluded_from_search(paper_table(mine, here, ("date", "title", "topics", "priority", "status"))),
+            paper_table(mine, here, ("date", "title", "topics", "priority", "status")),
         ]
     )
 
@@ -314,7 +328,7 @@ def priorities_index_page(papers: list[Paper]) -> str:
     here = layout.PRIORITIES_INDEX
     counts = Counter(p.priority_page for p in papers)
     rows = [
-        f"| {docs_link(PRIORITY_TITLES[name], here, layout.priority_path(name if name != layout.UNRATED else None))} | {counts[name]} |"
+        f"| {docs_link(PRIORITY_TITLES[name], here, layout.priority_path(name))} | {counts[name]} |"
         for name in layout.PRIORITY_PAGES
     ]
     return "\n".join(
@@ -334,7 +348,7 @@ def priorities_index_page(papers: list[Paper]) -> str:
 
 
 def priority_page(name: str, papers: list[Paper]) -> str:
-    here = layout.priority_path(name if name != layout.UNRATED else None)
+    here = layout.priority_path(name)
     mine = newest_first(p for p in papers if p.priority_page == name)
     title = f"{PRIORITY_TITLES[name]} priority" if name != layout.UNRATED else "Unrated papers"
     return "\n".join(
@@ -383,15 +397,13 @@ def status_board_page(papers: list[Paper]) -> str:
 def timeline_page(papers: list[Paper]) -> str:
     here = layout.TIMELINE
     lines = [front_matter("Timeline", search=False), "# Timeline", "", "Papers by month of publication, newest first.", ""]
-    month: object = object()  # no month yet: the first paper always opens a section
-    for paper in newest_first(papers):
-        key = (paper.published.year, paper.published.month) if paper.published else None
-        if key != month:
-            heading = paper.published.strftime("%B %Y") if paper.published else "Undated"
-            anchor = paper.published.strftime("%Y-%m") if paper.published else "undated"
-            lines += ["", f"## {heading} {{ #{anchor} }}", ""]
-            month = key
-        lines.append(f"- {date_text(paper.published)} — {title_cell(paper, here)}")
+    by_month: dict[object, list[Paper]] = {}
+    for paper in newest_first(papers):  # dicts keep insertion order: months come newest first
+        by_month.setdefault((paper.published.year, paper.published.month) if paper.published else None, []).append(paper)
+    for month, members in by_month.items():
+        first = members[0].published
+        heading, anchor = (first.strftime("%B %Y"), first.strftime("%Y-%m")) if first else ("Undated", "undated")
+        lines += [f"## {heading} {{ #{anchor} }}", "", paper_list(members, here)]
     if not papers:
         lines.append("_No papers yet._")
     return "\n".join(lines) + "\n"
@@ -415,5 +427,5 @@ def index_files(site: SiteInput) -> dict[str, str]:
     for lab in vocab.labs.values():
         files[layout.lab_path(lab.name)] = lab_page(lab, papers)
     for name in layout.PRIORITY_PAGES:
-        files[layout.priority_path(name if name != layout.UNRATED else None)] = priority_page(name, papers)
+        files[layout.priority_path(name)] = priority_page(name, papers)
     return dict(sorted(files.items()))

@@ -55,6 +55,31 @@ def relative_link(from_path: str, to_path: str) -> str:
     return "/".join([".."] * (len(from_parts) - common) + to_parts[common:])
 
 
+def page_url(docs_path: str) -> str:
+    """The URL (relative to the site root) MkDocs gives a docs page with ``use_directory_urls`` (its default).
+
+    'index.md' -> '', 'topics/index.md' -> 'topics/', 'topics/x.md' -> 'topics/x/', 'status.md#todo' -> 'status/#todo'.
+    """
+    path, _, anchor = docs_path.partition("#")
+    stem = path[: -len(".md")] if path.endswith(".md") else path
+    if stem == "index" or stem.endswith("/index"):
+        url = stem[: -len("index")]
+    else:
+        url = stem + "/"
+    return url + (f"#{anchor}" if anchor else "")
+
+
+def relative_url(from_path: str, to_path: str) -> str:
+    """An href from one built page to another, for HTML written directly (Markdown links are MkDocs' job).
+
+    Both are docs paths; the result is relative to the *URL* of the first ('topics/x.md' -> '../../papers/y/').
+    """
+    here = page_url(from_path)
+    target = page_url(to_path)
+    depth = here.count("/")
+    return "../" * depth + target if depth or target else "./"
+
+
 PRIORITY_PAGES = ("urgent", "high", "medium", "low", UNRATED)
 
 

@@ -1,23 +1,26 @@
 """A paper page as the site shows it: pure functions, page in, Markdown (or safe HTML) out.
 
-``paper_markdown(page, vocab)`` is what ``scripts/mkdocs_hooks.py`` hands MkDocs for every
-``papers/<slug>.md``: a header built from the front matter (title, authors with long lists collapsed,
-labs and topics linking to their pages, date, arXiv links, priority and status badges, the abstract),
-then the page's own body with a note under every section that is still machine-written, then the
-footers. The page file itself stays plain Markdown; nothing here writes to it.
+``paper_markdown(page, vocab)`` is the Markdown MkDocs renders for ``papers/<slug>.md``: the title, a
+header built from the front matter (badges for priority and status, authors with long lists collapsed,
+labs and topics linking to their pages, date, arXiv abstract and PDF links, the abstract), the page's own
+body with a note right under every section that is still machine-written, then the footers. The page
+file itself stays plain Markdown; nothing here writes to it. ``scripts/mkdocs_hooks.py`` uses the
+equivalent ``paper_document`` form, where the header is kept out of Markdown's way (see *raw blocks*).
 
-Everything that came from outside (titles, authors, abstracts, model names: arXiv and LLM output may hold
-``<think>``, ``|``, ``*`` or ``[``) goes through :func:`md_text` or :func:`html_text`, and the rendered
-page body goes through :func:`sanitize_html`, so no page can inject HTML or script or break a table.
+Safety: everything that came from outside (titles, authors, abstracts, model names: arXiv and LLM
+output may hold ``<think>``, ``|``, ``*`` or ``[``) goes through :func:`md_text` or :func:`html_text`,
+and the rendered body goes through :func:`sanitize_html`, so no page can inject HTML or script or break
+a table.
 
-Seam for other stages — footers: :func:`paper_footers` returns the callables ``(Page) -> str`` whose
-Markdown is appended, in order, at the end of every paper page (an empty string adds nothing). A stage
-adds its own inside that function, importing its module there to keep imports light, e.g.::
+Seam for other stages, footers: :func:`paper_footers` returns callables ``(Page) -> str`` whose Markdown
+is appended, in order, at the end of every paper page (an empty string adds nothing). A stage adds its
+own inside that function, importing its module there to keep imports light, e.g.::
 
     from .bibtex import cite_footer
     found.append(cite_footer)
 
-Footer Markdown is trusted like the header: escape page values with :func:`md_text` / :func:`html_text`.
+Footer Markdown is rendered and sanitized with the body: write Markdown (admonitions, fenced code),
+and escape page values with :func:`md_text`.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def md_text(value: Any) -> str:
 
 
 def html_text(value: Any) -> str:
-    """Outside text for a raw HTML block: one line, entities for every special character."""
+    """Outside text for HTML: one line, entities for every special character (quotes too)."""
     return html.escape(" ".join(str(value).split()), quote=True)
 
 
@@ -86,8 +89,58 @@ def md_link(text: Any, target: str) -> str:
 
 
 def docs_link(text: Any, from_path: str, to_path: str) -> str:
-    """A link between two docs pages, relative so MkDocs checks it and rewrites it to the built URL."""
+    """A Markdown link between two docs pages: relative, so MkDocs checks it and rewrites it."""
     return md_link(text, layout.relative_link(from_path, to_path))
+
+
+def a(text: Any, href: str, cls: str = "", title: str = "") -> str:
+    """An HTML link, text and attributes escaped."""
+    attrs = f' class="{cls}"' if cls else ""
+    attrs += f' title="{html_text(title)}"' if title else ""
+    return f'<a href="{html.escape(href, quote=True)}"{attrs}>{html_text(text)}</a>'
+
+
+def docs_a(text: Any, from_path: str, to_path: str, cls: str = "", title: str = "") -> str:
+    """An HTML link between two docs pages, to the built URL (``layout.relative_url``)."""
+    return a(text, layout.relative_url(from_path, to_path), cls, title)
+
+
+# -- raw HTML blocks --------------------------------------------------------------------------------------------
+# Generated HTML (the paper header, the index tables) goes into the Markdown as a raw HTML block between
+# these markers. Markdown passes such a block through unchanged; the MkDocs hook swaps each marked block
+# for a placeholder before Markdown runs and puts it back afterwards: the same page, without parsing
+# thousands of generated table rows (the build-time budget). The hook does this for generated pages only
+# (and for the header it builds itself): markers written into a paper page are ordinary text there.
+RAW_START = "<!-- paperkb:html -->"
+RAW_END = "<!-- /paperkb:html -->"
+_RAW_BLOCK = re.compile(re.escape(RAW_START) + r"\n(.*?)\n" + re.escape(RAW_END) + r"\n?", re.S)
+
+
+def raw_html(fragment: str) -> str:
+    """A Markdown block holding ``fragment`` verbatim (keep blank lines out of it: one block)."""
+    return f"{RAW_START}\n{fragment.strip()}\n{RAW_END}\n"
+
+
+def _placeholder(index: int) -> str:
+    return f"PAPERKB-RAW-{index}"
+
+
+def stash_raw_html(markdown: str) -> tuple[str, list[str]]:
+    """Replace each marked raw block by a placeholder paragraph; return the Markdown and the blocks."""
+    blocks: list[str] = []
+
+    def stash(match: re.Match[str]) -> str:
+        blocks.append(match.group(1))
+        return f"\n{_placeholder(len(blocks) - 1)}\n\n"
+
+    return _RAW_BLOCK.sub(stash, markdown), blocks
+
+
+def restore_raw_html(rendered: str, blocks: list[str]) -> str:
+    """Put stashed blocks back where Markdown rendered their placeholders."""
+    for index, block in enumerate(blocks):
+        rendered = rendered.replace(f"<p>{_placeholder(index)}</p>", block, 1)
+    return rendered
 
 
 # -- page facts the site shows ------------------------------------------------------------------------------
@@ -109,15 +162,15 @@ def status_of(page: Page) -> str:
 
 
 def authors_of(page: Page) -> list[str]:
-    return [" ".join(str(a).split()) for a in as_list(page.meta.get("authors")) if str(a).strip()]
+    return [" ".join(str(x).split()) for x in as_list(page.meta.get("authors")) if str(x).strip()]
 
 
 def topics_of(page: Page) -> list[str]:
-    return [str(t) for t in as_list(page.meta.get("topics")) if isinstance(t, str) and t.strip()]
+    return [t for t in as_list(page.meta.get("topics")) if isinstance(t, str) and t.strip()]
 
 
 def labs_of(page: Page) -> list[str]:
-    return [str(name) for name in as_list(page.meta.get("labs")) if isinstance(name, str) and name.strip()]
+    return [name for name in as_list(page.meta.get("labs")) if isinstance(name, str) and name.strip()]
 
 
 def machine_written(page: Page) -> list[str]:
@@ -126,19 +179,20 @@ def machine_written(page: Page) -> list[str]:
 
 
 # -- header -----------------------------------------------------------------------------------------------------
-def badges(page: Page, docs_path: str) -> str:
-    priority = priority_of(page)
-    status = status_of(page)
-    priority_badge = docs_link(priority or layout.UNRATED, docs_path, layout.priority_path(priority))
-    status_badge = docs_link(status, docs_path, layout.status_anchor(status))
+def badges_html(page: Page, docs_path: str) -> str:
+    priority, status = priority_of(page), status_of(page)
+    shown = priority or layout.UNRATED
     return (
-        f'{priority_badge}{{ .pkb-badge .pkb-priority .pkb-priority--{priority or layout.UNRATED} title="Priority" }} '
-        f'{status_badge}{{ .pkb-badge .pkb-status .pkb-status--{status} title="Status" }}'
+        '<p class="pkb-badges" data-search-exclude>'
+        + docs_a(shown, docs_path, layout.priority_path(priority), f"pkb-badge pkb-priority pkb-priority--{shown}", "Priority")
+        + " "
+        + docs_a(status, docs_path, layout.status_anchor(status), f"pkb-badge pkb-status pkb-status--{status}", "Status")
+        + "</p>"
     )
 
 
 def authors_html(authors: list[str]) -> str:
-    """Authors as a raw HTML block; past AUTHORS_SHOWN (+1) the rest fold into a <details>."""
+    """The author line; past AUTHORS_SHOWN (+1) the rest fold into "and N more" (a <details>)."""
     if not authors:
         return ""
     if len(authors) <= AUTHORS_SHOWN + 1:
@@ -155,65 +209,62 @@ def authors_html(authors: list[str]) -> str:
     return line + "</div>"
 
 
-def _vocab_links(page: Page, vocab: Vocabulary, docs_path: str) -> tuple[list[str], list[str]]:
+def vocab_links(page: Page, vocab: Vocabulary, docs_path: str) -> tuple[list[str], list[str]]:
+    """HTML links to the page's labs and topics; names not in the vocabularies show as plain text."""
     labs = []
     for name in labs_of(page):
         lab = vocab.lab_for(name)
-        labs.append(docs_link(lab.name, docs_path, layout.lab_path(lab.name)) if lab else md_text(name))
+        labs.append(docs_a(lab.name, docs_path, layout.lab_path(lab.name)) if lab else html_text(name))
     topics = []
     for topic_id in topics_of(page):
         topic = vocab.topics.get(topic_id)
-        topics.append(docs_link(topic.title, docs_path, layout.topic_path(topic.id)) if topic else md_text(topic_id))
+        topics.append(docs_a(topic.title, docs_path, layout.topic_path(topic.id)) if topic else html_text(topic_id))
     return labs, topics
 
 
 def source_links(page: Page) -> list[str]:
     """Links to the paper itself: arXiv abstract and PDF, or its `url` when it is not on arXiv."""
-    parsed = parse_arxiv_id(str(page.meta["arxiv"])) if isinstance(page.meta.get("arxiv"), str) else None
+    arxiv = page.meta.get("arxiv")
+    parsed = parse_arxiv_id(arxiv) if isinstance(arxiv, str) else None
     if parsed:
         return [
-            md_link(f"arXiv:{parsed.id}", f"https://arxiv.org/abs/{parsed.id}"),
-            md_link("PDF", f"https://arxiv.org/pdf/{parsed.id}"),
+            a(f"arXiv:{parsed.id}", f"https://arxiv.org/abs/{parsed.id}", title="Abstract on arXiv"),
+            a("PDF", f"https://arxiv.org/pdf/{parsed.id}", title="PDF on arXiv"),
         ]
     url = page.meta.get("url")
     if isinstance(url, str) and url.startswith(("https://", "http://")):
-        return [md_link("Paper", url)]
+        return [a("Paper", url)]
     return []
 
 
-def abstract_block(page: Page) -> str:
+def abstract_html(page: Page) -> str:
+    """The abstract as Material's "abstract" admonition (the HTML ``!!! abstract`` makes), text escaped."""
     abstract = page.meta.get("abstract")
     if not isinstance(abstract, str) or not abstract.strip():
         return ""
-    paragraphs = [md_text(p) for p in re.split(r"\n\s*\n", abstract.strip()) if p.strip()]
-    return '!!! abstract "Abstract"\n\n' + "\n\n".join(f"    {p}" for p in paragraphs) + "\n"
+    paragraphs = [f"<p>{html_text(p)}</p>" for p in re.split(r"\n\s*\n", abstract.strip()) if p.strip()]
+    return '<div class="admonition abstract">\n<p class="admonition-title">Abstract</p>\n' + "\n".join(paragraphs) + "\n</div>"
 
 
-def header_markdown(page: Page, vocab: Vocabulary, docs_path: str) -> str:
-    labs, topics = _vocab_links(page, vocab, docs_path)
+def meta_line(label: str, items: list[str], separator: str = ", ") -> str:
+    return f'<p class="pkb-meta"><span class="pkb-label">{label}</span> {separator.join(items)}</p>'
+
+
+def header_html(page: Page, vocab: Vocabulary, docs_path: str) -> str:
+    """Everything under the title: badges, authors, labs, topics, date and links, the abstract."""
+    labs, topics = vocab_links(page, vocab, docs_path)
     published = as_date(page.meta.get("published"))
-    facts = [f"**Published** {published.isoformat() if published else 'unknown'}", *source_links(page)]
     lines = [
-        f"# {md_text(title_of(page))}",
-        "",
-        '<div class="pkb-header" markdown>',
-        "",
-        badges(page, docs_path),
-        "",
+        '<div class="pkb-header">',
+        badges_html(page, docs_path),
+        authors_html(authors_of(page)),
+        meta_line("Labs", labs) if labs else "",
+        meta_line("Topics", topics) if topics else "",
+        meta_line("Published", [published.isoformat() if published else "unknown", *source_links(page)], " · "),
+        abstract_html(page),
+        "</div>",
     ]
-    authors = authors_html(authors_of(page))
-    if authors:
-        lines += [authors, ""]
-    # A block's attribute list goes on a line of its own (at a line's end it would attach to the last link).
-    if labs:
-        lines += [f"**Labs** {', '.join(labs)}", "{: .pkb-meta }", ""]
-    if topics:
-        lines += [f"**Topics** {', '.join(topics)}", "{: .pkb-meta }", ""]
-    lines += [" · ".join(facts), "{: .pkb-meta }", "", "</div>", ""]
-    abstract = abstract_block(page)
-    if abstract:
-        lines += [abstract]
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line)
 
 
 # -- body -------------------------------------------------------------------------------------------------------
@@ -231,8 +282,9 @@ def machine_note(record: dict[str, Any]) -> str:
 def body_with_notes(page: Page) -> str:
     """The page body with a machine note inserted right under each machine-written section's heading."""
     inserts: list[tuple[int, str]] = []
+    titles = dict(REQUIRED_SECTIONS)
     for key in machine_written(page):
-        section = page.section(dict(REQUIRED_SECTIONS)[key])
+        section = page.section(titles[key])
         record = page.generated_record(key)
         if section is not None and record is not None:
             inserts.append((section.body_start, "\n" + machine_note(record)))
@@ -242,30 +294,43 @@ def body_with_notes(page: Page) -> str:
     return text[page.fm_end :].lstrip("\r\n")
 
 
-def paper_markdown(page: Page, vocab: Vocabulary, docs_path: str | None = None) -> str:
-    """The Markdown MkDocs renders for a paper page: header, body with machine notes, footers."""
+def paper_document(page: Page, vocab: Vocabulary, docs_path: str | None = None) -> tuple[str, list[str]]:
+    """The paper page as Markdown with the header as placeholder 0, and the raw blocks (the hook's form)."""
     docs_path = docs_path or layout.paper_path(page.slug)
-    parts = [header_markdown(page, vocab, docs_path), body_with_notes(page).rstrip() + "\n"]
+    parts = [f"# {md_text(title_of(page))}\n", _placeholder(0) + "\n", body_with_notes(page).rstrip() + "\n"]
     for footer in paper_footers():
         extra = footer(page)
         if extra and extra.strip():
             parts.append(extra.strip() + "\n")
-    return "\n".join(parts)
+    return "\n".join(parts), [header_html(page, vocab, docs_path)]
+
+
+def paper_markdown(page: Page, vocab: Vocabulary, docs_path: str | None = None) -> str:
+    """The Markdown MkDocs renders for a paper page: title, header, body with machine notes, footers."""
+    markdown, blocks = paper_document(page, vocab, docs_path)
+    return markdown.replace(_placeholder(0) + "\n", raw_html(blocks[0]), 1)
 
 
 # -- HTML sanitizing ---------------------------------------------------------------------------------------------
-#: What Markdown (with this site's extensions) produces; anything else a page writes shows as text.
+#: What Markdown (with this site's extensions) produces; any other tag a page writes shows as text.
 ALLOWED_TAGS = frozenset(
     "a abbr b blockquote br caption cite code col colgroup dd del details div dl dt em figcaption figure "
     "h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strong sub summary sup "
     "table tbody td tfoot th thead time tr u ul var".split()
 )
-ALLOWED_ATTRS = frozenset(
-    "alt class colspan datetime height href id lang open rowspan src start title width".split()
-)
+ALLOWED_ATTRS = frozenset("alt class colspan datetime height href id lang open rowspan src start title width".split())
 _SAFE_STYLE = re.compile(r"^\s*text-align:\s*(left|right|center)\s*;?\s*$")  # Markdown table alignment
 _SAFE_URL = re.compile(r"^(?:https?:|mailto:|#|[^:/?#]*(?:[/?#]|$))", re.IGNORECASE)
 _VOID = frozenset("br col hr img".split())
+
+# Fast path: HTML in which every '<' opens a simple allowed tag whose attributes are allowed, double-quoted,
+# and (for href/src) safe, is already what the sanitizer would produce: Markdown output nearly always is.
+_FAST_ATTR = (
+    r'\s+(?:(?:href|src)="(?:https?:|mailto:|#|[^":/?#<>]*(?:[/?#]|(?=")))[^"<>]*"'
+    r'|(?:' + "|".join(sorted(ALLOWED_ATTRS - {"href", "src"})) + r'|aria-[\w-]+|data-[\w-]+)(?:="[^"<>]*")?'
+    r'|style="\s*text-align:\s*(?:left|right|center)\s*;?\s*")'
+)
+_FAST_TAG = re.compile(r"</?(?:" + "|".join(sorted(ALLOWED_TAGS, key=len, reverse=True)) + r")\b(?:" + _FAST_ATTR + r")*\s*/?>")
 
 
 class _Sanitizer(HTMLParser):
@@ -279,9 +344,7 @@ class _Sanitizer(HTMLParser):
             value = "" if value is None else value
             if name in ("href", "src") and not _SAFE_URL.match(value.strip()):
                 continue
-            if (name in ALLOWED_ATTRS or name.startswith(("aria-", "data-"))) or (
-                name == "style" and _SAFE_STYLE.match(value)
-            ):
+            if name in ALLOWED_ATTRS or name.startswith(("aria-", "data-")) or (name == "style" and _SAFE_STYLE.match(value)):
                 kept.append(f' {name}="{html.escape(value, quote=True)}"')
         return "".join(kept)
 
@@ -293,7 +356,7 @@ class _Sanitizer(HTMLParser):
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ALLOWED_TAGS:
-            self.out.append(f"<{tag}{self._attrs(attrs)}>" if tag in _VOID else f"<{tag}{self._attrs(attrs)}></{tag}>")
+            self.out.append(f"<{tag}{self._attrs(attrs)}>" + ("" if tag in _VOID else f"</{tag}>"))
         else:
             self.out.append(html.escape(self.get_starttag_text() or f"<{tag}/>"))
 
@@ -322,11 +385,13 @@ class _Sanitizer(HTMLParser):
 
 
 def sanitize_html(fragment: str) -> str:
-    """Rendered page HTML with only ALLOWED_TAGS / ALLOWED_ATTRS kept and safe link targets.
+    """Rendered page HTML keeping only ALLOWED_TAGS / ALLOWED_ATTRS and safe link targets.
 
-    Other tags (``<script>``, ``<think>``, ``<iframe>``…) are shown as text, event handlers and
-    ``javascript:`` URLs are dropped. Entities are kept as written.
+    Any other tag (``<script>``, ``<think>``, ``<iframe>``…) is shown as text; event handlers and
+    ``javascript:`` URLs are dropped; entities are kept as written.
     """
+    if "<" not in _FAST_TAG.sub("", fragment):
+        return fragment
     parser = _Sanitizer()
     parser.feed(fragment)
     parser.close()
