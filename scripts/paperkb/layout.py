@@ -89,6 +89,9 @@ def generated_paths(topic_ids, lab_names) -> set[str]:
     paths.update(topic_path(t) for t in topic_ids)
     paths.update(lab_path(name) for name in lab_names)
     paths.update(priority_path(p) for p in PRIORITY_PAGES)
+    from .publish import published_paths  # digests, feeds, bibliographies
+
+    paths.update(published_paths(topic_ids))
     return paths
 
 
