@@ -309,3 +309,15 @@ def test_raw_html_in_a_section_shows_as_text_in_site_digests(kb: Path):
     text = digest.generate(site_input(kb))["digests/2026-11-22.md"]
     assert "&lt;script>x()&lt;/script>" in text and "<script>" not in text
     assert "`<b>`" in text and "<https://arxiv.org/abs/2412.19437>" in text  # code and autolinks as written
+
+
+def test_pages_may_link_to_digests_feeds_and_bibliographies(kb: Path):
+    from paperkb import check
+
+    path = kb / "content" / "papers" / "deepseek-r1.md"
+    page = load_page(path)
+    links = ("[this week](../digests/weekly.md), [the feed](../feeds/topics/reasoning.xml), "
+             "[all citations](../papers.bib), [reasoning.bib](../bib/topics/reasoning.bib), [gone](../digests/nope.md)")
+    write_page(page, set_section(page, "Notes", links))
+    problems = [p for p in check.check_pages(config.load(kb), [path]) if "link" in p.message]
+    assert [p.message.split(",")[0] for p in problems] == ["link to '../digests/nope.md'"]

@@ -243,3 +243,16 @@ def read_site_url(root: Path) -> str:
         return ""
     url = str((config or {}).get("site_url") or "").strip() if isinstance(config, dict) else ""
     return url if not url or url.endswith("/") else url + "/"
+
+
+def published_paths(topic_ids) -> set[str]:
+    """Docs paths of the digests, feeds and bibliographies every build writes (link targets for `check`).
+
+    A sync run's own digest (digests/<date>.md) exists only once its record does, so it is not listed.
+    """
+    from .bibtex import ALL_PAPERS_BIB, topic_bib_path
+    from .digest import STATIC_PATHS
+    from .feeds import ALL_PAPERS_FEED, topic_feed_path
+
+    topics = list(topic_ids)
+    return {*STATIC_PATHS, ALL_PAPERS_FEED, ALL_PAPERS_BIB, *map(topic_feed_path, topics), *map(topic_bib_path, topics)}
