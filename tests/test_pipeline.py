@@ -206,8 +206,8 @@ def test_no_page_change_no_pull_request(repo: dict):
 
 
 @pytest.mark.parametrize("value, ok", [("2.00", True), ("15", True), ("2; curl evil", False), ("-1", False), ("", False)])
-def test_the_cost_cap_must_be_a_number(repo: dict, value: str, ok: bool):
-    result, _ = repo["runner"].run(step("Validate the cost cap"), MAX_COST=value)
+def test_the_cost_cap_must_be_a_number(tmp_path: Path, value: str, ok: bool):
+    result, _ = StepRunner(tmp_path, tmp_path, {}).run(step("Validate the cost cap"), MAX_COST=value)
     assert (result.returncode == 0) == ok
     if not ok:
         assert "::error::max_cost must be a number" in result.stdout
