@@ -300,18 +300,18 @@ def output_schema(sections: list[str], triage: list[str], vocab: Vocabulary) -> 
     if "why_it_matters" in sections:
         properties["why_it_matters"] = {"type": "string", "description": "2 to 4 sentences."}
     if "priority" in triage:
-        properties["priority"] = {"type": "string", "enum": list(PRIORITIES)}
+        properties["priority"] = {"enum": list(PRIORITIES)}  # enums without "type", as the SDK's transform_schema writes them
     if "topics" in triage and vocab.topics:
         properties["topics"] = {
             "type": "array",
-            "items": {"type": "string", "enum": list(vocab.topics)},
+            "items": {"enum": list(vocab.topics)},
             "minItems": 1,
             "description": "1 to 3 topic ids.",
         }
     if "labs" in triage and vocab.labs:
         properties["labs"] = {
             "type": "array",
-            "items": {"type": "string", "enum": [lab.name for lab in vocab.labs.values()]},
+            "items": {"enum": [lab.name for lab in vocab.labs.values()]},
             "description": "Canonical lab names the input names; empty when it does not say.",
         }
     return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
