@@ -26,7 +26,7 @@ MAX_CANDIDATES = 10
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("resolve", help="find arXiv IDs of pages without one, by title", description=__doc__.splitlines()[0])
+    parser = subparsers.add_parser("resolve", help="find arXiv IDs of pages without one, by title", description="Find the arXiv ID of pages that have none by searching arXiv for the exact title.")
     parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: every page without 'arxiv')")
     parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
     parser.set_defaults(func=run)
