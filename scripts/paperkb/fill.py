@@ -279,18 +279,22 @@ def run_concurrently(session: Session, jobs: list[Job], concurrency: int, on_out
     queue = deque(jobs)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fill")
     pending: set[Future[Outcome]] = set()
+
+    def refill() -> None:
+        while queue and len(pending) < concurrency and session.abort is None:
+            if not session.ledger.reserve(queue[0].estimate):
+                report.note = f"--max-cost {session.ledger.max_cost:g} reached: stopped starting new requests"
+                return
+            pending.add(pool.submit(session.run_job, queue.popleft()))
+
     try:
-        while queue or pending:
-            while queue and len(pending) < concurrency and session.abort is None:
-                if not session.ledger.reserve(queue[0].estimate):
-                    report.note = f"--max-cost {session.ledger.max_cost:g} reached: stopped starting new requests"
-                    break
-                pending.add(pool.submit(session.run_job, queue.popleft()))
-            if not pending:
-                break
+        refill()
+        while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            refill()  # keep every slot busy while this thread writes pages
             for future in done:
                 on_outcome(future.result())
+            refill()  # an abort or a settled cost may have changed what can start
         report.not_started += [kb.relative(job.path) for job in queue]
         if session.abort and queue:
             report.note = f"stopped: {session.abort}"

@@ -24,6 +24,7 @@ import datetime as dt
 import itertools
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -86,7 +87,7 @@ class FakeAnthropic:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-anthropic", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-anthropic", daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -298,6 +299,12 @@ def compose_answer(body: dict[str, Any], behaviour: str) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeAnthropic
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as separate writes; without TCP_NODELAY, Nagle's algorithm and delayed ACKs
+        # add ~40 ms to every keep-alive request, which would swamp the benchmark's fixed latency.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silent: nothing (no key) is logged
         pass
