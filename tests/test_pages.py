@@ -200,3 +200,10 @@ def test_render_new_page_round_trips(tmp_path):
     page = parse_page(tmp_path / "t.md", pages.render_new_page(meta))
     assert page.meta == {**meta, "abstract": "a\nb\n"}
     assert page.missing_sections() == ["Summary", "Key Insights", "Why It Matters"]
+
+
+def test_set_keys_appends_several_new_keys_in_the_order_given():
+    page = parse_page(Path("p.md"), PAGE)
+    text = set_keys(page, {"priority": "high", "labs": ["DeepSeek"], "doi": "10.1/x"})
+    front = text.split("---\n")[1].splitlines()
+    assert front[-4:] == ["priority: high", "labs:", "- DeepSeek", "doi: 10.1/x"]

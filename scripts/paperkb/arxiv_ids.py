@@ -26,14 +26,20 @@ def parse_arxiv_id(text: str) -> ArxivId | None:
         value = value[6:].strip()
     for pattern in (NEW_STYLE, OLD_STYLE):
         match = pattern.match(value)
-        if match and (pattern is OLD_STYLE or _new_style_digits_fit_year(match.group("id"))):
+        if match:
             version = match.group("version")
             return ArxivId(match.group("id"), int(version) if version else None)
     return None
 
 
-def _new_style_digits_fit_year(arxiv_id: str) -> bool:
-    """Four digits after the dot from 0704 to 1412, five from 1501 on."""
+def digits_fit_year(arxiv_id: str) -> bool:
+    """New-style IDs have four digits after the dot from 0704 to 1412, five from 1501 on.
+
+    The API accepts either form for any month (and answers "no such paper"), so `paperkb add` lets arXiv
+    decide; `paperkb check` holds stored IDs to the real scheme.
+    """
+    if "/" in arxiv_id:
+        return True
     yymm, number = arxiv_id.split(".")
     return len(number) == (5 if yymm >= "1501" else 4) and yymm >= "0704"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import config, layout
-from .arxiv_ids import parse_arxiv_id
+from .arxiv_ids import digits_fit_year, parse_arxiv_id
 from .pages import (
     PRIORITIES,
     REQUIRED_SECTIONS,
@@ -174,6 +174,8 @@ def rule_arxiv(c: PageChecker) -> None:
     parsed = parse_arxiv_id(value)
     if parsed is None:
         c.report(line, f"'{value}' is not an arXiv ID; use new style YYMM.NNNNN (\"2501.12948\") or old style archive/YYMMNNN (\"cs/9901001\")")
+    elif not digits_fit_year(parsed.id):
+        c.report(line, f"'{value}' is not an arXiv ID: new-style IDs have 4 digits after the dot from 0704 to 1412 and 5 from 1501 on")
     elif parsed.id != value:
         if parsed.version is not None:
             c.report(line, f"'arxiv' must not carry a version; use \"{parsed.id}\" (put the version in 'version: {parsed.version}')")

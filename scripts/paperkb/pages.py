@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import os
 import re
-import tempfile
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -513,18 +513,21 @@ def _insertion_point(page: Page, title: str) -> int:
 
 
 def atomic_write(path: Path | str, text: str) -> None:
-    """Write text to path via a temporary file in the same directory and an atomic rename."""
+    """Write text to path via a temporary file in the same directory and an atomic rename.
+
+    The temporary name is chosen before anything is created, and created inside the ``try``, so a Ctrl-C
+    at any point leaves either the old file or the new one, and no stray temporary file.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         try:
