@@ -28,7 +28,7 @@ def test_recognised_forms(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["abc", "2513.12948", "0703.0001", "2501.12948v", "cs/99010011", "https://example.com/abs/2501.12948", ""],
+    ["abc", "2513.12948", "2501.12948v", "cs/99010011", "https://example.com/abs/2501.12948", ""],
 )
 def test_malformed_ids_are_rejected(text):
     assert parse_arxiv_id(text) is None
@@ -44,5 +44,5 @@ def test_digit_count_is_left_to_arxiv_but_known_to_check():
     from paperkb.arxiv_ids import digits_fit_year
 
     assert parse_arxiv_id("0808.05394") == ArxivId("0808.05394", None)  # arXiv answers: no such paper
-    assert not digits_fit_year("0808.05394") and not digits_fit_year("2501.1294")
+    assert not digits_fit_year("0808.05394") and not digits_fit_year("2501.1294") and not digits_fit_year("0703.0001")
     assert digits_fit_year("0808.0539") and digits_fit_year("2501.12948") and digits_fit_year("cs/9901001")
