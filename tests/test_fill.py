@@ -370,3 +370,54 @@ def test_fill_on_the_shipped_knowledge_base_then_a_strict_build_passes(kb_copy, 
     assert result.returncode == 0, result.stderr[-3000:]
     html = (tmp_path / "site" / "papers" / "deepseekmoe" / "index.html").read_text()
     assert "claude-sonnet-5-5" in html  # the machine-written note names the model
+
+
+def test_a_page_named_twice_is_filled_once(kb, server):
+    add_page(kb, "sparsemix")
+    assert run_fill(kb, "content/papers", "content/papers/sparsemix.md") == 0
+    assert len(server.message_requests()) == 1
+
+
+def test_ctrl_c_leaves_every_page_untouched_or_complete(kb, server):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.support.fill_kb import REPO
+
+    server.latency = 0.3
+    originals = {}
+    for number in range(12):
+        text = variant(f"Paper {number}", f"2406.000{number:02d}")
+        originals[add_page(kb, f"p{number:02d}", text)] = text
+    env = dict(os.environ, PYTHONPATH=str(REPO / "scripts"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paperkb", "--root", str(kb), "fill", "--concurrency", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while len(server.message_requests()) < 5:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert "interrupted" in err
+    states = []
+    for path, text in originals.items():
+        now = path.read_text()
+        if now == text:
+            states.append("untouched")
+        else:
+            page = load_page(path)
+            assert page.missing_sections() == [] and page.meta["status"] == "draft", path
+            states.append("complete")
+    assert "untouched" in states and "complete" in states
+    assert not [p.name for p in (kb / "content/papers").iterdir() if p.suffix != ".md"]  # no temporary files left

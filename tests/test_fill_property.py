@@ -154,7 +154,6 @@ def assert_owned_changes_are_right(before_page, after_page) -> None:
     assert after_page.meta["status"] == expected
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_fill_changes_nothing_outside_the_sections_and_keys_it_owns(monkeypatch):
     with FakeAnthropic() as server, tempfile.TemporaryDirectory() as tmp:
         root = make_kb(Path(tmp) / "kb")

@@ -168,7 +168,7 @@ def compose(page: Page, generated: Generated, model: str, label: str, today: dt.
     if page.meta.get("status") == "todo" and not page.missing_sections():
         page = parse_page(page.path, set_scalar(page, "status", "draft"))
     if not all(page.is_machine_written(key) for key in written):  # pragma: no cover - a guard on pages.py
-        raise RuntimeError(f"{page.path}: a written section does not match its generated record")
+        raise RuntimeError("a written section does not match its generated record; please report this")
     return page.text, list(written)
 
 
@@ -185,7 +185,11 @@ def apply(outcome: Outcome, report: Report, kb: config.KnowledgeBase, today: dt.
     except (PageError, OSError) as exc:
         report.failed.append((shown, f"could not re-read the page: {exc}"))
         return
-    text, written = compose(page, outcome.generated, outcome.model, job.paper.label, today)
+    try:
+        text, written = compose(page, outcome.generated, outcome.model, job.paper.label, today)
+    except RuntimeError as exc:  # pragma: no cover - compose's own consistency guard
+        report.failed.append((shown, str(exc)))
+        return
     if not written:
         report.skipped.append((shown, "its sections were written by someone else during the run"))
         return
@@ -223,7 +227,7 @@ class Session:
             generated, problems, reply = self.check(job, message)
             if not problems:
                 return Outcome(job, generated, reply.model)
-            if reply.data is None and "max_tokens" in " ".join(problems):
+            if reply.truncated:
                 return Outcome(job, reason="; ".join(problems))
             params = llm.request_params(
                 self.settings, job.params["model"], self.planner.system, job.paper,
@@ -455,11 +459,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _selected_paths(kb: config.KnowledgeBase, names: list[str]) -> list[Path]:
     if not names:
         return iter_page_paths(kb.papers_dir)
-    paths: list[Path] = []
+    paths: dict[Path, Path] = {}  # a page named twice (a folder and a file in it) is filled once
     for name in names:
         path = Path(name)
-        paths.extend(iter_page_paths(path) if path.is_dir() else [path])
-    return paths
+        for page in iter_page_paths(path) if path.is_dir() else [path]:
+            paths.setdefault(page.resolve(), page)
+    return list(paths.values())
 
 
 def _usage_error(message: str) -> int:

@@ -379,6 +379,7 @@ class Reply:
     data: dict[str, Any] | None
     problems: list[str]
     model: str
+    truncated: bool = False  # cut off at max_tokens: asking again the same way would be cut off again
 
 
 def read_reply(message: Any) -> Reply:
@@ -392,7 +393,7 @@ def read_reply(message: Any) -> Reply:
     text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
     tool_inputs = [block.input for block in message.content if getattr(block, "type", "") == "tool_use"]
     if stop == "max_tokens":
-        return Reply(text, None, ["the answer was cut off at max_tokens; raise [tool.paperkb.fill] max_tokens"], model)
+        return Reply(text, None, ["the answer was cut off at max_tokens; raise [tool.paperkb.fill] max_tokens"], model, truncated=True)
     if tool_inputs and isinstance(tool_inputs[0], dict):
         return Reply(json.dumps(tool_inputs[0]), tool_inputs[0], [], model)
     try:
