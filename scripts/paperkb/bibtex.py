@@ -15,6 +15,7 @@ paper page shows its entry under "Cite".
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from typing import Any, Iterable
@@ -197,20 +198,27 @@ def format_entry(page: Page, key: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_bibliography(pages: Iterable[Page], keys: dict[str, str]) -> str:
-    """Entries of the given pages, sorted by key, separated by blank lines."""
-    entries = sorted((keys[page.slug], page) for page in pages)
-    return "\n".join(format_entry(page, key) for key, page in entries)
+def format_bibliography(pages: Iterable[Page], keys: dict[str, str], cache: dict[str, str] | None = None) -> str:
+    """Entries of the given pages, sorted by key, separated by blank lines (``cache``: slug -> entry text)."""
+    cache = {} if cache is None else cache
+    entries = []
+    for page in sorted(pages, key=lambda p: keys[p.slug]):
+        if page.slug not in cache:
+            cache[page.slug] = format_entry(page, keys[page.slug])
+        entries.append(cache[page.slug])
+    return "\n".join(entries)
 
 
 # -- site ---------------------------------------------------------------------------------------------------
 # Keys depend on every page, but a paper page's footer sees one page: the generator, which runs first in a
 # build, remembers the keys per papers folder; outside a build they are computed from the folder once.
 _KEYS_BY_FOLDER: dict[str, dict[str, str]] = {}
+# (folder, slug) -> (page text, key, entry) as generate() formatted it; reused only for the same text and key
+_ENTRIES: dict[tuple[str, str], tuple[str, str, str]] = {}
 
 
 def _folder(page: Page) -> str:
-    return str(page.path.parent.resolve())
+    return os.path.abspath(page.path.parent)
 
 
 def keys_for_site(site) -> dict[str, str]:
@@ -233,16 +241,22 @@ def key_for_page(page: Page) -> str:
 def generate(site) -> dict[str, str]:
     """papers.bib for the whole knowledge base and bib/topics/<id>.bib for each topic."""
     keys = keys_for_site(site)
-    files = {ALL_PAPERS_BIB: format_bibliography(site.pages, keys)}
+    entries: dict[str, str] = {}  # each paper's entry, formatted once for papers.bib, its topics and its page
+    files = {ALL_PAPERS_BIB: format_bibliography(site.pages, keys, entries)}
     for topic_id in site.vocab.topics:
         members = [p for p in site.pages if topic_id in as_list(p.meta.get("topics"))]
-        files[topic_bib_path(topic_id)] = format_bibliography(members, keys)
+        files[topic_bib_path(topic_id)] = format_bibliography(members, keys, entries)
+    _ENTRIES.clear()
+    _ENTRIES.update(((_folder(p), p.slug), (p.text, keys[p.slug], entries[p.slug])) for p in site.pages)
     return files
 
 
 def cite_footer(page: Page) -> str:
     """Markdown appended to a paper page: its BibTeX entry in a fenced block (Material adds the copy button)."""
-    entry = format_entry(page, key_for_page(page))
+    key = key_for_page(page)
+    text, cached_key, entry = _ENTRIES.get((_folder(page), page.slug), (None, None, ""))
+    if text != page.text or cached_key != key:
+        entry = format_entry(page, key)
     fence = "```"
     while fence in entry:
         fence += "`"

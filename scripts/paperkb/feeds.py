@@ -96,9 +96,10 @@ def _content_html(page: Page, links: ExternalLinks) -> str | None:
     return "\n".join(parts)
 
 
-def _entry(feed: ET.Element, page: Page, site_url: str, topics: dict) -> None:
+def _entry(page: Page, site_url: str, topics: dict) -> ET.Element:
+    """One page's <entry>; built once and shared by every feed the page is in (ElementTree keeps no parents)."""
     links = ExternalLinks(site_url)
-    entry = _sub(feed, "entry")
+    entry = ET.Element(f"{{{ATOM_NS}}}entry")
     link = links.paper(page) or (site_page_url(site_url, layout.paper_path(page.slug)) if site_url else "")
     _sub(entry, "title", " ".join(str(page.meta.get("title", page.slug)).split()), type="text")
     if link:
@@ -119,11 +120,12 @@ def _entry(feed: ET.Element, page: Page, site_url: str, topics: dict) -> None:
     content = _content_html(page, links)
     if content:
         _sub(entry, "content", content, type="html")
+    return entry
 
 
 def build_feed(
     pages: Iterable[Page], *, feed_path: str, title: str, subtitle: str, site_url: str, alternate_path: str,
-    topics: dict, today: dt.date,
+    topics: dict, today: dt.date, cache: dict | None = None,
 ) -> str:
     """One Atom document (UTF-8 XML text) of the newest added pages among ``pages``."""
     ET.register_namespace("", ATOM_NS)
@@ -139,19 +141,23 @@ def build_feed(
     _sub(feed, "updated", _timestamp(max((updated_date(p) for p in chosen), default=today)))
     _sub(_sub(feed, "author"), "name", BRAND)  # for entries whose page names no author
     _sub(feed, "generator", "paperkb")
+    cache = {} if cache is None else cache
     for page in chosen:
-        _entry(feed, page, site_url, topics)
+        if page.slug not in cache:
+            cache[page.slug] = _entry(page, site_url, topics)
+        feed.append(cache[page.slug])
     ET.indent(feed)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 
 
 def generate(site) -> dict[str, str]:
     topics = site.vocab.topics
+    cache: dict[str, ET.Element] = {}  # a paper is in the whole feed and its topics' feeds: built once
     files = {
         ALL_PAPERS_FEED: build_feed(
             site.pages, feed_path=ALL_PAPERS_FEED, title=f"{BRAND} — new papers",
             subtitle="Papers newly added to the knowledge base, with their summaries.",
-            site_url=site.site_url, alternate_path=layout.ALL_PAPERS, topics=topics, today=site.today,
+            site_url=site.site_url, alternate_path=layout.ALL_PAPERS, topics=topics, today=site.today, cache=cache,
         )
     }
     for topic_id, topic in topics.items():
@@ -160,5 +166,6 @@ def generate(site) -> dict[str, str]:
             members, feed_path=topic_feed_path(topic_id), title=f"{BRAND} — {topic.title}",
             subtitle=f"Papers newly added to the topic {topic.title}.",
             site_url=site.site_url, alternate_path=layout.topic_path(topic_id), topics=topics, today=site.today,
+            cache=cache,
         )
     return files

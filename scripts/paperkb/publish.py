@@ -222,8 +222,14 @@ def sanitize_html(fragment: str, accept_link: LinkFilter) -> str:
     return sanitizer.result()
 
 
+_RENDERER: _markdown.Markdown | None = None
+
+
 def markdown_to_safe_html(text: str, accept_link: LinkFilter) -> str:
-    return sanitize_html(_markdown.markdown(text, extensions=["sane_lists"]), accept_link)
+    global _RENDERER
+    if _RENDERER is None:  # one instance, reset per text: building one costs more than most conversions
+        _RENDERER = _markdown.Markdown(extensions=["sane_lists"])
+    return sanitize_html(_RENDERER.reset().convert(text), accept_link)
 
 
 # -- configuration -----------------------------------------------------------------------------------------
