@@ -443,7 +443,8 @@ def run_batch(session: Session, jobs: list[Job], poll_seconds: float, report: Re
 # -- the command ----------------------------------------------------------------------------------------------
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "fill", help="write missing Summary / Key Insights / Why It Matters with Claude", description=__doc__.splitlines()[0]
+        "fill", help="write missing Summary / Key Insights / Why It Matters with Claude",
+        description="Write the missing Summary, Key Insights and Why It Matters of pages with Claude; change nothing else."
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: every page)")
     parser.add_argument("--dry-run", action="store_true", help="list what would be filled, with token and cost estimates; needs no API key")
