@@ -11,7 +11,7 @@ from pathlib import Path
 import mkdocs_gen_files
 
 from paperkb import config
-from paperkb.site import generate_site, load_site_input
+from paperkb.site import generate_site, load_site_input, share_pages
 
 #: Where a generated page's "edit" button leads (relative to edit_uri, i.e. to content/); None hides it:
 #: those pages are computed from the papers, there is nothing to edit on them.
@@ -28,6 +28,7 @@ def edit_path(docs_path: str) -> str | None:
 mkdocs_config = mkdocs_gen_files.config
 kb = config.load(Path(mkdocs_config.config_file_path).parent)
 site = load_site_input(kb, site_url=mkdocs_config.site_url or "")
+share_pages(site.pages)  # the hook renders paper pages from these parses (scripts/mkdocs_hooks.py)
 for docs_path, text in generate_site(site).items():
     with mkdocs_gen_files.open(docs_path, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -19,6 +19,7 @@ from pathlib import Path
 from paperkb import config as paperkb_config
 from paperkb import render
 from paperkb.pages import PageError, parse_page
+from paperkb.site import shared_page
 from paperkb.vocab import Vocabulary, load_vocabulary
 
 log = logging.getLogger("mkdocs.hooks.paperkb")
@@ -46,7 +47,8 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
     if _vocab is None:
         return markdown
     try:
-        paper = parse_page(page.file.abs_src_path, page.file.content_string)
+        source = page.file.content_string
+        paper = shared_page(page.file.abs_src_path, source) or parse_page(page.file.abs_src_path, source)
     except PageError as exc:
         log.warning("%s:%d: %s (run `paperkb check`)", page.file.src_uri, exc.line, exc.message)
         return markdown

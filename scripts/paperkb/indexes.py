@@ -3,12 +3,18 @@
 ``index_files`` writes exactly ``layout.generated_paths(...)``: the home dashboard, the all-papers table,
 a topics index and a page per topic, the same for labs, a priorities index and a page per priority
 (plus "unrated"), the contributors' status board and a timeline by month. Every path comes from
-``layout``; every link is relative (``layout.relative_link``) so MkDocs checks it in strict builds.
+``layout``.
 
-Output is deterministic (sorted; the only date used is ``SiteInput.today``, and only when a page
-needs it) and everything that came from a page is escaped with ``render.md_text``.
-Pages listing papers are left out of the search index (``search: exclude``, or a ``data-search-exclude``
-block on topic and lab pages), so a search for a title finds the paper, not every list naming it.
+Small tables and prose are Markdown with relative links, which MkDocs checks in strict builds. Lists of
+papers (thousands of rows at scale) are HTML in raw blocks (``render.raw_html``), with links to built URLs
+(``layout.relative_url``): Markdown parsing of those rows dominated the build; the build test checks that
+every link in the built site resolves.
+
+Output is deterministic (sorted; nothing depends on the clock) and everything that came from a page or a
+vocabulary is escaped (``render.md_text`` in Markdown, ``render.html_text`` in HTML). Pages listing papers
+are left out of the search index (``search: exclude``), so a search for a title finds the paper rather than
+every list naming it and the build does not index thousands of rows; the topics and labs indexes (titles
+and descriptions) stay searchable.
 """
 
 from __future__ import annotations
@@ -17,11 +23,11 @@ import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import layout
-from .pages import PRIORITIES, SECTION_TITLES, STATUSES, Page, as_date
-from .render import docs_a, docs_link, html_text, md_link, md_text, raw_html
+from .pages import SECTION_TITLES, STATUSES, Page, as_date
+from .render import docs_link, html_text, md_link, md_text, raw_html
 from .render import labs_of, machine_written, priority_of, status_of, title_of, topics_of
 from .site import SiteInput
 from .vocab import Lab, Topic, Vocabulary
@@ -32,9 +38,14 @@ PRIORITY_TITLES = {"urgent": "Urgent", "high": "High", "medium": "Medium", "low"
 PRIORITY_RANK = {name: rank for rank, name in enumerate(layout.PRIORITY_PAGES)}
 
 
+def _link(prefix: str, docs_path: str, text_html: str) -> str:
+    """An HTML link to a docs page from a page whose URL prefix back to the site root is ``prefix``."""
+    return f'<a href="{prefix}{layout.page_url(docs_path) or "./"}">{text_html}</a>'
+
+
 @dataclass(frozen=True)
 class Paper:
-    """What the index pages show of one page, resolved against the vocabularies once."""
+    """What the index pages show of one page: resolved against the vocabularies and escaped once."""
 
     slug: str
     path: str  # docs path of the paper page
@@ -92,6 +103,70 @@ def by_priority(papers: Iterable[Paper]) -> list[Paper]:
     return sorted(newest_first(papers), key=lambda p: PRIORITY_RANK[p.priority_page])
 
 
+# -- HTML cells -----------------------------------------------------------------------------------------------------
+class Cells:
+    """HTML table cells of papers, for pages at one URL depth (all cells of a depth are the same string).
+
+    Rows repeat across pages (a paper is on the all-papers table, its topics', labs' and priority's pages,
+    the timeline and the status board), so each cell is escaped and built once per depth.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str, str], str] = {}
+
+    def cell(self, column: str, paper: Paper, prefix: str) -> str:
+        key = (column, paper.slug, prefix)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = CELL_BUILDERS[column](paper, prefix)
+        return found
+
+
+def _date(value: dt.date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def _title(paper: Paper, prefix: str) -> str:
+    return _link(prefix, paper.path, html_text(paper.title))
+
+
+def _labs(paper: Paper, prefix: str) -> str:
+    return ", ".join(
+        _link(prefix, layout.lab_path(lab.name), html_text(lab.name)) if lab else html_text(name) for name, lab in paper.labs
+    )
+
+
+def _topics(paper: Paper, prefix: str) -> str:
+    return ", ".join(
+        _link(prefix, layout.topic_path(topic.id), html_text(topic.title)) if topic else html_text(topic_id)
+        for topic_id, topic in paper.topics
+    )
+
+
+CELL_BUILDERS: dict[str, Callable[[Paper, str], str]] = {
+    "date": lambda p, prefix: _date(p.published),
+    "added": lambda p, prefix: _date(p.added),
+    "title": _title,
+    "labs": _labs,
+    "topics": _topics,
+    "priority": lambda p, prefix: _link(prefix, layout.priority_path(p.priority), PRIORITY_TITLES[p.priority_page]),
+    "status": lambda p, prefix: _link(prefix, layout.status_anchor(p.status), p.status),
+    "missing": lambda p, prefix: html_text(", ".join(p.missing) or "—"),
+    "machine": lambda p, prefix: html_text(", ".join(p.machine) or "—"),
+}
+HEADINGS = {
+    "date": "Date",
+    "added": "Added",
+    "title": "Title",
+    "labs": "Labs",
+    "topics": "Topics",
+    "priority": "Priority",
+    "status": "Status",
+    "missing": "Missing sections",
+    "machine": "Machine-written",
+}
+
+
 # -- building blocks ----------------------------------------------------------------------------------------------
 def front_matter(title: str, search: bool = True) -> str:
     """Front matter of a generated page. The title is HTML-escaped: themes print meta titles unescaped."""
@@ -101,116 +176,80 @@ def front_matter(title: str, search: bool = True) -> str:
     return "\n".join(lines + ["---", ""])
 
 
-def date_text(value: dt.date | None) -> str:
-    return value.isoformat() if value else "—"
-
-
-def title_cell(paper: Paper, here: str) -> str:
-    return docs_a(paper.title, here, paper.path)
-
-
-def labs_cell(paper: Paper, here: str) -> str:
-    return ", ".join(
-        docs_a(lab.name, here, layout.lab_path(lab.name)) if lab else html_text(name) for name, lab in paper.labs
-    )
-
-
-def topics_cell(paper: Paper, here: str) -> str:
-    return ", ".join(
-        docs_a(topic.title, here, layout.topic_path(topic.id)) if topic else html_text(topic_id)
-        for topic_id, topic in paper.topics
-    )
-
-
-def priority_cell(paper: Paper, here: str) -> str:
-    return docs_a(PRIORITY_TITLES[paper.priority_page], here, layout.priority_path(paper.priority))
-
-
-def status_cell(paper: Paper, here: str) -> str:
-    return docs_a(paper.status, here, layout.status_anchor(paper.status))
-
-
-COLUMNS = {
-    "date": ("Date", lambda p, here: date_text(p.published)),
-    "added": ("Added", lambda p, here: date_text(p.added)),
-    "title": ("Title", title_cell),
-    "labs": ("Labs", labs_cell),
-    "topics": ("Topics", topics_cell),
-    "priority": ("Priority", priority_cell),
-    "status": ("Status", status_cell),
-    "missing": ("Missing sections", lambda p, here: html_text(", ".join(p.missing) or "—")),
-    "machine": ("Machine-written", lambda p, here: html_text(", ".join(p.machine) or "—")),
-}
-
-
-def paper_table(papers: list[Paper], here: str, columns: Iterable[str], searchable: bool = False) -> str:
-    """An HTML table of papers (a raw block), one row each; ``here`` is the docs path of the page it is on.
-
-    HTML rather than a Markdown table: at thousands of rows Markdown parsing dominated the build. Links
-    point at built URLs; the build test checks that every one of them resolves.
-    """
-    columns = list(columns)
-    if not papers:
-        return "_No papers yet._\n"
-    head = "<tr>" + "".join(f"<th>{COLUMNS[c][0]}</th>" for c in columns) + "</tr>"
-    rows = ["<tr>" + "".join(f"<td>{COLUMNS[c][1](p, here)}</td>" for c in columns) + "</tr>" for p in papers]
-    exclude = "" if searchable else " data-search-exclude"
-    return raw_html("\n".join([f"<table{exclude}>", f"<thead>{head}</thead>", "<tbody>", *rows, "</tbody>", "</table>"]))
-
-
-def paper_list(papers: list[Paper], here: str) -> str:
-    """A compact HTML list of papers: date and linked title (a raw block)."""
-    items = [f"<li>{date_text(p.published)} — {title_cell(p, here)}</li>" for p in papers]
-    return raw_html("\n".join(["<ul data-search-exclude>", *items, "</ul>"]))
-
-
 def count_label(count: int) -> str:
     return f"{count} paper" if count == 1 else f"{count} papers"
 
 
+class Listing:
+    """Builds the paper tables and lists of one page (``here``: its docs path)."""
+
+    def __init__(self, here: str, cells: Cells):
+        self.here = here
+        self.prefix = "../" * layout.page_url(here).count("/")
+        self.cells = cells
+
+    def table(self, papers: list[Paper], columns: Iterable[str]) -> str:
+        """A table of papers, one row each, as a raw HTML block."""
+        columns = list(columns)
+        if not papers:
+            return "_No papers yet._\n"
+        cell = self.cells.cell
+        head = "<tr>" + "".join(f"<th>{HEADINGS[c]}</th>" for c in columns) + "</tr>"
+        rows = ["<tr>" + "".join(f"<td>{cell(c, p, self.prefix)}</td>" for c in columns) + "</tr>" for p in papers]
+        return raw_html("\n".join(["<table>", f"<thead>{head}</thead>", "<tbody>", *rows, "</tbody>", "</table>"]))
+
+    def items(self, papers: list[Paper]) -> str:
+        """A compact list of papers (date, linked title) as a raw HTML block."""
+        cell = self.cells.cell
+        rows = [f"<li>{cell('date', p, self.prefix)} — {cell('title', p, self.prefix)}</li>" for p in papers]
+        return raw_html("\n".join(["<ul>", *rows, "</ul>"]))
+
+
 # -- pages ----------------------------------------------------------------------------------------------------------
-def home_page(papers: list[Paper], vocab: Vocabulary) -> str:
+def home_page(papers: list[Paper], vocab: Vocabulary, cells: Cells) -> str:
     here = layout.HOME
+    listing = Listing(here, cells)
     statuses = Counter(p.status for p in papers)
     priorities = Counter(p.priority_page for p in papers)
     urgent = newest_first(p for p in papers if p.priority == "urgent")
-    lines = [
-        front_matter("paperkb", search=False),
-        "# paperkb",
-        "",
-        f"A knowledge base of AI research papers: {count_label(len(papers))}, {len(vocab.topics)} topics, "
-        f"{len(vocab.labs)} labs. Browse {docs_link('all papers', here, layout.ALL_PAPERS)}, "
-        f"the {docs_link('topics', here, layout.TOPICS_INDEX)}, the {docs_link('labs', here, layout.LABS_INDEX)} "
-        f"or the {docs_link('timeline', here, layout.TIMELINE)}; help out on the "
-        f"{docs_link('status board', here, layout.STATUS_BOARD)}.",
-        "",
-        "## By status",
-        "",
-        "| Status | Papers |",
-        "|---|---:|",
-        *(f"| {docs_link(STATUS_TITLES[s], here, layout.status_anchor(s))} | {statuses[s]} |" for s in STATUSES),
-        "",
-        "## By priority",
-        "",
-        "| Priority | Papers |",
-        "|---|---:|",
-        *(
-            f"| {docs_link(PRIORITY_TITLES[p], here, layout.priority_path(p))} | {priorities[p]} |"
-            for p in layout.PRIORITY_PAGES
-        ),
-        "",
-        "## Urgent papers",
-        "",
-        paper_table(urgent, here, ("date", "title", "status")),
-        "## Latest additions",
-        "",
-        paper_table(latest_added(papers)[:LATEST_ADDITIONS], here, ("added", "title", "date", "status")),
-    ]
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            front_matter("paperkb", search=False),
+            "# paperkb",
+            "",
+            f"A knowledge base of AI research papers: {count_label(len(papers))}, {len(vocab.topics)} topics, "
+            f"{len(vocab.labs)} labs. Browse {docs_link('all papers', here, layout.ALL_PAPERS)}, "
+            f"the {docs_link('topics', here, layout.TOPICS_INDEX)}, the {docs_link('labs', here, layout.LABS_INDEX)} "
+            f"or the {docs_link('timeline', here, layout.TIMELINE)}; help out on the "
+            f"{docs_link('status board', here, layout.STATUS_BOARD)}.",
+            "",
+            "## By status",
+            "",
+            "| Status | Papers |",
+            "|---|---:|",
+            *(f"| {docs_link(STATUS_TITLES[s], here, layout.status_anchor(s))} | {statuses[s]} |" for s in STATUSES),
+            "",
+            "## By priority",
+            "",
+            "| Priority | Papers |",
+            "|---|---:|",
+            *(
+                f"| {docs_link(PRIORITY_TITLES[p], here, layout.priority_path(p))} | {priorities[p]} |"
+                for p in layout.PRIORITY_PAGES
+            ),
+            "",
+            "## Urgent papers",
+            "",
+            listing.table(urgent, ("date", "title", "status")),
+            "## Latest additions",
+            "",
+            listing.table(latest_added(papers)[:LATEST_ADDITIONS], ("added", "title", "date", "status")),
+        ]
+    )
 
 
-def all_papers_page(papers: list[Paper]) -> str:
-    here = layout.ALL_PAPERS
+def all_papers_page(papers: list[Paper], cells: Cells) -> str:
+    listing = Listing(layout.ALL_PAPERS, cells)
     return "\n".join(
         [
             front_matter("All papers", search=False),
@@ -218,7 +257,7 @@ def all_papers_page(papers: list[Paper]) -> str:
             "",
             f"{count_label(len(papers))}, newest first.",
             "",
-            paper_table(newest_first(papers), here, ("date", "title", "labs", "topics", "priority", "status")),
+            listing.table(newest_first(papers), ("date", "title", "labs", "topics", "priority", "status")),
         ]
     )
 
@@ -245,34 +284,21 @@ def topics_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
     )
 
 
-def tags_listing(topic: Topic) -> str:
-    """Options of the tags plugin's listing on a topic page (JSON is YAML; '>' escaped so it cannot end the comment).
-
-    The "paperkb" listing layout renders nothing: the listing only makes the topic chips on paper pages
-    link here, to ``#papers`` (mkdocs.yml sets the tags plugin's slug format to that anchor).
-    """
-    options = {"include": [topic.title], "layout": "paperkb", "toc": False}
-    return json.dumps(options, ensure_ascii=True).replace(">", "\\u003e")
-
-
-def topic_page(topic: Topic, papers: list[Paper]) -> str:
-    here = layout.topic_path(topic.id)
+def topic_page(topic: Topic, papers: list[Paper], cells: Cells) -> str:
+    listing = Listing(layout.topic_path(topic.id), cells)
     mine = newest_first(p for p in papers if any(t is topic for _, t in p.topics))
-    table = paper_table(mine, here, ("date", "title", "labs", "priority", "status"))
     return "\n".join(
         [
-            front_matter(topic.title),
+            front_matter(topic.title, search=False),
             f"# {md_text(topic.title)}",
             "",
             md_text(topic.description) if topic.description else "",
-            "",
-            f"<!-- material/tags {tags_listing(topic)} -->",
             "",
             "## Papers { #papers }",
             "",
             count_label(len(mine)) + ", newest first.",
             "",
-            table,
+            listing.table(mine, ("date", "title", "labs", "priority", "status")),
         ]
     )
 
@@ -300,17 +326,17 @@ def labs_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
     )
 
 
-def lab_page(lab: Lab, papers: list[Paper]) -> str:
-    here = layout.lab_path(lab.name)
+def lab_page(lab: Lab, papers: list[Paper], cells: Cells) -> str:
+    listing = Listing(layout.lab_path(lab.name), cells)
     mine = newest_first(p for p in papers if any(found is lab for _, found in p.labs))
     about = []
     if lab.homepage:
         about.append(f"Homepage: {md_link(lab.homepage, lab.homepage)}")
     if lab.aliases:
-        about.append("Also written: " + ", ".join(md_text(a) for a in lab.aliases))
+        about.append("Also written: " + ", ".join(md_text(alias) for alias in lab.aliases))
     return "\n".join(
         [
-            front_matter(lab.name),
+            front_matter(lab.name, search=False),
             f"# {md_text(lab.name)}",
             "",
             "  \n".join(about),
@@ -319,7 +345,7 @@ def lab_page(lab: Lab, papers: list[Paper]) -> str:
             "",
             count_label(len(mine)) + ", newest first.",
             "",
-            paper_table(mine, here, ("date", "title", "topics", "priority", "status")),
+            listing.table(mine, ("date", "title", "topics", "priority", "status")),
         ]
     )
 
@@ -347,8 +373,8 @@ def priorities_index_page(papers: list[Paper]) -> str:
     )
 
 
-def priority_page(name: str, papers: list[Paper]) -> str:
-    here = layout.priority_path(name)
+def priority_page(name: str, papers: list[Paper], cells: Cells) -> str:
+    listing = Listing(layout.priority_path(name), cells)
     mine = newest_first(p for p in papers if p.priority_page == name)
     title = f"{PRIORITY_TITLES[name]} priority" if name != layout.UNRATED else "Unrated papers"
     return "\n".join(
@@ -358,13 +384,13 @@ def priority_page(name: str, papers: list[Paper]) -> str:
             "",
             count_label(len(mine)) + ", newest first.",
             "",
-            paper_table(mine, here, ("date", "title", "labs", "topics", "status")),
+            listing.table(mine, ("date", "title", "labs", "topics", "status")),
         ]
     )
 
 
-def status_board_page(papers: list[Paper]) -> str:
-    here = layout.STATUS_BOARD
+def status_board_page(papers: list[Paper], cells: Cells) -> str:
+    listing = Listing(layout.STATUS_BOARD, cells)
     todo = by_priority(p for p in papers if p.status == "todo")
     draft = by_priority(p for p in papers if p.status == "draft")
     reviewed = [p for p in papers if p.status == "reviewed"]
@@ -380,12 +406,12 @@ def status_board_page(papers: list[Paper]) -> str:
             "",
             f"{count_label(len(todo))} with sections still to write.",
             "",
-            paper_table(todo, here, ("priority", "title", "missing")),
+            listing.table(todo, ("priority", "title", "missing")),
             f"## {STATUS_TITLES['draft']} {{ #draft }}",
             "",
             f"{count_label(len(draft))} written and waiting for a person to check them.",
             "",
-            paper_table(draft, here, ("priority", "title", "machine")),
+            listing.table(draft, ("priority", "title", "machine")),
             f"## {STATUS_TITLES['reviewed']} {{ #reviewed }}",
             "",
             f"{count_label(len(reviewed))} checked by a person.",
@@ -394,38 +420,40 @@ def status_board_page(papers: list[Paper]) -> str:
     )
 
 
-def timeline_page(papers: list[Paper]) -> str:
-    here = layout.TIMELINE
+def timeline_page(papers: list[Paper], cells: Cells) -> str:
+    listing = Listing(layout.TIMELINE, cells)
     lines = [front_matter("Timeline", search=False), "# Timeline", "", "Papers by month of publication, newest first.", ""]
-    by_month: dict[object, list[Paper]] = {}
-    for paper in newest_first(papers):  # dicts keep insertion order: months come newest first
-        by_month.setdefault((paper.published.year, paper.published.month) if paper.published else None, []).append(paper)
-    for month, members in by_month.items():
+    by_month: dict[tuple[int, int] | None, list[Paper]] = {}
+    for paper in newest_first(papers):  # dicts keep insertion order: months come newest first, undated last
+        month = (paper.published.year, paper.published.month) if paper.published else None
+        by_month.setdefault(month, []).append(paper)
+    for members in by_month.values():
         first = members[0].published
         heading, anchor = (first.strftime("%B %Y"), first.strftime("%Y-%m")) if first else ("Undated", "undated")
-        lines += [f"## {heading} {{ #{anchor} }}", "", paper_list(members, here)]
+        lines += [f"## {heading} {{ #{anchor} }}", "", listing.items(members)]
     if not papers:
-        lines.append("_No papers yet._")
-    return "\n".join(lines) + "\n"
+        lines.append("_No papers yet._\n")
+    return "\n".join(lines)
 
 
 def index_files(site: SiteInput) -> dict[str, str]:
     """Every index page of the site (exactly ``layout.generated_paths`` for the vocabularies)."""
     vocab = site.vocab
     papers = [paper_of(page, vocab) for page in site.pages]
+    cells = Cells()
     files = {
-        layout.HOME: home_page(papers, vocab),
-        layout.ALL_PAPERS: all_papers_page(papers),
+        layout.HOME: home_page(papers, vocab, cells),
+        layout.ALL_PAPERS: all_papers_page(papers, cells),
         layout.TOPICS_INDEX: topics_index_page(papers, vocab),
         layout.LABS_INDEX: labs_index_page(papers, vocab),
         layout.PRIORITIES_INDEX: priorities_index_page(papers),
-        layout.STATUS_BOARD: status_board_page(papers),
-        layout.TIMELINE: timeline_page(papers),
+        layout.STATUS_BOARD: status_board_page(papers, cells),
+        layout.TIMELINE: timeline_page(papers, cells),
     }
     for topic in vocab.topics.values():
-        files[layout.topic_path(topic.id)] = topic_page(topic, papers)
+        files[layout.topic_path(topic.id)] = topic_page(topic, papers, cells)
     for lab in vocab.labs.values():
-        files[layout.lab_path(lab.name)] = lab_page(lab, papers)
+        files[layout.lab_path(lab.name)] = lab_page(lab, papers, cells)
     for name in layout.PRIORITY_PAGES:
-        files[layout.priority_path(name)] = priority_page(name, papers)
+        files[layout.priority_path(name)] = priority_page(name, papers, cells)
     return dict(sorted(files.items()))

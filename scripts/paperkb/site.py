@@ -8,6 +8,7 @@ stages that publish something (indexes, digests, feeds, BibTeX) add theirs to ``
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,6 +33,22 @@ def load_site_input(kb: config.KnowledgeBase, site_url: str = "") -> SiteInput:
 
     syncs, _sync_errors = load_sync_records(kb.syncs_dir)
     return SiteInput(pages=pages, vocab=load_vocabulary(kb.topics_file, kb.labs_file), site_url=site_url, syncs=syncs)
+
+
+# Pages parsed for this build, by file path: scripts/gen_pages.py shares them so that the MkDocs hook renders
+# each paper page from the same parse instead of reading its YAML a second time (build-time budget).
+_shared_pages: dict[str, Page] = {}
+
+
+def share_pages(pages: list[Page]) -> None:
+    _shared_pages.clear()
+    _shared_pages.update((os.path.normpath(page.path), page) for page in pages)
+
+
+def shared_page(path: str | Path, text: str) -> Page | None:
+    """The page parsed earlier in this build from exactly ``text``, if any."""
+    page = _shared_pages.get(os.path.normpath(path))
+    return page if page is not None and page.text == text else None
 
 
 Generator = Callable[[SiteInput], dict[str, str]]
