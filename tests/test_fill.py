@@ -195,13 +195,15 @@ def test_concurrency_is_bounded(kb, server):
 def test_max_cost_stops_starting_new_requests(kb, server, capsys):
     paths = [add_page(kb, f"p{number}", variant(f"Paper {number}", f"2401.0000{number}")) for number in range(5)]
     before = {p: p.read_bytes() for p in paths}
-    assert run_fill(kb, "--concurrency", "1", "--max-cost", "0.03") == 0
+    # Calibrated at $15/MTok output (a cap that affords a few of these requests); scaled to the configured prices.
+    cap = round(0.03 * prices(kb)["price_output_per_mtok"] / 15.0, 4)
+    assert run_fill(kb, "--concurrency", "1", "--max-cost", str(cap)) == 0
     out = capsys.readouterr().out
     requests = len(server.message_requests())
     assert 1 <= requests < 5
-    assert "--max-cost 0.03 reached" in out
+    assert f"--max-cost {cap:g} reached" in out
     _, cost = report_numbers(out)
-    assert cost <= 0.03
+    assert cost <= cap
     untouched = [p for p in paths if p.read_bytes() == before[p]]
     assert len(untouched) == 5 - requests
 
