@@ -1,0 +1,238 @@
+"""The generated index pages (paperkb.indexes): golden files, ordering, status board, escaping, links.
+
+Golden files live in tests/golden/kb (see tests/support/golden.py). After an intended change, rewrite
+them with ``PAPERKB_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_indexes.py tests/test_render.py``
+and review ``git diff tests/golden`` before committing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import posixpath
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paperkb import layout
+from paperkb.indexes import index_files
+from paperkb.pages import as_date, parse_page, render_new_page
+from paperkb.render import RAW_END, RAW_START, restore_raw_html, stash_raw_html
+from paperkb.site import SiteInput
+from tests.support.golden import Elements, check_golden, golden_site, to_html
+
+
+def page_html(files: dict[str, str], path: str) -> str:
+    return to_html(files[path])
+
+
+def rows_of(html: str) -> list[list[str]]:
+    """The body rows of the first table: per row, the hrefs of its links (or its text)."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [re.findall(r'href="([^"]*)"', row) for row in body.split("</tr>") if "<td" in row]
+
+
+def slugs_in_order(html: str) -> list[str]:
+    return re.findall(r'href="(?:\.\./)*papers/([a-z0-9-]+)/"', html)
+
+
+# -- golden -------------------------------------------------------------------------------------------------------
+def test_index_pages_match_their_golden_files():
+    check_golden(index_files(golden_site()), "indexes")
+
+
+def test_writes_exactly_the_paths_paperkb_check_accepts_as_link_targets():
+    site = golden_site()
+    produced = set(index_files(site))
+    accepted = layout.generated_paths(site.vocab.topics, [lab.name for lab in site.vocab.labs.values()])
+    assert produced <= accepted
+    others = accepted - produced  # what other stages generate (digests, feeds, BibTeX)
+    assert not [p for p in others if p.endswith(".md") and (p.startswith(("topics/", "labs/", "priorities/", "papers/")) or "/" not in p)]
+    assert {"topics/safety.md", "labs/empty-lab.md", "priorities/unrated.md", "status.md", "timeline.md"} <= produced
+
+
+def test_output_is_deterministic_whatever_the_page_order_or_the_day():
+    site = golden_site()
+    shuffled = list(site.pages)
+    random.Random(7).shuffle(shuffled)
+    other = dataclasses.replace(site, pages=shuffled, today=dt.date(2030, 1, 1))
+    assert index_files(other) == index_files(site)
+
+
+# -- ordering -----------------------------------------------------------------------------------------------------
+def test_topic_page_lists_its_papers_newest_first():
+    site = golden_site()
+    html = page_html(index_files(site), "topics/reasoning.md")
+    tagged = [p for p in site.pages if "reasoning" in p.meta.get("topics", [])]
+    expected = [p.slug for p in sorted(tagged, key=lambda p: p.meta["published"], reverse=True)]
+    assert len(expected) == 4
+    assert slugs_in_order(html) == expected
+    assert "Models that think before they answer" in html  # the description comes first
+
+
+def test_undated_papers_come_last_and_get_their_own_timeline_section():
+    files = index_files(golden_site())
+    assert slugs_in_order(page_html(files, "papers/index.md"))[-1] == "undated"
+    timeline = page_html(files, "timeline.md")
+    months = re.findall(r'<h2 id="([^"]+)"', timeline)
+    assert months == ["2025-01", "2024-12", "2023-06", "undated"]
+    assert slugs_in_order(timeline.split('id="2024-12"')[1].split("<h2")[0]) == ["edited-summary", "reviewed-paper", "hostile-title"]
+
+
+def test_latest_additions_order_by_added_then_published():
+    site = golden_site()
+    home = page_html(index_files(site), "index.md")
+    latest = home.split('id="latest-additions"')[1]
+    def key(page):
+        added, published = as_date(page.meta.get("added")), as_date(page.meta.get("published"))
+        return (added or dt.date.min, published or dt.date.min)
+    expected = [p.slug for p in sorted(site.pages, key=key, reverse=True)]
+    assert slugs_in_order(latest) == expected
+    assert expected[:2] == ["reasoning-rl", "edited-summary"]  # same 'added' day: the newer paper first
+
+
+# -- labs, topics, priorities -------------------------------------------------------------------------------------
+def test_lab_pages_resolve_aliases_and_unknown_labs_stay_plain_text():
+    files = index_files(golden_site())
+    example = page_html(files, "labs/example-lab.md")
+    assert set(slugs_in_order(example)) == {"edited-summary", "not-on-arxiv", "reviewed-paper"}  # 'ExLab' is an alias
+    assert 'href="https://example.org/lab_(research)"' in example
+    assert "No papers yet" in page_html(files, "labs/empty-lab.md")
+    all_papers = page_html(files, "papers/index.md")
+    assert "Mystery Lab" in all_papers and "mystery-lab" not in all_papers
+    assert "not-a-topic" in all_papers and "topics/not-a-topic" not in all_papers
+
+
+def test_each_priority_page_lists_its_papers_and_unrated_collects_the_rest():
+    site = golden_site()
+    files = index_files(site)
+    for name in layout.PRIORITY_PAGES:
+        expected = {p.slug for p in site.pages if (p.meta.get("priority") or layout.UNRATED) == name}
+        assert set(slugs_in_order(page_html(files, layout.priority_path(name)))) == expected, name
+    assert set(slugs_in_order(page_html(files, "priorities/unrated.md"))) == {"hostile-title"}
+
+
+def test_home_counts_papers_by_status_and_priority():
+    site = golden_site()
+    home = page_html(index_files(site), "index.md")
+    statuses = Counter(p.meta["status"] for p in site.pages)
+    for status, label in (("todo", "To do"), ("draft", "Awaiting review"), ("reviewed", "Reviewed")):
+        assert re.search(rf">{label}</a></td>\s*<td[^>]*>{statuses[status]}</td>", home), status
+    urgent = home.split('id="urgent-papers"')[1].split("<h2")[0]
+    assert slugs_in_order(urgent) == ["reasoning-rl"]
+
+
+def test_status_board_shows_missing_sections_and_drafts_awaiting_review():
+    html = page_html(index_files(golden_site()), "status.md")
+    todo = html.split('id="todo"')[1].split('id="draft"')[0]
+    draft = html.split('id="draft"')[1].split('id="reviewed"')[0]
+    # Most urgent first: medium, low, then unrated.
+    assert slugs_in_order(todo) == ["undated", "not-on-arxiv", "hostile-title"]
+    assert re.search(r"not-on-arxiv/\">A Paper Not on arXiv</a></td><td>Key Insights, Why It Matters</td>", todo)
+    assert "Summary, Key Insights, Why It Matters" in todo  # the undated page has nothing written
+    assert slugs_in_order(draft) == ["reasoning-rl", "edited-summary"]
+    assert "<td>Summary, Key Insights</td>" in draft  # still machine-written
+    assert "1 paper checked by a person" in html
+
+
+# -- escaping -----------------------------------------------------------------------------------------------------
+def test_hostile_titles_and_names_stay_text_and_keep_the_table_intact():
+    site = golden_site()
+    html = page_html(index_files(site), "papers/index.md")
+    elements = Elements(html)
+    assert not {"script", "think", "img"} & elements.names()
+    assert "<script>alert(1)</script> | *Bold* [link](x) <think>hm</think> & more" in elements.text
+    rows = html.split("<tbody>")[1].split("</tbody>")[0].count("<tr>")
+    assert rows == len(site.pages)
+    assert all(row.count("<td>") == 6 for row in html.split("<tbody>")[1].split("</tr>")[:-1])
+
+
+def test_vocabulary_descriptions_are_escaped_in_markdown_tables():
+    html = page_html(index_files(golden_site()), "topics/index.md")
+    assert "<b>" not in html and "<em>" not in html
+    assert "*with* stars, a | pipe and <b>tags</b> to escape" in Elements(html).text
+    assert html.count("<tr>") == 4  # header + three topics: the '|' did not split a row
+
+
+_SPECIALS = ["<script>alert(1)</script>", "<think>", "|", "*", "_", "[", "]", "(", ")", "`", "\\", "&amp;", "&", "<!--", "-->",
+             "#", "- ", "1. ", "~~~", "{: .x}", "<b>", '"', "'", "\n"]
+_hostile_text = st.lists(
+    st.one_of(st.sampled_from(_SPECIALS), st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8)),
+    min_size=1, max_size=8,
+).map("".join).filter(lambda s: s.strip())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(titles=st.lists(_hostile_text, min_size=1, max_size=4), lab=_hostile_text)
+def test_no_title_or_lab_name_can_add_markup_or_break_a_row(titles, lab):
+    vocab = golden_site().vocab
+    pages = []
+    for number, title in enumerate(titles):
+        text = render_new_page({"title": title, "arxiv": f"2501.{number:05d}", "labs": [lab], "topics": ["reasoning"],
+                                "published": dt.date(2025, 1, 1 + number), "status": "todo"})
+        pages.append(parse_page(Path(f"content/papers/p{number}.md"), text))
+    files = index_files(SiteInput(pages=pages, vocab=vocab))
+    for path in ("papers/index.md", "topics/reasoning.md", "timeline.md", "priorities/unrated.md"):
+        elements = Elements(page_html(files, path))
+        assert elements.names() <= {"h1", "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "a", "ul", "li", "em", "code"}, path
+        links = [a["href"] for a in elements.named("a")]
+        assert all(not href.startswith(("javascript", "data")) for href in links)
+    table = page_html(files, "papers/index.md").split("<tbody>")[1]
+    assert table.count("<tr>") == len(titles)
+    assert all(row.count("<td>") == 6 for row in table.split("</tr>")[:-1])
+
+
+# -- links and raw blocks -------------------------------------------------------------------------------------------
+def _target(here: str, href: str) -> tuple[list[str], str]:
+    """(docs paths it may be, anchor) of a link on page ``here``: Markdown links name docs paths, HTML ones URLs."""
+    path, _, anchor = href.partition("#")
+    if path.endswith(".md"):
+        return [posixpath.normpath(posixpath.join(posixpath.dirname(here), path))], anchor
+    url = posixpath.normpath(posixpath.join(layout.page_url(here) or ".", path)) + "/"
+    url = "" if url in ("./", "/") else url
+    candidates = [url + "index.md", url[:-1] + ".md"] if url else ["index.md"]
+    return candidates, anchor
+
+
+def test_every_link_of_the_index_pages_leads_to_a_page_and_anchor_that_exist():
+    site = golden_site()
+    files = index_files(site)
+    existing = set(files) | {layout.paper_path(p.slug) for p in site.pages}
+    ids = {path: set(re.findall(r'id="([^"]+)"', to_html(text))) for path, text in files.items()}
+    checked = 0
+    for here, text in files.items():
+        for href in re.findall(r'href="([^"]*)"', to_html(text)):
+            if href.startswith(("http://", "https://")) or href.startswith("#"):
+                continue
+            options, anchor = _target(here, href)
+            found = [t for t in options if t in existing]
+            assert found, f"{here}: {href} leads nowhere ({options})"
+            if anchor and found[0] in ids:
+                assert anchor in ids[found[0]], f"{here}: {href}: no #{anchor} on {found[0]}"
+            checked += 1
+    assert checked > 100
+
+
+def test_raw_blocks_render_the_same_through_markdown_or_through_the_hooks_stash():
+    for path, text in index_files(golden_site()).items():
+        stashed, blocks = stash_raw_html(text)
+        direct = re.sub(r"\s+", " ", to_html(text).replace(RAW_START, "").replace(RAW_END, "")).strip()
+        via_stash = re.sub(r"\s+", " ", restore_raw_html(to_html(stashed), blocks)).strip()
+        assert via_stash == direct, path
+        assert "PAPERKB-RAW" not in via_stash
+
+
+# -- layout ---------------------------------------------------------------------------------------------------------
+def test_page_urls_and_relative_urls_follow_mkdocs_directory_urls():
+    assert layout.page_url("index.md") == ""
+    assert layout.page_url("topics/index.md") == "topics/"
+    assert layout.page_url("topics/reasoning.md") == "topics/reasoning/"
+    assert layout.page_url("status.md#todo") == "status/#todo"
+    assert layout.relative_url("papers/x.md", "topics/a.md") == "../../topics/a/"
+    assert layout.relative_url("index.md", "papers/x.md") == "papers/x/"
+    assert layout.relative_url("index.md", "index.md") == "./"
+    assert layout.relative_url("topics/index.md", "status.md#draft") == "../status/#draft"
