@@ -1,0 +1,196 @@
+"""A paper page as the site shows it (paperkb.render): header, collapsed authors, machine-written notes,
+escaping and HTML sanitizing, footers.
+
+Pages are rendered the way the MkDocs hook does it (``paper_document``, Markdown with the site's
+extensions, ``sanitize_html``, then the header put back) and inspected as a browser would parse them.
+Golden files: tests/golden/kb/expected/papers (``PAPERKB_UPDATE_GOLDEN=1`` rewrites them, see
+tests/support/golden.py).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paperkb import render
+from paperkb.pages import load_page, parse_page, set_section
+from tests.support.golden import INPUT, Elements, check_golden, golden_site, to_html
+
+
+def page(slug: str):
+    return load_page(INPUT / "papers" / f"{slug}.md")
+
+
+def vocab():
+    return golden_site().vocab
+
+
+def as_site_shows(paper) -> str:
+    """The HTML the hook hands MkDocs' theme for this page (minus MkDocs' own link rewriting)."""
+    markdown, blocks = render.paper_document(paper, vocab())
+    return render.restore_raw_html(render.sanitize_html(to_html(markdown)), blocks)
+
+
+def notes(html: str) -> list[str]:
+    return re.findall(r'<div class="admonition note pkb-machine">\s*<p class="admonition-title">([^<]*)</p>', html)
+
+
+# -- golden -------------------------------------------------------------------------------------------------------
+def test_paper_pages_match_their_golden_files():
+    site = golden_site()
+    check_golden({f"{p.slug}.md": render.paper_markdown(p, site.vocab) for p in site.pages}, "papers")
+
+
+def test_the_hook_form_and_the_markdown_form_render_the_same_page():
+    for paper in golden_site().pages:
+        direct = to_html(render.paper_markdown(paper, vocab())).replace(render.RAW_START, "").replace(render.RAW_END, "")
+        assert re.sub(r"\s+", " ", render.sanitize_html(direct)).strip() == re.sub(r"\s+", " ", as_site_shows(paper)).strip()
+
+
+# -- header -------------------------------------------------------------------------------------------------------
+def test_header_shows_badges_labs_topics_date_links_and_abstract():
+    html = as_site_shows(page("reasoning-rl"))
+    elements = Elements(html)
+    assert re.search(r"<h1[^>]*>Reasoning-RL: Incentivizing Reasoning via Reinforcement Learning", html)
+    badges = {a["href"]: a["class"] for a in elements.named("a") if "pkb-badge" in (a.get("class") or "")}
+    assert badges == {
+        "../../priorities/urgent/": "pkb-badge pkb-priority pkb-priority--urgent",
+        "../../status/#draft": "pkb-badge pkb-status pkb-status--draft",
+    }
+    hrefs = {a["href"] for a in elements.named("a")}
+    assert {"../../labs/deepseek/", "../../topics/reasoning/", "../../topics/reinforcement-learning/"} <= hrefs
+    assert {"https://arxiv.org/abs/2501.12948", "https://arxiv.org/pdf/2501.12948"} <= hrefs
+    assert "Published 2025-01-22" in elements.text
+    abstract = html.split('<div class="admonition abstract">')[1].split("</div>")[0]
+    assert abstract.count("<p>") == 2 and "reasoning emerges from reinforcement learning" in abstract
+
+
+def test_an_unrated_page_links_the_unrated_priority_and_unknown_names_stay_text():
+    elements = Elements(as_site_shows(page("hostile-title")))
+    hrefs = [a["href"] for a in elements.named("a")]
+    assert "../../priorities/unrated/" in hrefs and "../../status/#todo" in hrefs
+    assert "Mystery Lab" in elements.text and not any("mystery" in h for h in hrefs)
+    assert "not-a-topic" in elements.text and not any("not-a-topic" in h for h in hrefs)
+
+
+def test_a_paper_not_on_arxiv_links_its_url():
+    hrefs = [a["href"] for a in Elements(as_site_shows(page("not-on-arxiv"))).named("a")]
+    assert "https://example.org/paper.pdf" in hrefs
+    assert not any("arxiv.org" in h for h in hrefs)
+
+
+def test_long_author_lists_collapse_after_five():
+    html = as_site_shows(page("reasoning-rl"))  # nine authors
+    authors = html.split('<div class="pkb-authors">')[1].split("</div>")[0]
+    shown, folded = authors.split("<details", 1)
+    assert re.findall(r"Author [A-I]", shown) == ["Author A", "Author B", "Author C", "Author D", "Author E"]
+    assert "<summary>and 4 more</summary>" in folded
+    assert re.findall(r"Author [A-I]", folded) == ["Author F", "Author G", "Author H", "Author I"]
+
+
+def test_short_author_lists_are_not_folded():
+    assert "<details" not in render.authors_html([f"Author {n}" for n in range(6)])
+    assert "and 2 more" in render.authors_html([f"Author {n}" for n in range(7)])
+    assert render.authors_html([]) == ""
+
+
+# -- escaping -----------------------------------------------------------------------------------------------------
+def test_hostile_title_authors_and_abstract_show_as_text():
+    html = as_site_shows(page("hostile-title"))
+    elements = Elements(html)
+    assert not {"script", "think", "img"} & elements.names()
+    assert "<script>alert(1)</script> | *Bold* [link](x) <think>hm</think> & more" in elements.text
+    assert "<img src=x onerror=alert(2)>" in elements.text and "Pipe | Person" in elements.text
+    assert "<think>hidden thoughts</think>" in elements.text
+    assert not any(a["href"].startswith("javascript") for a in elements.named("a"))
+
+
+def test_raw_html_in_a_page_body_is_shown_as_text_or_defused():
+    body = (
+        "Text <script>alert(5)</script> and <think>inner</think>, <a href=\"javascript:alert(6)\" onclick=\"x()\">a</a>, "
+        "[md link](javascript:alert(7)), <img src=\"x.png\" onerror=\"alert(8)\"> and <b>bold</b>.\n\n"
+        "<iframe src=\"https://example.org\"></iframe>\n\n<!-- a comment -->\n"
+    )
+    paper = parse_page(Path("content/papers/x.md"), page("edited-summary").text.replace("A person rewrote this summary after the model.", body))
+    html = as_site_shows(paper)
+    elements = Elements(html)
+    assert not {"script", "think", "iframe"} & elements.names()
+    assert "<script>alert(5)</script>" in elements.text and "<think>inner</think>" in elements.text
+    assert all(not (a.get("href") or "").startswith("javascript") and "onclick" not in a for a in elements.named("a"))
+    assert elements.named("img") == [{"src": "x.png"}]
+    assert elements.named("b") == [{}]  # harmless markup a person wrote survives
+    assert "a comment" not in html
+
+
+def test_sanitizer_keeps_what_markdown_makes_and_drops_the_rest():
+    fine = '<p class="x"><a href="../a/" title="t">a</a> <code>&lt;b&gt;</code> &amp; <img alt="i" src="i.png"></p>\n<td style="text-align: right;">1</td>'
+    assert render.sanitize_html(fine) == fine
+    assert render.sanitize_html('<p style="color: red" onmouseover="x()">t</p>') == "<p>t</p>"
+    assert render.sanitize_html('<a href="JaVaScRiPt:alert(1)">x</a>') == "<a>x</a>"
+    assert render.sanitize_html('<a href="java\nscript:alert(1)">x</a>') == "<a>x</a>"
+    assert render.sanitize_html("<svg onload=alert(1)>") == "&lt;svg onload=alert(1)&gt;"
+    assert render.sanitize_html("<style>p{}</style>") == "&lt;style&gt;p{}&lt;/style&gt;"
+
+
+_PIECES = ["# Title", "## Section", "text with *em* and **strong**", "- item", "1. first", "> quote", "`code <x>`",
+           "```\nfenced <b>\n```", "| a | b |\n|---|---|\n| 1 | 2 |", "[link](../x.md)", "[ext](https://example.org/a?b=1&c=2)",
+           "![img](i.png)", "!!! note \"Title\"\n    body", "&amp; &lt; &copy;", "<b>raw</b>", "<script>x</script>",
+           "<a href=\"javascript:x\">j</a>", "<img src=x onerror=y>", "<!-- c -->", "a<b", "x > y"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8))
+def test_sanitizer_fast_path_gives_the_same_document_as_the_full_parser(pieces):
+    html = to_html("\n\n".join(pieces))
+    parser = render._Sanitizer()  # the full parser, which the fast path skips when it can
+    parser.feed(html)
+    parser.close()
+    fast, full = Elements(render.sanitize_html(html)), Elements("".join(parser.out))
+    assert (fast.tags, fast.text) == (full.tags, full.text)
+    assert not {"script"} & fast.names() and not any("onerror" in attrs for _, attrs in fast.tags)
+
+
+# -- machine-written notes ----------------------------------------------------------------------------------------
+def test_machine_written_sections_carry_a_note_right_under_their_heading():
+    html = as_site_shows(page("reasoning-rl"))  # summary and key_insights generated, why_it_matters not
+    assert notes(html) == ["Machine-written by claude-sonnet-4-5 on 2025-02-01"] * 2
+    for heading in ("summary", "key-insights"):
+        after = html.split(f'<h2 id="{heading}">', 1)[1].split("</h2>", 1)[1]
+        assert after.lstrip().startswith('<div class="admonition note pkb-machine">'), heading
+    why = html.split('<h2 id="why-it-matters">', 1)[1]
+    assert "pkb-machine" not in why
+
+
+def test_the_note_goes_away_once_a_person_edits_the_section():
+    original = page("reasoning-rl")
+    edited = parse_page(original.path, set_section(original, "Summary", "A person rewrote the summary."))
+    html = as_site_shows(edited)
+    assert len(notes(html)) == 1  # only Key Insights is still the model's text
+    summary = html.split('<h2 id="summary">', 1)[1].split("<h2", 1)[0]
+    assert "pkb-machine" not in summary and "A person rewrote the summary." in summary
+
+
+def test_a_stale_record_means_a_person_wrote_the_section():
+    assert notes(as_site_shows(page("edited-summary"))) == []
+
+
+def test_model_names_in_notes_are_escaped():
+    note = render.machine_note({"model": '<b>"evil"</b> *model*', "date": "2025-01-01"})
+    html = to_html("## Summary\n\n" + note)
+    assert "<b>" not in html and "<em>" not in html
+    assert 'Machine-written by <b>"evil"</b> *model* on 2025-01-01' in Elements(html).text
+
+
+# -- footers ------------------------------------------------------------------------------------------------------
+def test_registered_footers_end_every_paper_page():
+    footers = render.paper_footers()
+    for paper in golden_site().pages:
+        markdown = render.paper_markdown(paper, vocab())
+        body_end = markdown.index("## Why It Matters") if "## Notes" not in markdown else markdown.index("## Notes")
+        for footer in footers:
+            block = footer(paper).strip()
+            if block:
+                assert markdown.index(block) > body_end, (paper.slug, footer)
