@@ -30,6 +30,7 @@ MACHINE_SECTIONS = {
     "why_it_matters": "It matters because the site must say who wrote what.",
 }
 MACHINE_MODEL = "claude-sonnet-4-5"
+MACHINE_AUTHORS_SHOWN = 5  # of 8: the other three fold into "and 3 more"
 MACHINE_DATE = dt.date(2026, 11, 1)
 
 
@@ -48,7 +49,7 @@ def add_machine_written_page(root: Path, title: str = "Machine-Written Example: 
     meta = {
         "title": title,
         "arxiv": "2511.00001",
-        "authors": ["Ada Example", "Ben Example"],
+        "authors": ["Ada Example", "Ben Example", "Cy Example", "Di Example", "Ed Example", "Flo Example", "Gus Example", "Hal Example"],
         "labs": ["DeepSeek"],
         "topics": ["reasoning"],
         "published": dt.date(2025, 11, 3),

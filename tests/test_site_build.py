@@ -1,0 +1,164 @@
+"""The real site: `mkdocs build --strict` of a copy of the shipped knowledge base, then its files.
+
+One build per module (plus one deliberately broken build): the copy gets a page whose sections are still
+machine-written (correct sha256 records) and a page with a hostile title and body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from paperkb import config
+from paperkb.pages import load_pages
+from paperkb.vocab import load_vocabulary
+from tests.support.golden import Elements
+from tests.support.site_build import (
+    MACHINE_DATE,
+    MACHINE_MODEL,
+    MACHINE_SLUG,
+    add_machine_written_page,
+    copy_knowledge_base,
+    internal_links,
+    mkdocs_build,
+    site_path_prefix,
+)
+
+pytestmark = pytest.mark.build
+
+HOSTILE_SLUG = "hostile-example"
+HOSTILE_PAGE = """---
+title: '</title><script>window.__pwned = 1</script> <think>hm</think> | *x*'
+arxiv: '2511.00002'
+authors: ['<img src=x onerror="window.__pwned = 2">']
+topics: [reasoning]
+published: 2025-11-04
+status: todo
+---
+
+## Summary
+
+Body <script>window.__pwned = 3</script> and [a link](javascript:window.__pwned=4).
+
+## Key Insights
+
+TODO
+
+## Why It Matters
+
+TODO
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    root = copy_knowledge_base(tmp_path_factory.mktemp("kb"))
+    add_machine_written_page(root)
+    (root / "content" / "papers" / f"{HOSTILE_SLUG}.md").write_text(HOSTILE_PAGE, "utf-8")
+    result = mkdocs_build(root)
+    assert result.returncode == 0, result.stderr[-4000:]
+    kb = config.load(root)
+    pages, errors = load_pages(kb.papers_dir)
+    assert not errors
+    return {
+        "root": root,
+        "site": root / "site",
+        "result": result,
+        "pages": pages,
+        "vocab": load_vocabulary(kb.topics_file, kb.labs_file),
+    }
+
+
+def html_of(built: dict, path: str) -> str:
+    return (built["site"] / path / "index.html").read_text("utf-8")
+
+
+def test_strict_build_passes_without_a_warning(built):
+    assert "WARNING" not in built["result"].stderr, built["result"].stderr
+
+
+def test_every_topic_lab_and_paper_has_its_page(built):
+    vocab = built["vocab"]
+    assert len(vocab.topics) >= 10 and len(vocab.labs) >= 10 and len(built["pages"]) >= 36
+    for topic in vocab.topics.values():
+        assert f"<h1" in (html := html_of(built, f"topics/{topic.id}")) and topic.title in html, topic.id
+    for lab in vocab.labs.values():
+        assert lab.name in html_of(built, f"labs/{lab.slug}"), lab.name
+    for page in built["pages"]:
+        html = html_of(built, f"papers/{page.slug}")
+        assert 'class="pkb-header"' in html, page.slug
+    for path in ("", "papers", "topics", "labs", "priorities", "priorities/unrated", "status", "timeline"):
+        assert (built["site"] / path / "index.html").is_file(), path
+
+
+def test_every_internal_link_resolves_to_a_built_file(built):
+    links = internal_links(built["site"], site_path_prefix(built["root"]))
+    broken = [(str(page.relative_to(built["site"])), href) for page, href, target in links if not target.is_file()]
+    assert not broken, broken[:20]
+    assert len(links) > 2000  # the indexes link every paper several times
+
+
+def test_paper_pages_stay_out_of_the_sidebar(built):
+    nav_entries = 8  # Home, All papers, Topics, Labs, Priorities, Status board, Timeline, Digests
+    for page in ("papers/deepseek-r1", "topics/reasoning", ""):
+        html = (built["site"] / page / "index.html").read_text("utf-8")
+        primary = html.split('md-nav--primary', 1)[1].split("</nav>", 1)[0]
+        links = re.findall(r'class="md-nav__link[^"]*"[^>]*href="([^"]*)"|href="([^"]*)"[^>]*class="md-nav__link', primary)
+        hrefs = [a or b for a, b in links]
+        assert not [h for h in hrefs if re.search(r"papers/[a-z0-9-]+/$", h)], (page, hrefs)
+        assert 7 <= len(set(hrefs)) <= nav_entries, (page, hrefs)
+
+
+def test_machine_written_sections_show_a_note_with_model_and_date(built):
+    html = html_of(built, f"papers/{MACHINE_SLUG}")
+    assert html.count(f"Machine-written by {MACHINE_MODEL} on {MACHINE_DATE.isoformat()}") == 3
+    assert 'class="pkb-badge pkb-priority pkb-priority--high"' in html
+    assert "<summary>and 3 more</summary>" in html
+
+
+def test_hostile_page_cannot_run_script_in_the_built_site(built):
+    html = html_of(built, f"papers/{HOSTILE_SLUG}")
+    elements = Elements(html)
+    assert "window.__pwned = 3" in elements.text  # shown as text ...
+    scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", html, re.S)  # ... never run
+    assert scripts and not [s for s in scripts if "__pwned" in s]
+    assert not [attrs for _, attrs in elements.tags if "onerror" in attrs or (attrs.get("href") or "").startswith("javascript")]
+    assert not [name for name, _ in elements.tags if name in ("think", "img")]
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "<" not in title and "&lt;/title&gt;&lt;script&gt;" in title
+
+
+def test_search_indexes_papers_with_their_topics_but_not_the_listings(built):
+    index = json.loads((built["site"] / "search" / "search_index.json").read_text("utf-8"))
+    locations = {doc["location"].split("#")[0] for doc in index["docs"]}
+    for page in built["pages"]:
+        assert f"papers/{page.slug}/" in locations, page.slug
+    assert not locations & {"papers/", "timeline/", "status/", "topics/reasoning/", "priorities/urgent/"}
+    assert "topics/" in locations  # the topics index (titles, descriptions) stays searchable
+    r1 = next(doc for doc in index["docs"] if doc["location"] == "papers/deepseek-r1/")
+    assert r1["tags"] == ["Reasoning", "Reinforcement Learning"]
+
+
+def test_edit_buttons_lead_to_the_source_file(built):
+    repo = "https://github.com/paperkb/paperkb/edit/main/content/"
+    assert f'href="{repo}papers/deepseek-r1.md"' in html_of(built, "papers/deepseek-r1")
+    assert f'href="{repo}topics.yml"' in html_of(built, "topics/reasoning")
+    assert f'href="{repo}labs.yml"' in html_of(built, "labs/deepseek")
+    assert "/edit/" not in html_of(built, "status")  # computed from the papers: nothing to edit there
+
+
+def test_the_site_loads_no_fonts_from_the_network(built):
+    for page in ("", "papers/deepseek-r1"):
+        html = (built["site"] / page / "index.html").read_text("utf-8")
+        assert "fonts.googleapis.com" not in html and "fonts.gstatic.com" not in html
+
+
+def test_a_page_that_does_not_parse_fails_the_strict_build_naming_it(tmp_path: Path):
+    root = copy_knowledge_base(tmp_path / "kb")
+    (root / "content" / "papers" / "broken.md").write_text("---\ntitle: A: B\nstatus: todo\n---\n\n## Summary\n\nx\n", "utf-8")
+    result = mkdocs_build(root)
+    assert result.returncode != 0
+    assert re.search(r"papers/broken\.md:2: invalid YAML", result.stderr), result.stderr[-2000:]
