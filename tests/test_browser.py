@@ -1,0 +1,123 @@
+"""The built site in real headless Chromium (Debian's /usr/bin/chromium through Playwright).
+
+One strict build per module, served on 127.0.0.1: search for a paper by typing its title and open it,
+go from a topic page to a paper, see the header badges and the machine-written note, unfold a long author
+list, switch to dark mode. Screenshots go to /tmp (paperkb-paper-light.png, paperkb-paper-dark.png) to
+look at. Without Chromium these tests skip, except when CI=true (see tests/support/browser.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from paperkb.pages import load_page
+from tests.support.browser import chromium_context, require_chromium, serve_directory
+from tests.support.site_build import (
+    MACHINE_DATE,
+    MACHINE_MODEL,
+    MACHINE_SLUG,
+    add_machine_written_page,
+    copy_knowledge_base,
+    mkdocs_build,
+)
+
+pytestmark = pytest.mark.browser
+SCREENSHOTS = Path("/tmp")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    require_chromium()  # skip (or fail in CI) before spending a build
+    root = copy_knowledge_base(tmp_path_factory.mktemp("kb"))
+    add_machine_written_page(root)
+    result = mkdocs_build(root)
+    assert result.returncode == 0, result.stderr[-4000:]
+    with serve_directory(root / "site") as base:
+        yield {"root": root, "base": base}
+
+
+@pytest.fixture
+def browser_page(site):
+    with chromium_context() as context:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        fonts = [url for url in context.blocked_requests if "fonts." in url]
+        assert not fonts, f"the site asked the network for fonts: {fonts}"
+
+
+def heading(page) -> str:
+    """The page's h1 as shown, without the permalink sign."""
+    return page.locator("article h1").inner_text().replace("¶", "").strip()
+
+
+def title_of(root: Path, slug: str) -> str:
+    return load_page(root / "content" / "papers" / f"{slug}.md").meta["title"]
+
+
+def test_search_for_a_paper_by_title_and_open_it(site, browser_page):
+    page = browser_page
+    title = title_of(site["root"], "deepseek-r1-thoughtology")
+    page.goto(site["base"])
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.keyboard.type("Thoughtology")  # Material's search listens to key events; fill() does not trigger it
+    result = page.locator(".md-search-result__item a", has_text="Thoughtology").first
+    result.wait_for(state="visible")
+    result.click()
+    page.wait_for_url("**/papers/deepseek-r1-thoughtology/**")
+    assert heading(page) == title
+
+
+def test_from_a_topic_page_to_a_paper(site, browser_page):
+    page = browser_page
+    title = title_of(site["root"], "deepseek-r1")
+    page.goto(site["base"] + "topics/reasoning/")
+    assert heading(page) == "Reasoning"
+    page.locator("article table a", has_text=title).first.click()
+    page.wait_for_url("**/papers/deepseek-r1/")
+    assert heading(page) == title
+
+
+def test_header_badges_are_shown_and_styled(site, browser_page):
+    page = browser_page
+    page.goto(site["base"] + "papers/deepseek-v3-technical-report/")
+    priority = page.locator("a.pkb-badge.pkb-priority")
+    status = page.locator("a.pkb-badge.pkb-status")
+    assert priority.is_visible() and status.is_visible()
+    assert priority.inner_text().strip().lower() == "urgent"
+    assert status.inner_text().strip().lower() == "draft"
+    # The stylesheet is applied: the urgent badge is red, the draft badge blue.
+    assert priority.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(198, 40, 40)"
+    assert status.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(21, 101, 192)"
+    priority.click()
+    page.wait_for_url("**/priorities/urgent/")
+    assert page.locator("article table a", has_text="DeepSeek-V3 Technical Report").is_visible()
+
+
+def test_machine_written_note_and_folded_authors(site, browser_page):
+    page = browser_page
+    page.goto(site["base"] + f"papers/{MACHINE_SLUG}/")
+    notes = page.locator(".admonition.pkb-machine .admonition-title")
+    assert notes.count() == 3
+    assert notes.first.is_visible()
+    assert notes.first.inner_text().strip() == f"Machine-written by {MACHINE_MODEL} on {MACHINE_DATE.isoformat()}"
+    authors = page.locator(".pkb-authors")
+    assert "Ada Example" in authors.inner_text() and "Hal Example" not in authors.inner_text()  # folded away
+    page.locator("details.pkb-more summary").click()
+    assert "Hal Example" in authors.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "paperkb-paper-light.png"), full_page=True)
+
+
+def test_dark_mode_follows_the_system_and_the_toggle(site):
+    with chromium_context(color_scheme="dark") as context:
+        page = context.new_page()
+        page.goto(site["base"] + f"papers/{MACHINE_SLUG}/")
+        body = page.locator("body")
+        assert body.get_attribute("data-md-color-scheme") == "slate"
+        background = body.evaluate("e => getComputedStyle(e).backgroundColor")
+        page.screenshot(path=str(SCREENSHOTS / "paperkb-paper-dark.png"), full_page=True)
+        page.locator("form[data-md-component=palette] label:visible").first.click()
+        assert body.get_attribute("data-md-color-scheme") == "default"
+        assert body.evaluate("e => getComputedStyle(e).backgroundColor") != background
