@@ -246,6 +246,8 @@ def rule_generated(c: PageChecker) -> None:
 
 
 def rule_links(c: PageChecker) -> None:
+    if "](" not in c.page.body and "]:" not in c.page.body:
+        return  # no inline link or link definition: nothing for the (costly) patterns below to find
     body = _FENCED.sub(lambda m: "\n" * m.group(0).count("\n"), c.page.body)
     page_dir = c.page.path.parent
     for match in _LINK.finditer(body):
