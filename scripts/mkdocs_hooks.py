@@ -52,7 +52,7 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
     except PageError as exc:
         log.warning("%s:%d: %s (run `paperkb check`)", page.file.src_uri, exc.line, exc.message)
         return markdown
-    # Themes print meta titles unescaped; topic titles become Material tags (search, chips to topic pages).
+    # Themes print meta titles unescaped; topic titles become the page's tags (search shows and boosts them).
     page.meta["title"] = render.html_text(render.title_of(paper))
     page.meta["tags"] = [_vocab.topics[t].title for t in render.topics_of(paper) if t in _vocab.topics]
     markdown, _raw_blocks[page.file.src_uri] = render.paper_document(paper, _vocab, page.file.src_uri)
