@@ -132,7 +132,7 @@ def test_open_a_digest_follow_a_paper_and_copy_its_bibtex(built: dict):
         assert paper_link.count() == 1
         paper_link.click()
         page.wait_for_url("**/papers/deepseek-r1/")
-        cite = page.locator("#cite ~ div.highlight").first
+        cite = page.locator("#cite ~ pre.bibtex").first  # plain <pre><code>: no Pygments pass (mkdocs.yml)
         cite.scroll_into_view_if_needed()
         cite.hover()
         button = cite.locator("button[data-clipboard-target]")  # Material 9.8: nav.md-code__nav > button
