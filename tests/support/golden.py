@@ -72,10 +72,16 @@ def check_golden(produced: dict[str, str], subdir: str) -> None:
 # -- rendering the way the site does -------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
 def site_extensions() -> tuple[list[str], dict]:
-    """markdown_extensions of the project's mkdocs.yml, as Python-Markdown takes them."""
-    import yaml
+    """markdown_extensions of the project's mkdocs.yml, as Python-Markdown takes them.
 
-    config = yaml.safe_load((GOLDEN.parents[2] / "mkdocs.yml").read_text("utf-8"))
+    Read with MkDocs' own YAML loader, as ``mkdocs build`` reads it: it resolves ``!ENV`` and
+    ``!!python/name:`` tags (e.g. superfences' ``format: !!python/name:...fence_code_format``) to the real
+    objects, so the golden rendering uses exactly the site's extension config. ``yaml.safe_load`` rejects those
+    tags."""
+    from mkdocs.utils.yaml import yaml_load
+
+    with open(GOLDEN.parents[2] / "mkdocs.yml", encoding="utf-8") as source:
+        config = yaml_load(source)
     names, configs = [], {}
     for entry in config["markdown_extensions"]:
         name, options = next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
