@@ -6,6 +6,7 @@ knowledge base next to mkdocs.yml, writes the files and points each page's edit 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import mkdocs_gen_files
@@ -29,6 +30,8 @@ mkdocs_config = mkdocs_gen_files.config
 kb = config.load(Path(mkdocs_config.config_file_path).parent)
 site = load_site_input(kb, site_url=mkdocs_config.site_url or "")
 share_pages(site.pages)  # the hook renders paper pages from these parses (scripts/mkdocs_hooks.py)
+for problem in site.problems:  # a warning fails `mkdocs build --strict`
+    logging.getLogger("mkdocs.plugins.paperkb").warning("%s (run `paperkb check`)", problem)
 for docs_path, text in generate_site(site).items():
     with mkdocs_gen_files.open(docs_path, "w", encoding="utf-8") as handle:
         handle.write(text)

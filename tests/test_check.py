@@ -211,3 +211,19 @@ def test_no_traceback_on_binary_garbage(kb, monkeypatch):
 def test_shipped_knowledge_base_is_clean(repo_root, monkeypatch):
     problems = check.check_pages(config.load(repo_root))
     assert [p for p in problems if p.severity == "error"] == []
+
+
+def test_broken_sync_records_are_reported(kb, capsys, monkeypatch):
+    monkeypatch.chdir(kb.root)
+    kb.syncs_dir.mkdir()
+    (kb.syncs_dir / "2026-11-20.yml").write_text(
+        "date: 2026-11-20\nwindow: {since: 2026-11-13, until: 2026-11-20}\nqueries: []\nadded: []\n"
+        "counts: {found: 0, added: 0, already_present: 0}\n"
+    )
+    (kb.syncs_dir / "2026-11-21.yml").write_text("date: 2026-11-21\nwindow: [oops\n")
+    (kb.syncs_dir / "2026-11-22.yml").write_text("date: yesterday\n")
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("content/syncs/2026-11-21.yml:3: error: invalid YAML in sync record")
+    assert out[1] == "content/syncs/2026-11-22.yml:1: error: 'date' must be a date (YYYY-MM-DD); see the sync record format in the README"
+    assert len(out) == 2

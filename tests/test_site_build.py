@@ -164,3 +164,12 @@ def test_a_page_that_does_not_parse_fails_the_strict_build_naming_it(tmp_path: P
     result = mkdocs_build(root)
     assert result.returncode != 0
     assert re.search(r"papers/broken\.md:2: invalid YAML", result.stderr), result.stderr[-2000:]
+
+
+def test_a_sync_record_that_does_not_read_fails_the_strict_build_naming_it(tmp_path: Path):
+    root = copy_knowledge_base(tmp_path / "kb")
+    (root / "content" / "syncs").mkdir(exist_ok=True)
+    (root / "content" / "syncs" / "2026-11-21.yml").write_text("date: 2026-11-21\nwindow: nope\n", "utf-8")
+    result = mkdocs_build(root)
+    assert result.returncode != 0
+    assert "syncs/2026-11-21.yml:1: error: 'window' must be" in result.stderr, result.stderr[-2000:]

@@ -317,6 +317,19 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
     return problems
 
 
+def check_sync_records(kb: config.KnowledgeBase) -> list[Problem]:
+    """Sync records feed the digests; one that does not read would silently drop its digest."""
+    from .sync import SyncRecordError, read_record
+
+    problems = []
+    for path in sorted(kb.syncs_dir.glob("*.yml")) if kb.syncs_dir.is_dir() else []:
+        try:
+            read_record(path)
+        except SyncRecordError as exc:
+            problems.append(Problem(exc.path, exc.line, exc.message))
+    return problems
+
+
 def _expand(paths: list[str]) -> list[Path]:
     expanded: list[Path] = []
     for name in paths:
@@ -347,6 +360,8 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
             print(f"paperkb check: {name}: no such file or folder", file=sys.stderr)
         return 2
     problems = check_pages(kb, _expand(args.paths) if args.paths else None)
+    if not args.paths:
+        problems += check_sync_records(kb)
     problems.sort(key=lambda p: (str(p.path), p.line))
     for problem in problems:
         print(format_problem(problem, kb, args.format))

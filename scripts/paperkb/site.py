@@ -25,14 +25,23 @@ class SiteInput:
     site_url: str = ""  # from mkdocs.yml, for absolute links in feeds
     syncs: list[dict[str, Any]] = field(default_factory=list)  # sync records (content/syncs/*.yml)
     today: dt.date = field(default_factory=dt.date.today)
+    problems: list[str] = field(default_factory=list)  # 'path:line: error: …' lines the build should warn about
 
 
 def load_site_input(kb: config.KnowledgeBase, site_url: str = "") -> SiteInput:
     pages, _errors = load_pages(kb.papers_dir)  # broken pages are `paperkb check`'s to report
     from .digest import load_sync_records
 
-    syncs, _sync_errors = load_sync_records(kb.syncs_dir)
-    return SiteInput(pages=pages, vocab=load_vocabulary(kb.topics_file, kb.labs_file), site_url=site_url, syncs=syncs)
+    syncs, sync_errors = load_sync_records(kb.syncs_dir)
+    # Broken paper pages are reported by the hook as MkDocs renders each one; a broken sync record has no
+    # page of its own, so it is reported here (a strict build fails instead of losing that digest quietly).
+    return SiteInput(
+        pages=pages,
+        vocab=load_vocabulary(kb.topics_file, kb.labs_file),
+        site_url=site_url,
+        syncs=syncs,
+        problems=sync_errors,
+    )
 
 
 # Pages parsed for this build, by file path: scripts/gen_pages.py shares them so that the MkDocs hook renders

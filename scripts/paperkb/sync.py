@@ -41,6 +41,10 @@ _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 class SyncRecordError(Exception):
     """A sync record that cannot be used; the message names the file, the line and the fix."""
 
+    def __init__(self, path: Path, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = Path(path), line, message
+
 
 @dataclass
 class WatchQuery:
@@ -97,12 +101,12 @@ def read_record(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text("utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise SyncRecordError(f"{path}:{mark.line + 1 if mark else 1}: invalid YAML in sync record; fix it or delete the file") from None
+        raise SyncRecordError(path, mark.line + 1 if mark else 1, "invalid YAML in sync record; fix it or delete the file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SyncRecordError(f"{path}:1: cannot read sync record ({exc})") from None
+        raise SyncRecordError(path, 1, f"cannot read sync record ({exc})") from None
     problem = _record_problem(data)
     if problem:
-        raise SyncRecordError(f"{path}:1: {problem}; see the sync record format in the README")
+        raise SyncRecordError(path, 1, f"{problem}; see the sync record format in the README")
     return data
 
 
