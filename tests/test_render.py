@@ -138,7 +138,10 @@ def test_sanitizer_keeps_what_markdown_makes_and_drops_the_rest():
 _PIECES = ["# Title", "## Section", "text with *em* and **strong**", "- item", "1. first", "> quote", "`code <x>`",
            "```\nfenced <b>\n```", "| a | b |\n|---|---|\n| 1 | 2 |", "[link](../x.md)", "[ext](https://example.org/a?b=1&c=2)",
            "![img](i.png)", "!!! note \"Title\"\n    body", "&amp; &lt; &copy;", "<b>raw</b>", "<script>x</script>",
-           "<a href=\"javascript:x\">j</a>", "<img src=x onerror=y>", "<!-- c -->", "a<b", "x > y"]
+           "<a href=\"javascript:x\">j</a>", "<img src=x onerror=y>", "<!-- c -->", "a<b", "x > y",
+           # entity-encoded schemes: browsers decode them, so the fast path must hand them to the full parser
+           "[x](javascript&colon;alert(1))", "[x](javascript&#58;alert(1))", "[x](javascript&#x3A;alert(1))",
+           "![i](javascript&#58;alert(1))", "<a href=\"java&Tab;script&colon;x\">t</a>", "[amp](a&amp;b/c)"]
 
 
 @settings(max_examples=60, deadline=None)
@@ -151,6 +154,29 @@ def test_sanitizer_fast_path_gives_the_same_document_as_the_full_parser(pieces):
     fast, full = Elements(render.sanitize_html(html)), Elements("".join(parser.out))
     assert (fast.tags, fast.text) == (full.tags, full.text)
     assert not {"script"} & fast.names() and not any("onerror" in attrs for _, attrs in fast.tags)
+    assert not any(_is_javascript(attrs.get(name)) for _, attrs in fast.tags for name in ("href", "src"))
+
+
+def _is_javascript(url: str | None) -> bool:
+    """Whether a browser would run ``url`` (already entity-decoded) as script: it ignores tabs, newlines and
+    leading controls/spaces, and schemes are case-insensitive."""
+    cleaned = re.sub(r"[\t\n\r]", "", url or "").lstrip("\x00- ").lower()
+    return cleaned.startswith(("javascript:", "vbscript:", "data:"))
+
+
+_ENCODED_JAVASCRIPT = ["javascript&colon;alert(1)", "javascript&#58;alert(1)", "javascript&#x3A;alert(1)",
+                       "javascript&#X3a;alert(1)", "javascript&#0058;alert(1)", "javascript&#58alert(1)",
+                       "java&Tab;script&colon;alert(1)", "&#106;avascript:alert(1)", "JaVaScRiPt&colon;alert(1)"]
+
+
+def test_entity_encoded_javascript_urls_are_dropped_from_markdown_and_raw_html():
+    for url in _ENCODED_JAVASCRIPT:
+        sources = [f"[x]({url})", f"![i]({url})", f'<a href="{url}">r</a>', f'<img src="{url}" alt="r">']
+        for source in sources:
+            html = render.sanitize_html(to_html(source))
+            elements = Elements(html)  # decodes attribute entities, as a browser does
+            links = [attrs.get(name) for _, attrs in elements.tags for name in ("href", "src") if name in attrs]
+            assert not any(_is_javascript(link) for link in links), (source, html)
 
 
 # -- machine-written notes ----------------------------------------------------------------------------------------

@@ -325,8 +325,11 @@ _VOID = frozenset("br col hr img".split())
 
 # Fast path: HTML in which every '<' opens a simple allowed tag whose attributes are allowed, double-quoted,
 # and (for href/src) safe, is already what the sanitizer would produce: Markdown output nearly always is.
+# A URL with an '&' before its first '/', '?' or '#' never takes it: browsers decode entities in attributes, so
+# `javascript&colon;x`, `javascript&#58;x` and `java&Tab;script:x` are javascript: URLs that only the full
+# parser (which decodes them, then checks the scheme) can judge.
 _FAST_ATTR = (
-    r'\s+(?:(?:href|src)="(?:https?:|mailto:|#|[^":/?#<>]*(?:[/?#]|(?=")))[^"<>]*"'
+    r'\s+(?:(?:href|src)="(?:https?:|mailto:|#|[^":/?#<>&]*(?:[/?#]|(?=")))[^"<>]*"'
     r'|(?:' + "|".join(sorted(ALLOWED_ATTRS - {"href", "src"})) + r'|aria-[\w-]+|data-[\w-]+)(?:="[^"<>]*")?'
     r'|style="\s*text-align:\s*(?:left|right|center)\s*;?\s*")'
 )
@@ -342,6 +345,8 @@ class _Sanitizer(HTMLParser):
         kept = []
         for name, value in attrs:
             value = "" if value is None else value
+            # HTMLParser hands over attribute values entity-decoded, as a browser sees them, so
+            # `javascript&colon;…` arrives here as `javascript:…` and fails _SAFE_URL.
             if name in ("href", "src") and not _SAFE_URL.match(value.strip()):
                 continue
             if name in ALLOWED_ATTRS or name.startswith(("aria-", "data-")) or (name == "style" and _SAFE_STYLE.match(value)):
@@ -388,7 +393,8 @@ def sanitize_html(fragment: str) -> str:
     """Rendered page HTML keeping only ALLOWED_TAGS / ALLOWED_ATTRS and safe link targets.
 
     Any other tag (``<script>``, ``<think>``, ``<iframe>``…) is shown as text; event handlers and
-    ``javascript:`` URLs are dropped; entities are kept as written.
+    ``javascript:`` URLs are dropped (in any encoding: attribute values are entity-decoded before their scheme
+    is checked); entities in text are kept as written.
     """
     if "<" not in _FAST_TAG.sub("", fragment):
         return fragment
