@@ -207,3 +207,67 @@ def test_set_keys_appends_several_new_keys_in_the_order_given():
     text = set_keys(page, {"priority": "high", "labs": ["DeepSeek"], "doi": "10.1/x"})
     front = text.split("---\n")[1].splitlines()
     assert front[-4:] == ["priority: high", "labs:", "- DeepSeek", "doi: 10.1/x"]
+
+
+COMMENTED = """\
+---
+title: T
+authors:
+  - Ada Lovelace
+  - Zoë Ríos
+# priority: set by reviewer below
+abstract: |
+  Two
+  lines.
+topics:
+  - reasoning
+# the last comment, after the last key
+---
+
+## Summary
+
+TODO
+"""
+
+
+@pytest.mark.parametrize("edit", ["replace", "remove"])
+def test_set_keys_keeps_a_comment_after_a_block_value(edit):
+    page = parse_page(Path("p.md"), COMMENTED)
+    text = set_keys(page, {"authors": ["Grace Hopper"]}) if edit == "replace" else set_keys(page, {}, remove=["authors"])
+    expected = COMMENTED.replace("  - Ada Lovelace\n  - Zoë Ríos\n", "- Grace Hopper\n")
+    if edit == "remove":
+        expected = COMMENTED.replace("authors:\n  - Ada Lovelace\n  - Zoë Ríos\n", "")
+    assert text == expected
+
+
+@pytest.mark.parametrize("edit", ["replace", "remove"])
+def test_set_keys_keeps_a_comment_after_the_last_key(edit):
+    page = parse_page(Path("p.md"), COMMENTED)
+    text = set_keys(page, {"topics": ["alignment"]}) if edit == "replace" else set_keys(page, {}, remove=["topics"])
+    new = "topics:\n- alignment\n" if edit == "replace" else ""
+    assert text == COMMENTED.replace("topics:\n  - reasoning\n", new)
+
+
+MIXED = "---\r\ntitle: T\nauthors:\r\n  - A\n# note\nstatus: todo  # flip\r\ngenerated:\n  summary: {sha256: x}\r\n---\r\n\r\n## Summary\r\n\r\nTODO\r\n"
+
+
+@pytest.mark.parametrize(
+    "edit, old, new",
+    [
+        # Each edit's own lines get the page's ending (CRLF: it has some); no other line changes ending.
+        (lambda p: set_keys(p, {"authors": ["B"]}), "authors:\r\n  - A\n", "authors:\r\n- B\r\n"),
+        (lambda p: set_keys(p, {"doi": "d"}), "---\r\n\r\n## Summary", "doi: d\r\n---\r\n\r\n## Summary"),
+        (lambda p: pages.set_scalar(p, "status", "draft"), "status: todo", "status: draft"),
+        (lambda p: pages.set_map_entries(p, "generated", {"key_insights": {"sha256": "y"}}), "{sha256: x}\r\n", "{sha256: x}\r\n  key_insights:\r\n    sha256: y\r\n"),
+    ],
+    ids=["replace", "append", "scalar", "map-entry"],
+)
+def test_mixed_line_endings_only_new_lines_get_the_page_ending(edit, old, new):
+    text = edit(parse_page(Path("p.md"), MIXED))
+    assert text == MIXED.replace(old, new, 1)
+
+
+def test_new_sections_find_their_place_among_headings_in_any_case():
+    text = "---\ntitle: T\n---\n\n## summary\n\nS.\n\n## why it matters\n\nW.\n"
+    page = parse_page(Path("p.md"), set_section(parse_page(Path("p.md"), text), "Key Insights", "- K"))
+    assert [s.title for s in page.sections] == ["summary", "Key Insights", "why it matters"]

@@ -15,6 +15,7 @@ A page is Markdown with YAML front matter. Everything else in paperkb goes throu
 from __future__ import annotations
 
 import datetime as dt
+import bisect
 import hashlib
 import os
 import re
@@ -390,7 +391,11 @@ def dump_key(key: str, value: Any) -> str:
 
 
 def _key_spans(fm_text: str) -> dict[str, tuple[int, int]]:
-    """Offsets (start, end) in the front matter text of each top-level key with its value."""
+    """Offsets (start, end) in the front matter text of each top-level key with its value.
+
+    The span ends after the value's last line (see :func:`_node_end`), not at the next key: a comment line
+    after a block list, map or ``|`` text belongs to no key and must survive replacing or removing it.
+    """
     loader = _Loader(fm_text)
     try:
         node = loader.get_single_node()
@@ -399,17 +404,15 @@ def _key_spans(fm_text: str) -> dict[str, tuple[int, int]]:
     spans: dict[str, tuple[int, int]] = {}
     if node is None:
         return spans
-    line_starts = [0] + [m.end() for m in re.finditer("\n", fm_text)]
+    line_starts = _line_starts(fm_text)
     for key_node, value_node in node.value:
         start = line_starts[key_node.start_mark.line]
-        end_mark = value_node.end_mark
-        if end_mark.column == 0 and end_mark.line > key_node.start_mark.line:
-            end = line_starts[end_mark.line] if end_mark.line < len(line_starts) else len(fm_text)
-        else:
-            next_line = end_mark.line + 1
-            end = line_starts[next_line] if next_line < len(line_starts) else len(fm_text)
-        spans.setdefault(str(key_node.value), (start, end))
+        spans.setdefault(str(key_node.value), (start, _node_end(value_node, line_starts, len(fm_text))))
     return spans
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in re.finditer("\n", text)]
 
 
 def set_keys(page: Page, updates: dict[str, Any], remove: Iterable[str] = ()) -> str:
@@ -417,12 +420,7 @@ def set_keys(page: Page, updates: dict[str, Any], remove: Iterable[str] = ()) ->
 
     Only the lines of the keys named change; everything else is kept byte for byte.
     """
-    text = page.text
-    fm_start = text.index("\n") + 1
-    closing_start = text.rfind("\n", 0, page.fm_end - 1) + 1
-    fm_text = text[fm_start:closing_start]
-    newline = page.newline
-    lf_text = fm_text.replace("\r\n", "\n")
+    lf_text = _front_matter_lf(page)
     spans = _key_spans(lf_text)
     edits: list[tuple[int, int, str]] = []
     for key, value in updates.items():
@@ -435,28 +433,40 @@ def set_keys(page: Page, updates: dict[str, Any], remove: Iterable[str] = ()) ->
     for key in remove:
         if key in spans and key not in updates:
             edits.append((*spans[key], ""))
-    # Apply from the end so earlier offsets stay valid; appended keys keep the order given (at one offset,
-    # the last given is inserted first).
-    for _, (start, end, replacement) in sorted(enumerate(edits), key=lambda e: (e[1][0], e[1][1], e[0]), reverse=True):
-        lf_text = lf_text[:start] + replacement + lf_text[end:]
-    if newline == "\r\n":
-        # Only the lines we wrote are LF-only; CRLF lines elsewhere were translated and are restored here.
-        lf_text = lf_text.replace("\n", "\r\n")
-    return text[:fm_start] + lf_text + text[closing_start:]
+    return _apply_front_matter_edits(page, lf_text, edits)
 
 
-def _front_matter_lf(page: Page) -> tuple[int, int, str]:
-    """(offset where the front matter text starts, offset of the closing '---' line, its text with LF endings)."""
+def _front_matter_bounds(page: Page) -> tuple[int, int]:
+    """(offset where the front matter text starts, offset of the closing '---' line)."""
     text = page.text
-    fm_start = text.index("\n") + 1
-    closing_start = text.rfind("\n", 0, page.fm_end - 1) + 1
-    return fm_start, closing_start, text[fm_start:closing_start].replace("\r\n", "\n")
+    return text.index("\n") + 1, text.rfind("\n", 0, page.fm_end - 1) + 1
 
 
-def _with_front_matter(page: Page, fm_start: int, closing_start: int, lf_text: str) -> str:
-    if page.newline == "\r\n":
-        lf_text = lf_text.replace("\n", "\r\n")
-    return page.text[:fm_start] + lf_text + page.text[closing_start:]
+def _front_matter_lf(page: Page) -> str:
+    """The front matter text with LF endings: YAML marks and the edits below count in it."""
+    fm_start, closing_start = _front_matter_bounds(page)
+    return page.text[fm_start:closing_start].replace("\r\n", "\n")
+
+
+def _apply_front_matter_edits(page: Page, lf_text: str, edits: list[tuple[int, int, str]]) -> str:
+    """Apply (start, end, replacement) edits, given as offsets in the LF text, to the page's real text.
+
+    Only the replacements get the page's line ending; every other line keeps its own (a page mixing CRLF
+    and LF lines stays mixed). Applied from the end so earlier offsets stay valid; replacements inserted
+    at one offset keep the order given (the last given is inserted first).
+    """
+    fm_start, closing_start = _front_matter_bounds(page)
+    fm_text = page.text[fm_start:closing_start]
+    lf_starts, real_starts = _line_starts(lf_text), _line_starts(fm_text)
+
+    def real(offset: int) -> int:
+        line = bisect.bisect_right(lf_starts, offset) - 1
+        return real_starts[line] + offset - lf_starts[line]
+
+    newline = page.newline
+    for _, (start, end, replacement) in sorted(enumerate(edits), key=lambda e: (e[1][0], e[1][1], e[0]), reverse=True):
+        fm_text = fm_text[: real(start)] + replacement.replace("\n", newline) + fm_text[real(end) :]
+    return page.text[:fm_start] + fm_text + page.text[closing_start:]
 
 
 def _top_level_value_node(lf_text: str, key: str, loader: type = _Loader) -> yaml.Node | None:
@@ -495,13 +505,13 @@ def set_map_entries(page: Page, key: str, entries: dict[str, Any]) -> str:
     (``{...}``) is written whole with its existing entries merged in.
     """
     current = page.meta.get(key)
-    fm_start, closing_start, lf_text = _front_matter_lf(page)
+    lf_text = _front_matter_lf(page)
     node = _top_level_value_node(lf_text, key)
     if not (isinstance(current, dict) and isinstance(node, yaml.MappingNode) and not node.flow_style and node.value):
         merged = dict(current) if isinstance(current, dict) else {}
         merged.update(entries)
         return set_keys(page, {key: merged})
-    line_starts = [0] + [m.end() for m in re.finditer("\n", lf_text)]
+    line_starts = _line_starts(lf_text)
     indent = " " * node.value[0][0].start_mark.column
     spans = {
         str(k.value): (line_starts[k.start_mark.line], _node_end(v, line_starts, len(lf_text))) for k, v in node.value
@@ -511,10 +521,7 @@ def set_map_entries(page: Page, key: str, entries: dict[str, Any]) -> str:
     for name, value in entries.items():
         block = "".join(indent + line if line.strip() else line for line in dump_key(name, value).splitlines(True))
         edits.append((*spans[name], block) if name in spans else (append_at, append_at, block))
-    # From the end, so earlier offsets stay valid; entries appended at one offset keep the order given.
-    for _, (start, end, block) in sorted(enumerate(edits), key=lambda e: (e[1][0], e[0]), reverse=True):
-        lf_text = lf_text[:start] + block + lf_text[end:]
-    return _with_front_matter(page, fm_start, closing_start, lf_text)
+    return _apply_front_matter_edits(page, lf_text, edits)
 
 
 def set_scalar(page: Page, key: str, value: str) -> str:
@@ -523,14 +530,13 @@ def set_scalar(page: Page, key: str, value: str) -> str:
     ``status: todo  # flip when done`` becomes ``status: draft  # flip when done``. A key that is absent or
     not a one-line scalar is handed to :func:`set_keys`.
     """
-    fm_start, closing_start, lf_text = _front_matter_lf(page)
+    lf_text = _front_matter_lf(page)
     # The pure-Python loader: its marks count characters, which the offsets below rely on.
     node = _top_level_value_node(lf_text, key, loader=yaml.SafeLoader)
     if not isinstance(node, yaml.ScalarNode) or node.style in ("|", ">") or node.start_mark.line != node.end_mark.line:
         return set_keys(page, {key: value})
     rendered = dump_key(key, value)[len(key) + 1 :].strip()
-    lf_text = lf_text[: node.start_mark.index] + rendered + lf_text[node.end_mark.index :]
-    return _with_front_matter(page, fm_start, closing_start, lf_text)
+    return _apply_front_matter_edits(page, lf_text, [(node.start_mark.index, node.end_mark.index, rendered)])
 
 
 def set_section(page: Page, title: str, content: str) -> str:
@@ -562,12 +568,15 @@ def set_section(page: Page, title: str, content: str) -> str:
 
 
 def _insertion_point(page: Page, title: str) -> int:
-    order = [t for _, t in REQUIRED_SECTIONS]
-    if title in order:
-        later = set(order[order.index(title) + 1 :])
-        earlier = set(order[: order.index(title)])
+    # Titles compare casefolded, as Page.section does: '## summary' is the Summary section.
+    order = [t.casefold() for _, t in REQUIRED_SECTIONS]
+    wanted = title.casefold()
+    if wanted in order:
+        later = set(order[order.index(wanted) + 1 :])
+        earlier = set(order[: order.index(wanted)])
         for section in page.sections:
-            if section.title in later or (section.title not in earlier and section.title not in order):
+            found = section.title.casefold()
+            if found in later or (found not in earlier and found not in order):
                 return section.start
     return len(page.text)
 
