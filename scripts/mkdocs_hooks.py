@@ -7,8 +7,8 @@ fails, naming the file and line) rather than published as broken text.
 
 Raw blocks: generated HTML (the paper header, the index tables of gen-files pages) is kept out of
 Python-Markdown and put back into the rendered page (``render.stash_raw_html`` / ``restore_raw_html``):
-the same HTML Markdown would pass through, for a fraction of the build time. The body of a paper page is
-sanitized before its header goes back in.
+the same HTML Markdown would pass through, for a fraction of the build time. The body of a paper page and
+every digest page (which quotes paper sections) is sanitized before the raw blocks go back in.
 """
 
 from __future__ import annotations
@@ -59,9 +59,15 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
     return markdown
 
 
+def _is_digest(page) -> bool:
+    return page.file.src_uri.startswith("digests/")
+
+
 def on_page_content(html: str, page, config, files, **kwargs) -> str:
     blocks = _raw_blocks.pop(page.file.src_uri, None)
-    if _is_paper(page):
-        # Paper bodies come from people, models and arXiv: keep only the HTML Markdown itself produces.
+    if _is_paper(page) or _is_digest(page):
+        # Paper bodies come from people, models and arXiv, and digests quote their sections: keep only the HTML
+        # Markdown itself produces (attr_list's `{: onmouseover=…}`, javascript: links and raw tags that slip past
+        # the digest's Markdown escaping all go). Before the raw blocks return: those are ours, built escaped.
         html = render.sanitize_html(html)
     return render.restore_raw_html(html, blocks) if blocks else html

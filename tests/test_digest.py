@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,6 +23,7 @@ from paperkb import config, digest
 from paperkb.cli import main
 from paperkb.pages import load_page, parse_page, set_section, write_page
 from paperkb.site import load_site_input
+from tests.support.golden import Elements
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "fixtures" / "research_sync"
@@ -321,3 +323,79 @@ def test_pages_may_link_to_digests_feeds_and_bibliographies(kb: Path):
     write_page(page, set_section(page, "Notes", links))
     problems = [p for p in check.check_pages(config.load(kb), [path]) if "link" in p.message]
     assert [p.message.split(",")[0] for p in problems] == ["link to '../digests/nope.md'"]
+
+
+# -- site digests: what the published page lets through -------------------------------------------------------
+_HOOKS = HERE.parent / "scripts" / "mkdocs_hooks.py"
+# A contributor's section text: attr_list event handler, a javascript: link (plain and entity-encoded) and a
+# raw <img onerror> behind escaped backticks (which are not a code span).
+HOSTILE_SECTION = (
+    "Hover [click](javascript:window.__pwned=4) or [this](javascript&colon;window.__pwned=6), "
+    '\\`<img src="y" onerror="window.__pwned = 5">\\` ends.\n'
+    '{: onmouseover="window.__pwned = 3" }'
+)
+
+
+def _site_hook():
+    """scripts/mkdocs_hooks.py as MkDocs loads it (by path: it is no package module)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("paperkb_mkdocs_hooks", _HOOKS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _as_site_shows(docs_path: str, markdown: str) -> str:
+    """The digest's HTML after the site's Markdown (mkdocs.yml's extensions) and the hook's on_page_content."""
+    from types import SimpleNamespace
+
+    from tests.support.golden import to_html
+
+    page = SimpleNamespace(file=SimpleNamespace(src_uri=docs_path))
+    return _site_hook().on_page_content(to_html(markdown), page=page, config=None, files=None)
+
+
+def hazards(html: str) -> list[tuple[str, str, str]]:
+    """Event handlers, script URLs (as a browser decodes them) and images in an HTML fragment (the fixture's
+    sections have none of their own)."""
+    found = []
+    for tag, attrs in Elements(html).tags:
+        for name, value in attrs.items():
+            url = re.sub(r"[\t\n\r]", "", value or "").strip().lower()
+            if name.startswith("on") or (name in ("href", "src") and url.startswith(("javascript:", "data:", "vbscript:"))):
+                found.append((tag, name, value or ""))
+        if tag == "img":
+            found.append((tag, "img", str(attrs)))
+    return found
+
+
+def test_escaped_backticks_are_no_code_span_for_raw_html_escaping():
+    from paperkb.publish import escape_raw_html
+
+    assert escape_raw_html('\\`<img onerror="x()">\\`') == '\\`&lt;img onerror="x()">\\`'
+    assert escape_raw_html("a `<b>` and ``x`<i>`` code") == "a `<b>` and ``x`<i>`` code"  # real spans untouched
+
+
+def test_hostile_sections_are_sanitized_on_site_digest_pages(kb: Path):
+    page = load_page(kb / "content" / "papers" / "deepseek-v3.md")
+    write_page(page, set_section(page, "Summary", HOSTILE_SECTION))
+    markdown = digest.generate(site_input(kb))["digests/2026-11-22.md"]
+    unsanitized = hazards(_as_site_shows("unsanitized/2026-11-22.md", markdown))
+    assert {("p", "onmouseover"), ("a", "href")} <= {(tag, name) for tag, name, _ in unsanitized}  # the payloads bite
+    html = _as_site_shows("digests/2026-11-22.md", markdown)
+    assert hazards(html) == [], hazards(html)
+    text = Elements(html).text
+    assert "Hover click or this," in text and '<img src="y" onerror="window.__pwned = 5">' in text  # words stay
+
+
+def test_a_pipe_in_a_topic_title_stays_inside_its_digests_index_cell(kb: Path):
+    from tests.support.golden import to_html
+
+    topics = kb / "content" / "topics.yml"
+    topics.write_text(topics.read_text("utf-8").replace("title: Reasoning", "title: 'Reasoning | Planning'"), "utf-8")
+    html = to_html(digest.generate(site_input(kb))[digest.DIGESTS_INDEX])
+    rows = [row for row in re.findall(r"<tr>(.*?)</tr>", html, re.S) if "reasoning.bib" in row]
+    assert len(rows) == 1
+    cells = re.findall(r"<td>(.*?)</td>", rows[0], re.S)
+    assert len(cells) == 3 and Elements(cells[0]).text == "Reasoning | Planning", cells

@@ -25,6 +25,14 @@ from tests.support.browser import chromium_context, serve_directory
 REPO = Path(__file__).resolve().parent.parent
 SYNC_DATE = "2026-11-20"
 HOSTILE = ' Then <script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2"> ends.'
+# What a contributor's section text can do in a digest without the hook's sanitizer: an attr_list event handler,
+# a javascript: link and raw <img onerror> behind escaped backticks. (An entity-encoded javascript: link fails
+# the strict build as an unrecognized relative link; tests/test_digest.py covers it without MkDocs.)
+HOSTILE_BLOCK = (
+    "\n\nHover [click](javascript:window.__pwned=4) now, "
+    '\\`<img src="z" onerror="window.__pwned = 5">\\` ends.\n'
+    '{: onmouseover="window.__pwned = 3" }'
+)
 SITE_PATH = "/paperkb/"  # the path of mkdocs.yml's site_url, where the site is served
 RECORD = f"""date: {SYNC_DATE}
 window: {{since: 2026-11-13, until: {SYNC_DATE}}}
@@ -44,7 +52,7 @@ def built(tmp_path_factory) -> dict:
     for name in ("content", "overrides", "scripts"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     v3 = load_page(root / "content" / "papers" / "deepseek-v3-technical-report.md")
-    write_page(v3, set_section(v3, "Summary", v3.section_text("Summary") + HOSTILE))  # a section gone bad
+    write_page(v3, set_section(v3, "Summary", v3.section_text("Summary") + HOSTILE + HOSTILE_BLOCK))  # a section gone bad
     (root / "content" / "syncs").mkdir(exist_ok=True)
     (root / "content" / "syncs" / f"{SYNC_DATE}.yml").write_text(RECORD, "utf-8")
     result = subprocess.run(
@@ -70,6 +78,38 @@ def test_digest_pages_are_built(built: dict):
     assert "window.__pwned = 1" in html.replace("&lt;", "<")
     nav = (site / "index.html").read_text("utf-8")
     assert re.search(r'href="digests/"[^>]*>\s*(<span[^>]*>)?\s*Digests', nav), "Digests is in the navigation"
+
+
+def _content_hazards(page_html: str) -> list[tuple[str, str, str]]:
+    """Event handlers (an <img onerror> among them) and script URLs (entity-decoded, as a browser reads them) in
+    a page's article."""
+    from html.parser import HTMLParser
+
+    article = page_html.split('<article class="md-content__inner md-typeset">', 1)[1].split("</article>", 1)[0]
+    found: list[tuple[str, str, str]] = []
+
+    class Audit(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                url = re.sub(r"[\t\n\r]", "", value or "").strip().lower()
+                if name.startswith("on") or (name in ("href", "src") and url.startswith(("javascript:", "data:", "vbscript:"))):
+                    found.append((tag, name, value or ""))
+
+    Audit(convert_charrefs=True).feed(article)
+    return found
+
+
+@pytest.mark.build
+def test_digest_pages_drop_event_handlers_script_links_and_raw_images(built: dict):
+    pages = sorted((built["site"] / "digests").rglob("index.html"))
+    hostile = [p for p in pages if "Hover click now," in re.sub(r"<[^>]*>", "", p.read_text("utf-8"))]
+    assert hostile, "the hostile section is quoted by some digest"
+    for page in pages:
+        assert _content_hazards(page.read_text("utf-8")) == [], page
+    shown = re.sub(r"<[^>]*>", "", hostile[0].read_text("utf-8")).replace("&lt;", "<").replace("&gt;", ">")
+    assert '<img src="z" onerror="window.__pwned = 5">' in shown  # behind escaped backticks: text, not a tag
+    paper = (built["site"] / "papers" / "deepseek-v3-technical-report" / "index.html").read_text("utf-8")
+    assert _content_hazards(paper) == []
 
 
 @pytest.mark.build

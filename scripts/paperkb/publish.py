@@ -88,20 +88,25 @@ def rebase_links(text: str, from_docs_path: str, relink: Callable[[str, str], st
     return "".join(pieces)
 
 
-_CODE_SPAN = re.compile(r"(`+)(?:.+?)\1", re.S)
+# A backslash escape is matched (and skipped) first: "\\`" is a literal backtick, not the start of a code span,
+# so "\\`<img onerror=…>\\`" must have its '<' escaped. A span closes on a backtick run of its own length.
+_CODE_SPAN = re.compile(r"\\.|(`+)(?:.+?)(?<!`)\1(?!`)", re.S)
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^<>\s]+)>")
 
 
 def escape_raw_html(text: str) -> str:
     """Markdown whose raw HTML shows as text ('<script>' -> '&lt;script&gt;'); code and autolinks untouched.
 
-    For Markdown the site renders outside the paper pages' sanitizer (digests): the same result a reader
-    sees on the paper page, where unknown tags are shown as text.
+    For the paper sections quoted in digests: the same result a reader sees on the paper page, where unknown
+    tags are shown as text. The site's hook also sanitizes digest pages' HTML (mkdocs_hooks.py); this keeps the
+    Markdown itself readable and harmless wherever else it is rendered.
     """
 
     def outside_code(piece: str) -> str:
         pieces, last = [], 0
         for span in _CODE_SPAN.finditer(piece):
+            if span.group(1) is None:  # a backslash escape: left to the text around it
+                continue
             pieces.append(_escape_lt(piece[last : span.start()]))
             pieces.append(span.group(0))
             last = span.end()
