@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import config, layout
+from . import config, layout, render
 from .arxiv_ids import abs_url, parse_arxiv_id
 from .pages import Page, as_date, as_list, is_missing, load_pages
 from .publish import escape_raw_html, markdown_to_safe_html, md_escape, read_site_url, rebase_links, site_page_url
@@ -513,7 +513,7 @@ def render_index(digests: list[tuple[str, Digest]], topics: dict[str, Any]) -> s
     if topics:
         out += ["", "| Topic | Feed | BibTeX |", "| --- | --- | --- |"]
         for topic_id, topic in topics.items():
-            title = md_escape(getattr(topic, "title", topic_id))
+            title = render.md_text(getattr(topic, "title", topic_id))  # escapes '|' too: a table cell
             out.append(
                 f"| [{title}]({layout.relative_link(here, layout.topic_path(topic_id))}) "
                 f"| [Atom]({layout.relative_link(here, topic_feed_path(topic_id))}) "
