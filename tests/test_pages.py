@@ -271,3 +271,12 @@ def test_new_sections_find_their_place_among_headings_in_any_case():
     text = "---\ntitle: T\n---\n\n## summary\n\nS.\n\n## why it matters\n\nW.\n"
     page = parse_page(Path("p.md"), set_section(parse_page(Path("p.md"), text), "Key Insights", "- K"))
     assert [s.title for s in page.sections] == ["summary", "Key Insights", "why it matters"]
+
+
+@pytest.mark.parametrize("line", ["priority:", "priority:   # later", "priority: ''", "priority: low  # later"])
+def test_set_scalar_fills_an_empty_value_keeping_its_comment(line):
+    text = f"---\n{line}\nstatus: todo\n---\n"
+    after = pages.set_scalar(parse_page(Path("p.md"), text), "priority", "high")
+    page = parse_page(Path("p.md"), after)
+    assert page.meta == {"priority": "high", "status": "todo"}
+    assert after.splitlines()[1].endswith("# later") == line.endswith("# later")

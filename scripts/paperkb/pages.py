@@ -536,7 +536,10 @@ def set_scalar(page: Page, key: str, value: str) -> str:
     if not isinstance(node, yaml.ScalarNode) or node.style in ("|", ">") or node.start_mark.line != node.end_mark.line:
         return set_keys(page, {key: value})
     rendered = dump_key(key, value)[len(key) + 1 :].strip()
-    return _apply_front_matter_edits(page, lf_text, [(node.start_mark.index, node.end_mark.index, rendered)])
+    start, end = node.start_mark.index, node.end_mark.index
+    if start == end and not lf_text[start - 1].isspace():
+        rendered = " " + rendered  # an empty value ('priority:') is marked right after the colon
+    return _apply_front_matter_edits(page, lf_text, [(start, end, rendered)])
 
 
 def set_section(page: Page, title: str, content: str) -> str:
