@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import re
 import signal
 import subprocess
 import time
@@ -32,15 +31,12 @@ def papers(root: Path) -> dict[str, bytes]:
 
 
 def temporary_files(root: Path) -> list[str]:
-    """Files other than pages in the papers folder; only an atomic write's temporary file may be left.
+    """Files other than pages in the papers folder: an interrupted atomic write must leave none.
 
-    A Ctrl-C that lands inside ``tempfile.mkstemp`` (after the file exists, before ``atomic_write`` can
-    clean up) leaves one ``.<page>.md.<random>.tmp``; paperkb and MkDocs ignore dot-files, and no page
-    is affected. Anything else is a failure.
+    ``atomic_write`` names its temporary file first and creates it inside its ``try``, so a Ctrl-C at any
+    moment either finds no file yet or is caught by the ``except`` that removes it.
     """
-    names = [p.name for p in (root / "content" / "papers").iterdir() if not p.name.endswith(".md") or p.name.startswith(".")]
-    assert all(re.fullmatch(r"\.[a-z0-9-]+\.md\.[a-z0-9_]+\.tmp", n) for n in names), names
-    return names
+    return [p.name for p in (root / "content" / "papers").iterdir() if not p.name.endswith(".md") or p.name.startswith(".")]
 
 
 def new_pages(root: Path, before: dict[str, bytes]) -> list[Path]:
@@ -229,6 +225,30 @@ def test_refresh_with_nothing_new_changes_nothing(kb: Path, arxiv_server: FakeAr
     assert path.read_bytes() == before
 
 
+
+def test_refresh_names_a_page_whose_front_matter_does_not_parse_and_refreshes_the_others(kb: Path, arxiv_server: FakeArxiv, capsys, monkeypatch):
+    monkeypatch.chdir(kb)
+    assert run_cli(kb, "add", "2611.04321", "2611.05555") == 0
+    broken = kb / "content" / "papers" / "sparse-reasoning-traces.md"
+    lines = broken.read_text("utf-8").splitlines(keepends=True)
+    line = lines.index("status: todo\n") + 1
+    lines[line - 1] = "status: todo: reviewing\n"  # a person's half-done edit
+    broken.write_text("".join(lines), "utf-8")
+    before = papers(kb)
+    for arxiv_id in ("2611.04321", "2611.05555"):
+        arxiv_server.add_version(arxiv_id, title=f"Revised {arxiv_id}")
+    capsys.readouterr()
+    assert run_cli(kb, "add", "--refresh", "2611.04321", "2611.05555") == 1
+    out, err = capsys.readouterr()
+    assert f"content/papers/sparse-reasoning-traces.md:{line}: invalid YAML in front matter" in err and "(not refreshed)" in err
+    assert "Traceback" not in err
+    after = papers(kb)
+    assert after["sparse-reasoning-traces.md"] == before["sparse-reasoning-traces.md"]  # left as the person has it
+    assert set(after) == set(before)  # and not duplicated
+    other = "measuring-alignment-faking-under-distribution-shift.md"
+    assert "refreshed content/papers/" + other in out
+    assert load_page(kb / "content" / "papers" / other).meta["title"] == "Revised 2611.05555"
+
 # -- progress bar ------------------------------------------------------------------------------------------------
 def test_no_progress_bar_when_stderr_is_not_a_terminal(kb: Path, arxiv_server: FakeArxiv, capsys):
     assert run_cli(kb, "add", "2611.04321") == 0
@@ -288,7 +308,7 @@ def test_ctrl_c_leaves_every_page_as_it_was_or_complete(kb: Path, arxiv_server: 
     after = papers(kb)
     assert {k: v for k, v in after.items() if k in before} == before
     created = new_pages(kb, before)
-    assert 0 < len(created) < 300 and len(temporary_files(kb)) <= 1
+    assert 0 < len(created) < 300 and temporary_files(kb) == []
     if moment == "while waiting for arXiv":
         assert len(created) == 100  # the first batch, complete; nothing of the second
     for path in created:
@@ -315,7 +335,7 @@ def test_ctrl_c_during_refresh_leaves_each_page_old_or_new(kb: Path, arxiv_serve
     interrupt_when(proc, lambda: first.stat().st_ino != untouched, pause=0.0005)
     proc.wait(timeout=30)
     assert proc.returncode == 130
-    assert len(temporary_files(kb)) <= 1
+    assert temporary_files(kb) == []
     rewritten = [name for name, data in papers(kb).items() if data != old[name]]
     assert rewritten
     for name in rewritten:

@@ -38,7 +38,7 @@ from .arxiv_source import (
     result_id,
     same_value,
 )
-from .pages import PRIORITIES, Page, PageError, atomic_write, iter_page_paths, load_page, parse_page, read_text, render_new_page, set_keys, write_page
+from .pages import PRIORITIES, PageError, atomic_write, iter_page_paths, load_page, read_text, render_new_page, set_keys, write_page
 from .vocab import Vocabulary, load_vocabulary
 
 ID_FORMS = "2501.12948, 2501.12948v2, arXiv:2501.12948, https://arxiv.org/abs/2501.12948 or cs/9901001"
@@ -107,13 +107,8 @@ class Ingest:
         self.labs = LabMatcher(self.vocab)
         self.today = today or dt.date.today()
         self.dry_run = dry_run
-        self.by_id: dict[str, Path] = {}
-        self.slugs: set[str] = set()
-        for path in iter_page_paths(kb.papers_dir):
-            self.slugs.add(path.stem)
-            arxiv_id = _page_arxiv_id(path)
-            if arxiv_id:
-                self.by_id.setdefault(canonical_id(arxiv_id), path)
+        self.by_id: dict[str, Path] = pages_by_arxiv_id(kb.papers_dir)
+        self.slugs: set[str] = {path.stem for path in iter_page_paths(kb.papers_dir)}
 
     def existing(self, arxiv_id: str) -> Path | None:
         return self.by_id.get(canonical_id(arxiv_id))
@@ -158,21 +153,22 @@ class Ingest:
         if isinstance(page_version, int) and new.get("version", 0) > page_version:
             outcome["newer_version"] = {"from": page_version, "to": new["version"]}
         if (updates or removed) and not self.dry_run:
-            write_page(page, set_keys_in_order(page, updates, removed))
+            write_page(page, set_keys(page, updates, removed))
         return outcome
 
 
-def set_keys_in_order(page: Page, updates: dict[str, Any], remove: list[str] = ()) -> str:
-    """``pages.set_keys``, with keys the page lacks appended one at a time so they keep the order given.
+def pages_by_arxiv_id(papers_dir: Path) -> dict[str, Path]:
+    """Every page by its canonical arXiv ID (the first page wins); shared by add, resolve, sync, import-digest.
 
-    (One set_keys call appends several new keys in reverse order; reported to the lead.)
+    A page whose front matter does not parse is still found, by its ``arxiv:`` line, so that no command
+    creates a second page for a paper while a person is half-way through editing the first.
     """
-    present = {k: v for k, v in updates.items() if k in page.key_lines}
-    text = set_keys(page, present, remove)
-    for key, value in updates.items():
-        if key not in present:
-            text = set_keys(parse_page(page.path, text), {key: value})
-    return text
+    found: dict[str, Path] = {}
+    for path in iter_page_paths(papers_dir):
+        arxiv_id = _page_arxiv_id(path)
+        if arxiv_id:
+            found.setdefault(canonical_id(arxiv_id), path)
+    return found
 
 
 def _page_arxiv_id(path: Path) -> str | None:
@@ -180,7 +176,11 @@ def _page_arxiv_id(path: Path) -> str | None:
     try:
         value = load_page(path).meta.get("arxiv")
     except PageError:
-        match = _ARXIV_LINE.search(read_text(path).split("\n---", 1)[0])
+        try:
+            head = read_text(path).split("\n---", 1)[0]
+        except (OSError, UnicodeDecodeError):
+            return None  # not readable as text: `paperkb check` names it
+        match = _ARXIV_LINE.search(head)
         value = match.group(1) if match else None
     parsed = parse_arxiv_id(str(value)) if value else None
     return parsed.id if parsed else None
@@ -304,7 +304,12 @@ def add_papers(
 
 
 def refresh_pages(ingest: Ingest, source: ArxivSource, items: list[tuple[Path, arxiv.Result]], report: Report) -> None:
-    """Refresh pages; for pages whose recorded version is older, fetch that version to compare against."""
+    """Refresh pages; for pages whose recorded version is older, fetch that version to compare against.
+
+    A page whose front matter does not parse (found by its ``arxiv:`` line) is named in report.errors and
+    left alone: what a person set in it cannot be told apart until it parses.
+    """
+    items = _readable_pages(ingest, items, report)
     older: dict[str, str] = {}
     for path, latest in items:
         version = _page_version(path)
@@ -324,6 +329,18 @@ def refresh_pages(ingest: Ingest, source: ArxivSource, items: list[tuple[Path, a
         latest_id, latest_version = result_id(latest)
         basis = bases.get(latest_id) if latest_id in older else (latest if _page_version(path) == latest_version else None)
         report.refreshed.append(ingest.refresh(path, latest, basis))
+
+
+def _readable_pages(ingest: Ingest, items: list[tuple[Path, arxiv.Result]], report: Report) -> list[tuple[Path, arxiv.Result]]:
+    readable = []
+    for path, latest in items:
+        try:
+            load_page(path)
+        except PageError as exc:
+            report.errors.append(f"{ingest.relative(exc.path)}:{exc.line}: {exc.message} (not refreshed)")
+        else:
+            readable.append((path, latest))
+    return readable
 
 
 def _page_version(path: Path) -> int | None:

@@ -17,9 +17,9 @@ from typing import Any
 import arxiv
 
 from . import config
-from .add import Ingest, Progress, set_keys_in_order
+from .add import Ingest, Progress
 from .arxiv_source import FETCHED_KEYS, ArxivError, ArxivSource, normalize_title, paper_metadata, result_id
-from .pages import PageError, iter_page_paths, load_page, write_page
+from .pages import PageError, iter_page_paths, load_page, set_keys, write_page
 
 #: How many search results to look at per title.
 MAX_CANDIDATES = 10
@@ -71,7 +71,7 @@ def fill_missing(ingest: Ingest, path: Path, result: arxiv.Result) -> list[str]:
     page = load_page(path)
     fetched = paper_metadata(result, ingest.labs)
     updates = {key: fetched[key] for key in FETCHED_KEYS if key in fetched and page.meta.get(key) is None}
-    write_page(page, set_keys_in_order(page, updates))
+    write_page(page, set_keys(page, updates))
     ingest.by_id[fetched["arxiv"]] = path
     return list(updates)
 
