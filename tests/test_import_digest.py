@@ -10,7 +10,7 @@ import pytest
 from paperkb import check, config
 from paperkb.cli import main
 from paperkb.import_digest import DigestError, parse_digest
-from paperkb.pages import load_page
+from paperkb.pages import load_page, section_hash
 
 FIXTURE = Path(__file__).parent / "fixtures" / "digests" / "ai-research-sync-2026-02-06.md"
 
@@ -98,3 +98,58 @@ def test_missing_file_is_a_clear_error(kb_copy, monkeypatch, capsys):
     monkeypatch.chdir(kb_copy)
     assert main(["import-digest", "nope.md"]) == 2
     assert "nope.md: no such file" in capsys.readouterr().err
+
+
+def faking_page(summary: str, generated: str, status: str = "status: todo  # flip when done") -> str:
+    """A hand-written page for the digest's third paper (2412.14093), named unlike the digest's slug."""
+    return (
+        f"---\ntitle: Alignment Faking\narxiv: '2412.14093'\n{status}\n{generated}priority: low\n---\n\n"
+        f"## Summary\n\n{summary}\n\n## Key Insights\n\nTODO\n\n## Why It Matters\n\nTODO\n"
+    )
+
+
+def test_completing_keeps_comments_in_generated_and_on_the_status_line(empty_kb, monkeypatch, capsys):
+    monkeypatch.chdir(empty_kb.root)
+    summary = "What the machine wrote."
+    generated = (
+        "generated:\n  # from the January fill; keep for the audit\n"
+        f"  summary: {{model: m, date: 2026-01-02, sha256: '{section_hash(summary)}'}}  # checked by Ada\n"
+    )
+    path = empty_kb.papers_dir / "alignment-faking.md"
+    path.write_text(faking_page(summary, generated), "utf-8")
+    assert main(["import-digest", str(FIXTURE)]) == 0
+    text = path.read_text("utf-8")
+    assert text.startswith(faking_page(summary, generated, "status: draft  # flip when done").split("priority: low")[0])
+    page = load_page(path)
+    assert page.is_machine_written("key_insights") and page.is_machine_written("why_it_matters")
+    assert page.meta["priority"] == "low" and page.section_text("Summary") == summary
+    assert not (empty_kb.papers_dir / "alignment-faking-in-large-language-models.md").exists()
+
+
+def test_a_missing_section_with_a_generated_record_is_a_persons_and_left_alone(empty_kb, monkeypatch, capsys):
+    monkeypatch.chdir(empty_kb.root)
+    generated = f"generated:\n  summary: {{model: m, date: 2026-01-02, sha256: '{section_hash('Old text.')}'}}\n"
+    path = empty_kb.papers_dir / "alignment-faking.md"
+    path.write_text(faking_page("TODO", generated), "utf-8")
+    assert main(["import-digest", str(FIXTURE)]) == 0
+    page = load_page(path)
+    assert page.section_text("Summary") == "TODO"  # a person emptied it: not the digest's to fill
+    assert page.generated_record("summary")["model"] == "m"
+    assert page.is_machine_written("key_insights") and page.meta["status"] == "todo"
+    out = capsys.readouterr().out
+    assert "completed Key Insights, Why It Matters: content/papers/alignment-faking.md" in out
+    assert "left Summary" in out and "delete generated.summary" in out
+
+
+def test_a_page_whose_front_matter_does_not_parse_is_named_not_duplicated(empty_kb, monkeypatch, capsys):
+    monkeypatch.chdir(empty_kb.root)
+    path = empty_kb.papers_dir / "alignment-faking.md"
+    broken = faking_page("TODO", "").replace("title: Alignment Faking", "title: Alignment: Faking")
+    path.write_text(broken, "utf-8")
+    assert main(["import-digest", str(FIXTURE)]) == 1
+    out, err = capsys.readouterr()
+    assert "content/papers/alignment-faking.md:2: invalid YAML in front matter" in err and "2412.14093" in err
+    assert "Traceback" not in err
+    assert path.read_text("utf-8") == broken
+    names = sorted(p.name for p in empty_kb.papers_dir.iterdir())
+    assert len(names) == 3 and "alignment-faking-in-large-language-models.md" not in names  # the other two created

@@ -16,7 +16,10 @@ entry per paper between ``---`` rules::
 
 Each entry creates its page, or completes an existing one: only sections that are missing are written
 (recorded under ``generated`` with the digest's model and sync date as provenance), ``priority`` only
-when the page has none, and nothing a person wrote is touched.
+when the page has none, and nothing a person wrote is touched. A missing section that still has a
+``generated`` record is a person's (they emptied what the machine wrote), as for ``paperkb fill``: it is
+reported, not written. Pages are found by arXiv ID as ``paperkb add`` finds them, so a page whose front
+matter does not parse is named as an error, never duplicated.
 """
 
 from __future__ import annotations
@@ -29,10 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import config, layout
+from .add import pages_by_arxiv_id
 from .arxiv_ids import parse_arxiv_id
+from .arxiv_source import canonical_id
 from .pages import (
     PRIORITIES,
     REQUIRED_SECTIONS,
+    SECTION_TITLES,
     Page,
     PageError,
     load_page,
@@ -40,7 +46,8 @@ from .pages import (
     read_text,
     render_new_page,
     section_hash,
-    set_keys,
+    set_map_entries,
+    set_scalar,
     set_section,
     write_page,
     atomic_write,
@@ -188,53 +195,54 @@ def _new_page(entry: DigestEntry, digest: Digest, vocab: Vocabulary, path: Path)
         "status": "todo",
     }
     page = parse_page(path, render_new_page(meta))
-    return complete_page(page, entry, digest)[0]
+    return complete_page(page, entry, digest).text
 
 
-def complete_page(page: Page, entry: DigestEntry, digest: Digest) -> tuple[str, list[str]]:
-    """The page text with the digest's sections written where the page's are missing; and what changed."""
+@dataclass
+class Completion:
+    text: str
+    changed: list[str]  # section titles written, then "priority" / "status" when set
+    persons: list[str]  # section keys missing but with a generated record: a person's, left alone
+
+
+def complete_page(page: Page, entry: DigestEntry, digest: Digest) -> Completion:
+    """The page with the digest's sections written where the page's are missing and not a person's.
+
+    Only the bytes written change: ``generated`` gains entries (its other entries and comments stay),
+    ``status`` and ``priority`` keep the rest of their line (``status: todo  # flip when done``).
+    """
     changed: list[str] = []
-    generated = dict(page.meta.get("generated") or {}) if isinstance(page.meta.get("generated"), dict) else {}
+    persons: list[str] = []
+    records: dict[str, dict] = {}
     for key, title in REQUIRED_SECTIONS:
         text = entry.sections.get(key)
         if not text or title not in page.missing_sections():
             continue
+        if page.generated_record(key) is not None:
+            persons.append(key)
+            continue
         page = parse_page(page.path, set_section(page, title, text))
-        generated[key] = _record(digest, page.section_text(title))
+        records[key] = _record(digest, page.section_text(title))
         changed.append(title)
-    updates: dict = {}
-    if changed:
-        updates["generated"] = generated
+    if records:
+        page = parse_page(page.path, set_map_entries(page, "generated", records))
     if entry.priority and not page.meta.get("priority"):
-        updates["priority"] = entry.priority
+        page = parse_page(page.path, set_scalar(page, "priority", entry.priority))
         changed.append("priority")
     if page.meta.get("status") == "todo" and not page.missing_sections():
-        updates["status"] = "draft"
+        page = parse_page(page.path, set_scalar(page, "status", "draft"))
         changed.append("status")
-    if updates:
-        page = parse_page(page.path, set_keys(page, updates))
-    return page.text, changed
+    return Completion(page.text, changed, persons)
 
 
-def _find_pages_by_arxiv(papers_dir: Path) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for path in sorted(papers_dir.glob("*.md")):
-        try:
-            arxiv_id = load_page(path).meta.get("arxiv")
-        except PageError:
-            continue
-        if isinstance(arxiv_id, str):
-            found.setdefault(arxiv_id, path)
-    return found
-
-
-def import_digest(kb: config.KnowledgeBase, digest: Digest, dry_run: bool = False) -> list[str]:
-    """Apply a digest to the knowledge base; returns one human-readable line per entry."""
+def import_digest(kb: config.KnowledgeBase, digest: Digest, dry_run: bool = False) -> tuple[list[str], list[str]]:
+    """Apply a digest to the knowledge base; returns (one human-readable line per entry, errors)."""
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
-    existing = _find_pages_by_arxiv(kb.papers_dir)
+    existing = pages_by_arxiv_id(kb.papers_dir)
     report: list[str] = []
+    errors: list[str] = []
     for entry in digest.entries:
-        path = existing.get(entry.arxiv)
+        path = existing.get(canonical_id(entry.arxiv))
         if path is None:
             path = kb.papers_dir / f"{layout.page_slug(entry.title)}.md"
             if path.exists():
@@ -243,16 +251,30 @@ def import_digest(kb: config.KnowledgeBase, digest: Digest, dry_run: bool = Fals
             if not dry_run:
                 kb.papers_dir.mkdir(parents=True, exist_ok=True)
                 atomic_write(path, _new_page(entry, digest, vocab, path))
+                existing[canonical_id(entry.arxiv)] = path  # the same paper twice in one digest: one page
             report.append(f"created {kb.relative(path)} ({entry.arxiv})")
             continue
-        page = load_page(path)
-        text, changed = complete_page(page, entry, digest)
-        notes = _disagreements(page, entry)
-        if changed and not dry_run:
-            write_page(page, text)
-        what = f"completed {', '.join(changed)}" if changed else "unchanged (nothing missing)"
-        report.append(f"{what}: {kb.relative(path)} ({entry.arxiv}){notes}")
-    return report
+        try:
+            page = load_page(path)
+        except PageError as exc:
+            errors.append(f"{kb.relative(exc.path)}:{exc.line}: {exc.message} (not imported: {entry.arxiv})")
+            continue
+        done = complete_page(page, entry, digest)
+        if done.changed and not dry_run:
+            write_page(page, done.text)
+        what = f"completed {', '.join(done.changed)}" if done.changed else "unchanged (nothing missing)"
+        if done.persons and not done.changed:
+            what = "unchanged"
+        report.append(f"{what}: {kb.relative(path)} ({entry.arxiv}){_persons_note(done.persons)}{_disagreements(page, entry)}")
+    return report, errors
+
+
+def _persons_note(keys: list[str]) -> str:
+    if not keys:
+        return ""
+    titles = ", ".join(SECTION_TITLES[k] for k in keys)
+    names = ", ".join(f"generated.{k}" for k in keys)
+    return f"; left {titles}: it changed after it was generated, so it is a person's (delete {names} to let the digest fill it)"
 
 
 def _disagreements(page: Page, entry: DigestEntry) -> str:
@@ -289,6 +311,9 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     except DigestError as exc:
         print(f"paperkb import-digest: {exc}", file=sys.stderr)
         return 2
-    for line in import_digest(kb, digest, dry_run=args.dry_run):
+    lines, errors = import_digest(kb, digest, dry_run=args.dry_run)
+    for line in lines:
         print(line)
-    return 0
+    for error in errors:
+        print(f"paperkb import-digest: {error}", file=sys.stderr)
+    return 1 if errors else 0
