@@ -46,13 +46,21 @@ def hand_edited_page(draw) -> tuple[list[Chunk], str, bool]:
     front = draw(front_matter())
     body, human = draw(body_chunks())
     # generated records for sections a person wrote: still matching, or a person edited them since
+    # Records fill writes are appended to the map; the ones already there, and comments in and after the
+    # block, are not fill's: they must survive byte for byte.
     records = []
     for key, text in human.items():
         if draw(st.booleans()):
             digest = section_hash(text) if draw(st.booleans()) else "0" * 64
-            records.append(f"  {key}: {{model: m, date: 2026-01-02, sha256: '{digest}'}}\n")
+            comment = draw(st.sampled_from(["", "  # checked by Ada"]))
+            records.append(Chunk(f"  {key}: {{model: m, date: 2026-01-02, sha256: '{digest}'}}{comment}\n", False))
+            if draw(st.booleans()):
+                records.append(Chunk(f"  # {draw(words)}\n", False))
     if records:
-        front.insert(draw(st.integers(0, len(front))), Chunk("generated:\n" + "".join(records), True))
+        header = Chunk(f"generated:{draw(st.sampled_from(['', '  # provenance']))}\n", False)
+        line_starts = [i for i in range(len(front) + 1) if i == 0 or front[i - 1].text.endswith("\n")]
+        at = draw(st.sampled_from(line_starts))
+        front[at:at] = [header, *records]
     chunks = [Chunk("---\n", False), *front, Chunk("---\n", False), *body]
     final_newline = draw(st.booleans())
     return chunks, newline, final_newline
@@ -79,10 +87,14 @@ def front_matter(draw) -> list[Chunk]:
         lines.append(Chunk(f"abstract: |\n  {abstract}\n", False))
     for _ in range(draw(st.integers(0, 3))):
         lines.insert(draw(st.integers(0, len(lines))), Chunk(f"# {draw(words)}\n", False))
-    lines.insert(
-        draw(st.integers(0, len(lines))),
-        Chunk(f"status:{draw(st.sampled_from([' ', '    ']))}todo{draw(st.sampled_from(['', '  # flip later']))}\n", True),
-    )
+    # Only the value is fill's: the spacing before it and a comment after it stay.
+    status = [
+        Chunk(f"status:{draw(st.sampled_from([' ', '    ']))}", False),
+        Chunk("todo", True),
+        Chunk(f"{draw(st.sampled_from(['', '  # flip later']))}\n", False),
+    ]
+    at = draw(st.integers(0, len(lines)))
+    lines[at:at] = status
     return lines
 
 
