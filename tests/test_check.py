@@ -227,3 +227,21 @@ def test_broken_sync_records_are_reported(kb, capsys, monkeypatch):
     assert out[0].startswith("content/syncs/2026-11-21.yml:3: error: invalid YAML in sync record")
     assert out[1] == "content/syncs/2026-11-22.yml:1: error: 'date' must be a date (YYYY-MM-DD); see the sync record format in the README"
     assert len(out) == 2
+
+
+def test_parallel_check_finds_exactly_what_one_process_finds(kb, monkeypatch):
+    for number in range(12):
+        text = GOOD.replace("2501.12948", f"2501.{10000 + number}")
+        if number % 3 == 0:
+            text = text.replace("topics: [reasoning]", "topics: [reasonng]")
+        write(kb, f"p{number:02d}.md", text)
+    write(kb, "dup.md", GOOD.replace("2501.12948", "2501.10004"))
+    write(kb, "broken.md", "---\ntitle: [x\n---\n")
+
+    def found(jobs: str) -> list[tuple[str, int, str]]:
+        monkeypatch.setenv("PAPERKB_JOBS", jobs)
+        return sorted((p.path.name, p.line, p.message) for p in check.check_pages(kb, today=TODAY))
+
+    sequential = found("1")
+    assert len(sequential) == 6  # 4 unknown topics, 1 duplicate, 1 broken page
+    assert found("2") == sequential

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import difflib
+import multiprocessing
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -291,29 +293,74 @@ def site_paths(vocab: Vocabulary) -> set[str]:
     return layout.generated_paths(vocab.topics, [lab.name for lab in vocab.labs.values()])
 
 
+#: Below this many pages one process is fastest; above it, pages are checked on every core.
+PARALLEL_FROM = 2000
+
+
+@dataclass
+class _PageResult:
+    path: Path
+    arxiv_id: str | None
+    arxiv_line: int
+    problems: list[Problem]
+
+
+# What every worker checks against; set once before the workers fork, so nothing is pickled per page.
+_context: tuple[Vocabulary, Path, set[str], dt.date] | None = None
+
+
+def _check_path(item: tuple[Path, bool]) -> _PageResult:
+    path, wanted = item
+    vocab, content_dir, known, today = _context
+    try:
+        page = load_page(path)
+    except PageError as exc:
+        return _PageResult(path, None, 0, [Problem(exc.path, exc.line, exc.message)] if wanted else [])
+    arxiv_id = page.meta.get("arxiv")
+    problems = PageChecker(page, vocab, content_dir, known, today).run() if wanted else []
+    return _PageResult(path, arxiv_id if isinstance(arxiv_id, str) else None, page.line_of("arxiv"), problems)
+
+
+def _jobs(pages: int) -> int:
+    requested = os.environ.get("PAPERKB_JOBS", "")
+    if requested.isdigit() and int(requested) > 0:
+        return int(requested)
+    return min(os.cpu_count() or 1, 8) if pages >= PARALLEL_FROM else 1
+
+
+def _check_all(items: list[tuple[Path, bool]]) -> list[_PageResult]:
+    jobs = _jobs(len(items))
+    if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return pool.map(_check_path, items, chunksize=max(1, len(items) // (jobs * 4)))
+    return [_check_path(item) for item in items]
+
+
 def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today: dt.date | None = None) -> list[Problem]:
-    today = today or dt.date.today()
+    """Every problem of the pages (all of them, or ``paths``) and of the vocabularies.
+
+    The arXiv-ID rule needs every page (a duplicate may sit in a page not asked about), so all pages are
+    read; the other rules run only on the pages asked for.
+    """
+    global _context
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
-    problems = list(vocab.problems)
-    known = site_paths(vocab)
+    _context = (vocab, kb.content_dir, site_paths(vocab), today or dt.date.today())
     all_paths = iter_page_paths(kb.papers_dir)
-    selected = set(p.resolve() for p in paths) if paths else None
+    known_paths = {p.resolve() for p in all_paths}
+    extra = [p for p in (paths or []) if p.resolve() not in known_paths]
+    selected = {p.resolve() for p in paths} if paths else None
+    items = [(path, selected is None or path.resolve() in selected) for path in all_paths + extra]
+    problems = list(vocab.problems)
     seen_ids: dict[str, Path] = {}
-    for path in all_paths + [p for p in (paths or []) if p.resolve() not in {a.resolve() for a in all_paths}]:
-        wanted = selected is None or path.resolve() in selected
-        try:
-            page = load_page(path)
-        except PageError as exc:
-            if wanted:
-                problems.append(Problem(exc.path, exc.line, exc.message))
+    for (path, wanted), result in zip(items, _check_all(items)):
+        problems.extend(result.problems)
+        if result.arxiv_id is None:
             continue
-        arxiv_id = page.meta.get("arxiv")
-        if isinstance(arxiv_id, str):
-            first = seen_ids.setdefault(arxiv_id, path)
-            if first != path and wanted:
-                problems.append(Problem(path, page.line_of("arxiv"), f"arXiv ID {arxiv_id} is already the page {first.name}; keep one page per paper"))
-        if wanted:
-            problems.extend(PageChecker(page, vocab, kb.content_dir, known, today).run())
+        first = seen_ids.setdefault(result.arxiv_id, path)
+        if first != path and wanted:
+            problems.append(
+                Problem(path, result.arxiv_line, f"arXiv ID {result.arxiv_id} is already the page {first.name}; keep one page per paper")
+            )
     return problems
 
 
