@@ -280,3 +280,16 @@ def test_set_scalar_fills_an_empty_value_keeping_its_comment(line):
     page = parse_page(Path("p.md"), after)
     assert page.meta == {"priority": "high", "status": "todo"}
     assert after.splitlines()[1].endswith("# later") == line.endswith("# later")
+
+
+def test_unreadable_paths_are_page_errors(tmp_path):
+    (tmp_path / "x.md").mkdir()
+    (tmp_path / "d.md").symlink_to(tmp_path / "nowhere.md")
+    for name in ("x.md", "d.md"):
+        with pytest.raises(PageError, match=r"not a readable file \(.+\); remove it"):
+            pages.load_page(tmp_path / name)
+    # folders are not pages; a dangling symlink is listed, so loading it reports the error
+    assert pages.iter_page_paths(tmp_path) == [tmp_path / "d.md"]
+    assert pages.scan_papers_dir(tmp_path) == ([tmp_path / "d.md"], [tmp_path / "x.md"])
+    loaded, errors = pages.load_pages(tmp_path)
+    assert loaded == [] and [e.path.name for e in errors] == ["d.md"]

@@ -29,6 +29,7 @@ from .pages import (
     PageError,
     iter_page_paths,
     load_page,
+    scan_papers_dir,
 )
 from .vocab import Problem, Vocabulary, load_vocabulary
 
@@ -345,12 +346,17 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
     global _context
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
     _context = (vocab, kb.content_dir, site_paths(vocab), today or dt.date.today())
-    all_paths = iter_page_paths(kb.papers_dir)
+    all_paths, folders = scan_papers_dir(kb.papers_dir)
     known_paths = {p.resolve() for p in all_paths}
     extra = [p for p in (paths or []) if p.resolve() not in known_paths]
     selected = {p.resolve() for p in paths} if paths else None
     items = [(path, selected is None or path.resolve() in selected) for path in all_paths + extra]
     problems = list(vocab.problems)
+    if paths is None:
+        problems += [
+            Problem(folder, 1, "a folder named like a page; MkDocs and paperkb read *.md files as pages, so rename or remove it")
+            for folder in folders
+        ]
     seen_ids: dict[str, Path] = {}
     for (path, wanted), result in zip(items, _check_all(items)):
         problems.extend(result.problems)

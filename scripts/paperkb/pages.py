@@ -79,6 +79,7 @@ _PLACEHOLDER = re.compile(
     r"^[\s*_`>\-\[\]()]*(todo|tbd|tba|tk|fixme|xxx|placeholder|coming soon|to be written|\.\.\.|…)[\s.!:*_`\]\)]*$",
     re.IGNORECASE,
 )
+BOM = "\ufeff"
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(```+|~~~+)")
 
@@ -194,14 +195,30 @@ def load_page(path: Path | str) -> Page:
     try:
         text = read_text(path)
     except UnicodeDecodeError as exc:
-        raise PageError(path, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8")
+        line = _line_of_byte(path, exc.start)
+        raise PageError(path, line, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8") from None
+    except OSError as exc:
+        # A folder named *.md, a dangling symlink, a file without read permission: one error line, no traceback.
+        reason = exc.strerror or type(exc).__name__
+        raise PageError(path, 1, f"not a readable file ({reason}); remove it or make it a readable Markdown page") from None
     return parse_page(path, text)
+
+
+def _line_of_byte(path: Path, offset: int) -> int:
+    """1-based line holding byte ``offset`` (read again only on this error path)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(offset).count(b"\n") + 1
+    except OSError:
+        return 1
 
 
 def _split_front_matter(path: Path, text: str) -> tuple[str, int, int, int]:
     """Return (front matter text, offset where it starts, offset after the closing line, its first line)."""
     lines = text.splitlines(keepends=True)
-    if not lines or lines[0].rstrip("\r\n").rstrip() != "---":
+    # A UTF-8 byte order mark is allowed (MkDocs reads pages as utf-8-sig); it stays in Page.text, so every
+    # offset counts it and edits keep it.
+    if not lines or lines[0].lstrip(BOM).rstrip("\r\n").rstrip() != "---":
         raise PageError(path, 1, "no front matter: a page starts with a line '---', then YAML keys, then '---'")
     offset = len(lines[0])
     start = offset
@@ -328,8 +345,31 @@ def _find_sections(text: str, start: int) -> list[Section]:
     return sections
 
 
+def scan_papers_dir(papers_dir: Path) -> tuple[list[Path], list[Path]]:
+    """(page paths, folders named like pages) in the papers folder, each sorted.
+
+    A dangling symlink counts as a page, so loading it reports an error. ``os.scandir`` knows from the
+    directory listing which entries are folders, so this costs no extra I/O per page.
+    """
+    pages: list[Path] = []
+    folders: list[Path] = []
+    try:
+        entries = list(os.scandir(papers_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return [], []
+    for entry in entries:
+        if not entry.name.endswith(".md") or entry.name.startswith(("_", ".")):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        (folders if is_dir else pages).append(papers_dir / entry.name)
+    return sorted(pages), sorted(folders)
+
+
 def iter_page_paths(papers_dir: Path) -> list[Path]:
-    return sorted(p for p in papers_dir.glob("*.md") if not p.name.startswith(("_", ".")))
+    return scan_papers_dir(papers_dir)[0]
 
 
 def load_pages(papers_dir: Path) -> tuple[list[Page], list[PageError]]:
