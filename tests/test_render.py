@@ -220,3 +220,40 @@ def test_registered_footers_end_every_paper_page():
             block = footer(paper).strip()
             if block:
                 assert markdown.index(block) > body_end, (paper.slug, footer)
+
+
+# -- list items that are not names ---------------------------------------------------------------------------------
+ODD_LISTS = (
+    "---\ntitle: 'Odd lists'\narxiv: '2501.99996'\nstatus: todo\nadded: 2026-11-20\n"
+    "topics:\n  reasoning:\nlabs: [{DeepSeek: 1}, [x], 7, DeepSeek]\nauthors: [{a: 1}, 5, '  Ada   Lovelace ', '']\n"
+    "---\n\n## Summary\n\nTODO\n"
+)
+
+
+def test_every_generator_skips_list_items_that_are_not_names(kb_copy):
+    """`topics:` written as a mapping, or lists holding mappings/lists/numbers, are `check`'s to report: every
+    site generator skips such items instead of crashing the build (TypeError: unhashable dict, before)."""
+    import dataclasses
+    import datetime as dt
+
+    from paperkb import config, digest
+    from paperkb.site import generate_site, load_site_input
+
+    (kb_copy / "content" / "papers" / "odd.md").write_text(ODD_LISTS, encoding="utf-8")
+    (kb_copy / "content" / "papers" / "odd2.md").write_text(
+        ODD_LISTS.replace("topics:\n  reasoning:\n", "topics: [{a: 1}, reasoning]\n").replace("99996", "99995"), encoding="utf-8"
+    )
+    site = dataclasses.replace(load_site_input(config.load(kb_copy), "https://kb.example.org/"), today=dt.date(2026, 11, 22))
+    odd = next(p for p in site.pages if p.slug == "odd")
+    assert render.topics_of(odd) == [] and render.labs_of(odd) == ["DeepSeek"] and render.authors_of(odd) == ["Ada Lovelace"]
+    files = generate_site(site)
+    assert "Ada Lovelace" in files["feeds/papers.xml"]
+    bib_entry = files["papers.bib"].split("Odd lists")[1].split("\n}")[0]
+    assert re.search(r"author\s*= \{Ada Lovelace\},", bib_entry) and "'a'" not in bib_entry
+    assert "Odd lists" in files["feeds/topics/reasoning.xml"]  # odd2 still names 'reasoning' as a string
+    header = render.header_html(odd, site.vocab, "papers/odd.md")
+    assert "Ada Lovelace" in header and "{'a': 1}" not in header
+    window = digest.digest_for_window(site.pages, dt.date(2026, 11, 20), dt.date(2026, 11, 20))
+    links = digest.ExternalLinks("https://kb.example.org/")
+    for text in (digest.render_markdown(window, links), digest.render_html(window, links)):
+        assert "Ada Lovelace" in text and "{'a': 1}" not in text and "['x']" not in text

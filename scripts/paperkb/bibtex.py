@@ -21,7 +21,8 @@ import unicodedata
 from typing import Any, Iterable
 
 from .arxiv_ids import abs_url
-from .pages import Page, as_date, as_list, load_pages
+from .pages import Page, as_date, load_pages
+from .render import authors_of, topics_of
 
 ALL_PAPERS_BIB = "papers.bib"
 _STOPWORDS = frozenset(
@@ -122,7 +123,7 @@ def paper_year(page: Page) -> int | None:
 
 
 def base_key(page: Page) -> str:
-    authors = as_list(page.meta.get("authors"))
+    authors = authors_of(page)
     author = _ascii_alnum(_last_name(authors[0])) if authors else ""
     year = paper_year(page) or "nd"
     return f"{author or 'anon'}{year}{_first_title_word(page.meta.get('title', '')) or page.slug.replace('-', '')}"
@@ -161,7 +162,7 @@ def entry_fields(page: Page) -> list[tuple[str, str]]:
     """The entry's fields in output order, values already escaped for BibTeX."""
     meta = page.meta
     fields = [("title", bibtex_title(meta.get("title", page.slug)))]
-    authors = bibtex_authors(as_list(meta.get("authors")))
+    authors = bibtex_authors(authors_of(page))
     if authors:
         fields.append(("author", authors))
     year = paper_year(page)
@@ -244,7 +245,7 @@ def generate(site) -> dict[str, str]:
     entries: dict[str, str] = {}  # each paper's entry, formatted once for papers.bib, its topics and its page
     files = {ALL_PAPERS_BIB: format_bibliography(site.pages, keys, entries)}
     for topic_id in site.vocab.topics:
-        members = [p for p in site.pages if topic_id in as_list(p.meta.get("topics"))]
+        members = [p for p in site.pages if topic_id in topics_of(p)]
         files[topic_bib_path(topic_id)] = format_bibliography(members, keys, entries)
     _ENTRIES.clear()
     _ENTRIES.update(((_folder(p), p.slug), (p.text, keys[p.slug], entries[p.slug])) for p in site.pages)

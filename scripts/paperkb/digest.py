@@ -261,7 +261,7 @@ def paper_source_url(page: Page) -> str | None:
 
 # -- what a paper shows -------------------------------------------------------------------------------------
 def authors_line(page: Page) -> str:
-    authors = [" ".join(str(a).split()) for a in as_list(page.meta.get("authors")) if str(a).strip()]
+    authors = render.authors_of(page)
     if len(authors) > MAX_AUTHORS_SHOWN:
         return ", ".join(authors[:MAX_AUTHORS_SHOWN]) + f" et al. ({len(authors)} authors)"
     return ", ".join(authors) or "unknown"
@@ -346,7 +346,7 @@ def _labelled(label: str, text: str) -> list[str]:
 
 def _meta_rows_markdown(page: Page, links: Links) -> list[tuple[str, str]]:
     rows = [("Authors", md_escape(authors_line(page)))]
-    labs = [str(name) for name in as_list(page.meta.get("labs"))]
+    labs = render.labs_of(page)
     if labs:
         rows.append(("Labs", ", ".join(_link(md_escape(name), links.lab(name)) for name in labs)))
     arxiv_id = page.meta.get("arxiv")
@@ -432,7 +432,7 @@ def _paper_html(page: Page, links: ExternalLinks) -> str:
     label = priority_label(page)
     badge = f'<span style="display:inline-block;padding:1px 8px;border-radius:10px;color:#ffffff;background:{_BADGE[label]};font-size:12px;">{esc(label)}</span>'
     meta = [f"<strong>Authors:</strong> {esc(authors_line(page))}"]
-    labs = [str(name) for name in as_list(page.meta.get("labs"))]
+    labs = render.labs_of(page)
     if labs:
         meta.append(f"<strong>Labs:</strong> {esc(', '.join(labs))}")
     arxiv_id = page.meta.get("arxiv")

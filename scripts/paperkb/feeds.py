@@ -21,8 +21,9 @@ from typing import Iterable
 from . import layout
 from .arxiv_ids import abs_url
 from .digest import BRAND, ExternalLinks, abstract_of, added_date, is_pending, section
-from .pages import Page, as_date, as_list
+from .pages import Page, as_date
 from .publish import markdown_to_safe_html, site_page_url
+from .render import authors_of, topics_of
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ALL_PAPERS_FEED = "feeds/papers.xml"
@@ -110,12 +111,11 @@ def _entry(page: Page, site_url: str, topics: dict) -> ET.Element:
     _sub(entry, "id", entry_id(page, link) or f"tag:paperkb,2026:papers/{page.slug}")
     _sub(entry, "published", _timestamp(feed_date(page)))
     _sub(entry, "updated", _timestamp(updated_date(page)))
-    for name in as_list(page.meta.get("authors")):
-        if str(name).strip():
-            _sub(_sub(entry, "author"), "name", " ".join(str(name).split()))
-    for topic_id in as_list(page.meta.get("topics")):
+    for name in authors_of(page):
+        _sub(_sub(entry, "author"), "name", name)
+    for topic_id in topics_of(page):
         topic = topics.get(topic_id)
-        _sub(entry, "category", term=str(topic_id), label=topic.title if topic else str(topic_id))
+        _sub(entry, "category", term=topic_id, label=topic.title if topic else topic_id)
     _sub(entry, "summary", _summary_text(page), type="text")
     content = _content_html(page, links)
     if content:
@@ -161,7 +161,7 @@ def generate(site) -> dict[str, str]:
         )
     }
     for topic_id, topic in topics.items():
-        members = [p for p in site.pages if topic_id in as_list(p.meta.get("topics"))]
+        members = [p for p in site.pages if topic_id in topics_of(p)]
         files[topic_feed_path(topic_id)] = build_feed(
             members, feed_path=topic_feed_path(topic_id), title=f"{BRAND} — {topic.title}",
             subtitle=f"Papers newly added to the topic {topic.title}.",

@@ -161,16 +161,23 @@ def status_of(page: Page) -> str:
     return value if value in STATUSES else "todo"
 
 
+def names_in(value: Any) -> list[str]:
+    """The non-empty strings of a front-matter list. Every site generator reads `authors`, `topics` and
+    `labs` through this: items that are mappings, lists or numbers (`topics:` written as a mapping) are
+    `paperkb check`'s to report, and must not crash the build (a dict is not even hashable)."""
+    return [item for item in as_list(value) if isinstance(item, str) and item.strip()]
+
+
 def authors_of(page: Page) -> list[str]:
-    return [" ".join(str(x).split()) for x in as_list(page.meta.get("authors")) if str(x).strip()]
+    return [" ".join(name.split()) for name in names_in(page.meta.get("authors"))]
 
 
 def topics_of(page: Page) -> list[str]:
-    return [t for t in as_list(page.meta.get("topics")) if isinstance(t, str) and t.strip()]
+    return names_in(page.meta.get("topics"))
 
 
 def labs_of(page: Page) -> list[str]:
-    return [name for name in as_list(page.meta.get("labs")) if isinstance(name, str) and name.strip()]
+    return names_in(page.meta.get("labs"))
 
 
 def machine_written(page: Page) -> list[str]:
