@@ -391,8 +391,17 @@ def _expand(paths: list[str]) -> list[Path]:
     return expanded
 
 
+def _shown_path(path: Path, kb: config.KnowledgeBase) -> str:
+    """kb.relative, but resolving the folder only: a symlinked page is named as itself, not its target."""
+    path = Path(path)
+    try:
+        return str((path.absolute().parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return kb.relative(path)
+
+
 def format_problem(problem: Problem, kb: config.KnowledgeBase, style: str) -> str:
-    path = kb.relative(problem.path)
+    path = _shown_path(problem.path, kb)
     if style == "github":
         message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         return f"::{problem.severity} file={path},line={problem.line}::{message}"
