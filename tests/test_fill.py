@@ -424,3 +424,10 @@ def test_ctrl_c_leaves_every_page_untouched_or_complete(kb, server):
     assert "untouched" in states and "complete" in states
     leftovers = [p.name for p in (kb / "content/papers").iterdir() if p.suffix != ".md"]
     assert leftovers == []  # atomic_write removes its temporary file whenever the signal lands
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "17"])
+def test_a_concurrency_out_of_range_is_rejected_not_replaced_by_the_config(kb, server, capsys, value):
+    add_page(kb, "one", variant("Paper One", "2401.00001"))
+    assert run_fill(kb, "--dry-run", "--concurrency", value) == 2
+    assert f"--concurrency must be between 1 and 16, not {value}" in capsys.readouterr().err

@@ -148,3 +148,46 @@ def test_an_unreadable_state_file_is_a_clear_error(kb, server, capsys):
     err = capsys.readouterr().err
     assert "fill-batch.json: unreadable batch state" in err and "delete the file" in err
     assert server.requests == []
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_batch_with_an_unreachable_api_is_one_line_not_a_traceback(kb, monkeypatch, capsys):
+    three_pages(kb)
+    with (kb / "pyproject.toml").open("a") as file:
+        file.write("max_retries = 0\n")  # [tool.paperkb.fill] is the last table: no slow SDK retries
+    url = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+    assert run_fill(kb, "--batch", "--poll-seconds", "0.01") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("paperkb fill: could not reach the API at " + url) and err.count("\n") == 1
+    assert not (kb / STATE).exists()
+
+
+def test_a_batch_with_a_refused_key_is_one_line_not_a_traceback(kb, server, monkeypatch, capsys):
+    three_pages(kb)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "not-the-right-key")
+    assert run_fill(kb, "--batch", "--poll-seconds", "0.01") == 1
+    err = capsys.readouterr().err
+    assert err == "paperkb fill: the API refused the key (401); check ANTHROPIC_API_KEY\n"
+    assert batch_creates(server) and not (kb / STATE).exists()
+
+
+@pytest.mark.parametrize(
+    "state",
+    ['{"id": "b", "requests": {"x": {}}}', '{"id": "b", "requests": {"x": {"path": 3}}}', "[1]", '{"id": "b", "requests": []}'],
+)
+def test_a_state_file_of_the_wrong_shape_is_a_clear_error(kb, server, capsys, state):
+    three_pages(kb)
+    (kb / STATE).parent.mkdir()
+    (kb / STATE).write_text(state)
+    assert run_fill(kb, "--dry-run") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("paperkb: ") and "fill-batch.json: not a fill batch state (" in err and "delete it" in err
+    assert err.count("\n") == 1 and server.requests == []

@@ -320,13 +320,14 @@ class BatchState:
             return None
         try:
             state = json.loads(self.path.read_text("utf-8"))
-            if not isinstance(state.get("id"), str) or not isinstance(state.get("requests"), dict):
-                raise ValueError("missing id or requests")
-            return state
-        except (ValueError, AttributeError) as exc:
+        except ValueError as exc:
             raise config.ConfigError(
                 f"{self.path}: unreadable batch state ({exc}); if no batch is pending, delete the file and run again"
             ) from None
+        problem = state_problem(state)
+        if problem:
+            raise config.ConfigError(f"{self.path}: not a fill batch state ({problem}); delete it if no batch is pending")
+        return state
 
     def save(self, state: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -340,6 +341,26 @@ class BatchState:
         if not state:
             return set()
         return {(self.kb.root / entry["path"]).resolve() for entry in state["requests"].values()}
+
+
+#: What each request of a saved batch must hold (written by submit_batch, read when results arrive).
+STATE_ENTRY_FIELDS = {"path": str, "sections": list, "triage": list, "input": str, "label": str}
+
+
+def state_problem(state: Any) -> str | None:
+    """Why ``state`` is not what submit_batch saves, or None; checked before anything trusts its fields."""
+    if not isinstance(state, dict):
+        return f"a JSON {type(state).__name__}, not an object"
+    for name, kind in (("id", str), ("model", str), ("requests", dict)):
+        if not isinstance(state.get(name), kind):
+            return f"'{name}' is missing or not a {kind.__name__}"
+    for cid, entry in state["requests"].items():
+        if not isinstance(entry, dict):
+            return f"request {cid!r} is not an object"
+        for name, kind in STATE_ENTRY_FIELDS.items():
+            if not isinstance(entry.get(name), kind):
+                return f"request {cid!r}: '{name}' is missing or not a {kind.__name__}"
+    return None
 
 
 def custom_id(number: int, path: Path) -> str:
@@ -421,6 +442,19 @@ def handle_batch_result(session: Session, model: str, entry: dict[str, Any], res
     apply(outcome, report, kb, today)
 
 
+def batch_failure(session: Session, exc: Exception, state: BatchState) -> str:
+    """One line for a batch call that failed after the SDK's retries (no pages were written by it)."""
+    import anthropic
+
+    if isinstance(exc, anthropic.APIConnectionError):
+        message = f"could not reach the API at {session.client.base_url}; check the network or ANTHROPIC_BASE_URL"
+    else:
+        message = session.describe_error(exc)
+    if state.path.is_file():
+        message += "; the batch is still pending: run 'paperkb fill --batch' again to collect it"
+    return message
+
+
 def run_batch(session: Session, jobs: list[Job], poll_seconds: float, report: Report, kb: config.KnowledgeBase, today: dt.date) -> None:
     state = BatchState(kb)
     record = state.load()
@@ -476,7 +510,7 @@ def _usage_error(message: str) -> int:
 def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     settings = FillSettings.from_table(kb.section("fill"))
     model = args.model or settings.model
-    concurrency = args.concurrency or settings.concurrency
+    concurrency = settings.concurrency if args.concurrency is None else args.concurrency  # 0 is an error, not "unset"
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         return _usage_error(f"--concurrency must be between 1 and {MAX_CONCURRENCY}, not {concurrency}")
     if args.limit is not None and args.limit < 0 or args.max_cost is not None and args.max_cost < 0:
@@ -507,7 +541,13 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     session = Session(llm.make_client(settings, api_key), settings, planner, ledger)
     today = dt.date.today()
     if args.batch:
-        run_batch(session, jobs, args.poll_seconds, report, kb, today)
+        import anthropic
+
+        try:
+            run_batch(session, jobs, args.poll_seconds, report, kb, today)
+        except anthropic.APIError as exc:  # the batch endpoints failed as a whole: nothing was applied
+            print(f"paperkb fill: {batch_failure(session, exc, BatchState(kb))}", file=sys.stderr)
+            return 1
     else:
         run_concurrently(session, jobs, concurrency, lambda outcome: apply(outcome, report, kb, today), report, kb)
     print_report(kb, report, ledger, model)
