@@ -15,6 +15,8 @@ import yaml
 from .layout import slugify
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Slugs the site's own pages use in topics/ and labs/ (the index of each); a topic or lab must not take them.
+RESERVED_SLUGS = frozenset({"index"})
 TOPIC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -76,11 +78,22 @@ def _load_list(path: Path, what: str, problems: list[Problem]) -> list[tuple[int
     if not path.is_file():
         problems.append(Problem(path, 1, f"{what} vocabulary is missing; create {path.name} (see CONTRIBUTING.md)"))
         return []
-    text = path.read_text("utf-8")
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        problems.append(Problem(path, line, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save {path.name} as UTF-8"))
+        return []
+    except OSError as exc:
+        problems.append(Problem(path, 1, f"{path.name} cannot be read ({exc.strerror or type(exc).__name__})"))
+        return []
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else []
+        if node is None:  # empty, or only comments
+            problems.append(Problem(path, 1, f"{path.name} has no {what} entries; add '- ...' entries (see CONTRIBUTING.md)", "warning"))
+            return []
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(
@@ -113,6 +126,9 @@ def _load_topics(path: Path, vocab: Vocabulary) -> None:
                 Problem(path, line, f"topic id {topic_id!r} must be lowercase words joined by '-', e.g. 'reinforcement-learning'")
             )
             continue
+        if topic_id in RESERVED_SLUGS:
+            vocab.problems.append(Problem(path, line, f"topic id '{topic_id}' is reserved: topics/{topic_id}.md is the list of all topics; choose another id"))
+            continue
         if not isinstance(title, str) or not title.strip():
             vocab.problems.append(Problem(path, line, f"topic '{topic_id}' needs a title"))
             continue
@@ -144,6 +160,9 @@ def _load_labs(path: Path, vocab: Vocabulary) -> None:
         if homepage is not None and not (isinstance(homepage, str) and homepage.startswith(("https://", "http://"))):
             vocab.problems.append(Problem(path, line, f"homepage of lab '{name}' must be an http(s) URL"))
             homepage = None
+        if slugify(name) in RESERVED_SLUGS:
+            vocab.problems.append(Problem(path, line, f"lab name '{name}' is reserved: labs/{slugify(name)}.md is the list of all labs; choose another name"))
+            continue
         clash = False
         for alias in (name, *aliases):
             other = seen.get(_fold(alias))
