@@ -293,3 +293,17 @@ def test_unreadable_paths_are_page_errors(tmp_path):
     assert pages.scan_papers_dir(tmp_path) == ([tmp_path / "d.md"], [tmp_path / "x.md"])
     loaded, errors = pages.load_pages(tmp_path)
     assert loaded == [] and [e.path.name for e in errors] == ["d.md"]
+
+
+def test_a_byte_order_mark_is_accepted_and_kept_on_write(tmp_path):
+    path = tmp_path / "bom.md"
+    path.write_bytes("\ufeff---\r\ntitle: 'BOM page'\r\nstatus: todo # keep\r\n---\r\n\r\n## Summary\r\n\r\nTODO\r\n".encode())
+    page = pages.load_page(path)
+    assert page.meta == {"title": "BOM page", "status": "todo"}
+    assert page.line_of("status") == 3 and page.sections[0].line == 6
+    page = pages.write_page(page, set_keys(page, {"priority": "high"}))
+    page = pages.write_page(page, pages.set_scalar(page, "status", "draft"))
+    page = pages.write_page(page, set_section(page, "Summary", "Written."))
+    assert path.read_bytes() == (
+        "\ufeff---\r\ntitle: 'BOM page'\r\nstatus: draft # keep\r\npriority: high\r\n---\r\n\r\n## Summary\r\n\r\nWritten.\r\n"
+    ).encode()
