@@ -120,6 +120,29 @@ def test_a_broken_record_is_one_clear_error(kb: Path, arxiv_server: FakeArxiv, c
     assert run_cli(kb, "sync", "--since", "2026-11-15", "--until", "2026-11-21", "--dry-run") == 0  # --since needs no record
 
 
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ("# run\ndate: 2025-02-30\nwindow: {since: 2025-01-01, until: 2025-01-02}\n", 2, "'date' 2025-02-30 is not a real date"),
+        ("date: 2025-03-01\nwindow:\n  since: 2025-01-01\n  until: 2025-13-02\n", 4, "'until' 2025-13-02 is not a real date"),
+    ],
+)
+def test_an_impossible_date_in_a_record_is_one_clear_error(kb: Path, arxiv_server: FakeArxiv, capsys, text, line, message):
+    """PyYAML raises ValueError (not YAMLError) constructing 2025-02-30: check, sync and the build name the line."""
+    syncs = kb / "content" / "syncs"
+    syncs.mkdir(parents=True, exist_ok=True)
+    (syncs / "2025-01-01.yml").write_text(text)
+    with pytest.raises(SyncRecordError) as caught:
+        load_sync_records(config.load(kb))
+    assert (caught.value.line, caught.value.message.split(";")[0]) == (line, message)
+    assert run_cli(kb, "sync", "--dry-run") == 2
+    assert f"2025-01-01.yml:{line}: {message}" in capsys.readouterr().err and arxiv_server.requests == []
+    assert [(p.line, p.message.split(";")[0]) for p in check.check_sync_records(config.load(kb))] == [(line, message)]
+    from paperkb.digest import load_sync_records as digest_records
+
+    assert digest_records(syncs)[1][0].startswith(f"{syncs / '2025-01-01.yml'}:{line}: error: {message}")
+
+
 def test_when_arxiv_fails_nothing_is_added_and_no_record_written(kb: Path, arxiv_server: FakeArxiv, capsys):
     arxiv_server.fail_next(Fault(), *[Fault(status=503)] * 3)  # the second query never gets an answer
     before = tree(kb)

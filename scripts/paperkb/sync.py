@@ -98,16 +98,38 @@ def load_sync_records(kb: config.KnowledgeBase) -> list[dict[str, Any]]:
 
 def read_record(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        text = path.read_text("utf-8")
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise SyncRecordError(path, mark.line + 1 if mark else 1, "invalid YAML in sync record; fix it or delete the file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SyncRecordError(path, 1, f"cannot read sync record ({exc})") from None
+    except ValueError:  # PyYAML builds dates with datetime.date, which rejects 2025-02-30 with ValueError
+        line, key, value = _impossible_date(text) or (1, "date", "a date")
+        raise SyncRecordError(path, line, f"'{key}' {value} is not a real date; fix the day or month (YYYY-MM-DD)") from None
     problem = _record_problem(data)
     if problem:
         raise SyncRecordError(path, 1, f"{problem}; see the sync record format in the README")
     return data
+
+
+def _impossible_date(text: str) -> tuple[int, str, str] | None:
+    """(line, key, value) of the first date-looking scalar that is not a real date, found on the node tree."""
+    constructor = yaml.constructor.SafeConstructor()
+    pending: list[tuple[str, yaml.nodes.Node]] = [("date", yaml.compose(text, Loader=yaml.SafeLoader))]
+    while pending:
+        key, node = pending.pop(0)
+        if isinstance(node, yaml.MappingNode):
+            pending += [(str(k.value), v) for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            pending += [(key, item) for item in node.value]
+        elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                constructor.construct_yaml_timestamp(node)
+            except ValueError:
+                return node.start_mark.line + 1, key, node.value
+    return None
 
 
 def _record_problem(data: Any) -> str | None:
