@@ -257,3 +257,30 @@ def test_folder_named_like_a_page_and_dangling_symlink_are_errors_not_tracebacks
     assert out[0].startswith("content/papers/d.md:1: error: not a readable file (")
     assert out[1].startswith("content/papers/x.md:1: error: a folder named like a page")
     assert len(out) == 2
+
+
+@pytest.mark.parametrize(
+    "topics",
+    ["topics:\n  reasoning:\n  alignment:", "topics: [{reasoning: 1}, alignment]", "topics: {reasoning: 1, alignment: 2}"],
+)
+def test_topics_written_as_a_mapping_suggest_the_list_of_its_keys(kb, topics):
+    found = problems_for(kb, GOOD.replace("topics: [reasoning]", topics))
+    assert found == ["6: error: 'topics' must be a list of names, not key: value pairs; write 'topics: [reasoning, alignment]'"]
+
+
+def test_a_quoted_date_says_remove_the_quotes(kb):
+    found = problems_for(kb, GOOD.replace("published: 2025-01-22", "published: '2025-01-22'"))
+    assert found == ["7: error: 'published' is the text '2025-01-22', not a date; remove the quotes: 'published: 2025-01-22'"]
+
+
+def test_a_page_outside_content_linking_to_a_missing_page_inside_has_no_traceback(kb, capsys, monkeypatch):
+    monkeypatch.chdir(kb.root)
+    write(kb, "deepseek-r1.md", GOOD)
+    (kb.root / "drafts").mkdir()
+    (kb.root / "drafts" / "new.md").write_text(
+        GOOD.replace("2501.12948", "2501.00001").replace("Open reasoning models.", "See [r2](../content/papers/deepseek-r2.md).")
+    )
+    assert main(["check", "drafts/new.md"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "drafts/new.md:23: error: link to '../content/papers/deepseek-r2.md', which does not exist"
+    ]

@@ -136,13 +136,18 @@ def _check_type(c: PageChecker, key: str, spec: Key, value: Any) -> None:
             shown = "yes/no/on/off read as true/false by YAML" if isinstance(value, bool) else repr(value)
             c.report(line, f"'{key}' is {shown}; use one of {', '.join(spec.choices)}{_did_you_mean(str(value), spec.choices)}")
     elif spec.kind == "list":
-        if not isinstance(value, list):
+        names = _mapping_keys(value)
+        if names:  # 'topics:' followed by indented 'reasoning:' lines, or '[{reasoning: 1}]'
+            c.report(line, f"'{key}' must be a list of names, not key: value pairs; write '{key}: [{', '.join(names)}]'")
+        elif not isinstance(value, list):
             c.report(line, f"'{key}' must be a list, e.g. '{key}: [{value}]' or one '- item' per line")
         elif not all(isinstance(item, str) and item.strip() for item in value):
             c.report(line, f"every item of '{key}' must be non-empty text (quote numbers and yes/no)")
     elif spec.kind == "date":
         if isinstance(value, InvalidDate):
             c.report(line, f"'{key}' {value} is not a real date; use YYYY-MM-DD with a valid month and day")
+        elif isinstance(value, str) and _is_iso_date(value):
+            c.report(line, f"'{key}' is the text {value!r}, not a date; remove the quotes: '{key}: {value.strip()}'")
         elif not isinstance(value, dt.date):
             c.report(line, f"'{key}' must be a date written YYYY-MM-DD, not {value!r}")
         elif (value.date() if isinstance(value, dt.datetime) else value) > c.today:
@@ -161,6 +166,23 @@ def _check_type(c: PageChecker, key: str, spec: Key, value: Any) -> None:
     elif not isinstance(value, str) or not value.strip():
         hint = " (YAML read yes/no/on/off as true/false: quote it)" if isinstance(value, bool) else " (quote it)"
         c.report(line, f"'{key}' must be {_TYPE_NAMES[spec.kind]}{hint if not isinstance(value, (dict, list)) else ''}")
+
+
+def _mapping_keys(value: Any) -> list[str]:
+    """The names a person meant when writing a list as a mapping (or as a list of mappings)."""
+    if isinstance(value, dict):
+        return [str(k) for k in value]
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        return [str(k) for item in value for k in (item if isinstance(item, dict) else [item])]
+    return []
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def rule_arxiv(c: PageChecker) -> None:
@@ -273,7 +295,11 @@ def rule_links(c: PageChecker) -> None:
 
 
 def _neighbours(page_dir: Path, site_paths: set[str], content_dir: Path) -> list[str]:
-    rel_dir = page_dir.resolve().relative_to(content_dir.resolve()).as_posix()
+    """Link targets near the page, for 'did you mean'; none for a page outside content (a draft)."""
+    try:
+        rel_dir = page_dir.resolve().relative_to(content_dir.resolve()).as_posix()
+    except ValueError:
+        return []
     return [layout.relative_link(f"{rel_dir}/x.md", p) for p in site_paths] + [p.name for p in page_dir.glob("*.md")]
 
 
