@@ -273,6 +273,10 @@ def test_html_without_site_url_links_papers_to_arxiv(capsys, kb: Path):
         (["--sync", "2030-01-01"], "no sync record for '2030-01-01'"),
         (["--sync", "yesterday"], "--sync 'yesterday' is not a date"),
         (["--top", "-3"], "'-3' is not a whole number of papers"),
+        (["--until", "0001-01-01"], "--until 0001-01-01 leaves no room for a 7-day window; pass --since"),
+        (["--format", "html", "--site-url", "javascript:alert(1)//"], "'javascript:alert(1)//' is not an http(s) site URL"),
+        (["--site-url", "https://"], "'https://' is not an http(s) site URL"),
+        (["--site-url", "//evil.example/"], "'//evil.example/' is not an http(s) site URL"),
     ],
 )
 def test_bad_arguments_give_one_clear_line(capsys, args, message):

@@ -20,6 +20,7 @@ import datetime as dt
 import html
 import re
 import sys
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -530,6 +531,14 @@ def _date_arg(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{value}' is not a date; write it as YYYY-MM-DD") from None
 
 
+def _site_url_arg(value: str) -> str:
+    """Only http(s) URLs with a host: the value lands in every paper link's href (a javascript: URL would run)."""
+    parts = urllib.parse.urlsplit(value.strip())
+    if value.strip() and (parts.scheme.lower() not in ("http", "https") or not parts.netloc):
+        raise argparse.ArgumentTypeError(f"'{value}' is not an http(s) site URL; write it like https://example.org/kb/")
+    return value.strip()
+
+
 def _top_arg(value: str) -> int:
     try:
         number = int(value)
@@ -549,7 +558,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sync", metavar="DATE", help="the digest of one sync run instead: its date, or 'latest'")
     parser.add_argument("--top", type=_top_arg, default=DEFAULT_TOP, metavar="N", help=f"papers shown in full (default {DEFAULT_TOP})")
     parser.add_argument("--format", choices=("md", "html"), default="md", help="md (default) or html: a self-contained e-mail")
-    parser.add_argument("--site-url", metavar="URL", help="where paper links point (default: site_url from mkdocs.yml, else arXiv)")
+    parser.add_argument("--site-url", type=_site_url_arg, metavar="URL", help="where paper links point (default: site_url from mkdocs.yml, else arXiv)")
     parser.set_defaults(func=run)
 
 
@@ -561,7 +570,11 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
             return 2
     else:
         until = args.until or dt.date.today()
-        since = args.since or until - dt.timedelta(days=WEEKLY_DAYS - 1)
+        try:
+            since = args.since or until - dt.timedelta(days=WEEKLY_DAYS - 1)
+        except OverflowError:  # before 0001-01-07 the default window would start before year 1
+            print(f"paperkb digest: --until {until} leaves no room for a {WEEKLY_DAYS}-day window; pass --since", file=sys.stderr)
+            return 2
         if since > until:
             print(f"paperkb digest: --since {since} is after --until {until}; swap them", file=sys.stderr)
             return 2
