@@ -284,3 +284,11 @@ def test_a_page_outside_content_linking_to_a_missing_page_inside_has_no_tracebac
     assert capsys.readouterr().out.splitlines() == [
         "drafts/new.md:23: error: link to '../content/papers/deepseek-r2.md', which does not exist"
     ]
+
+
+def test_github_format_escapes_the_file_property_and_the_message(kb, monkeypatch):
+    monkeypatch.chdir(kb.root)
+    problem = check.Problem(kb.papers_dir / "a,line=99:b%.md", 3, "100% wrong\nsecond line: here")
+    assert check.format_problem(problem, kb, "github") == (
+        "::error file=content/papers/a%2Cline=99%3Ab%25.md,line=3::100%25 wrong%0Asecond line: here"
+    )

@@ -417,6 +417,16 @@ def _expand(paths: list[str]) -> list[Path]:
     return expanded
 
 
+def _github_data(text: str) -> str:
+    """Escape a workflow command's message (GitHub's rules: %, CR, LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    """Escape a workflow command's property value: also ':' and ',', which would end it."""
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def _shown_path(path: Path, kb: config.KnowledgeBase) -> str:
     """kb.relative, but resolving the folder only: a symlinked page is named as itself, not its target."""
     path = Path(path)
@@ -429,8 +439,7 @@ def _shown_path(path: Path, kb: config.KnowledgeBase) -> str:
 def format_problem(problem: Problem, kb: config.KnowledgeBase, style: str) -> str:
     path = _shown_path(problem.path, kb)
     if style == "github":
-        message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::{problem.severity} file={path},line={problem.line}::{message}"
+        return f"::{problem.severity} file={_github_property(path)},line={problem.line}::{_github_data(problem.message)}"
     return f"{path}:{problem.line}: {problem.severity}: {problem.message}"
 
 
