@@ -247,7 +247,11 @@ def test_the_official_endpoint_never_goes_below_three_seconds(tmp_path: Path, mo
     assert settings.api == "https://export.arxiv.org/api/query" and settings.delay_seconds == 3.0
 
 
-@pytest.mark.parametrize("line", ['delay_seconds = "fast"', "max_retries = 1.5", "timeout_seconds = -1", 'api = "ftp://x"'])
+@pytest.mark.parametrize(
+    "line",
+    ['delay_seconds = "fast"', "max_retries = 1.5", "max_retries = inf", "max_retries = 4.0", "page_size = nan",
+     "timeout_seconds = -1", "timeout_seconds = inf", 'api = "ftp://x"', 'api = "http://[::1"', "delay_secs = 3"],
+)  # fmt: skip
 def test_bad_settings_are_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str):
     monkeypatch.delenv("PAPERKB_ARXIV_API", raising=False)
     (tmp_path / "pyproject.toml").write_text(f"[tool.paperkb.arxiv]\n{line}\n")
@@ -293,3 +297,17 @@ def test_the_user_agent_contact_defaults_to_the_repository_url(tmp_path: Path, m
     assert "(+https://example.org/our/kb; " in ArxivSettings.from_kb(config.load(tmp_path)).user_agent
     (tmp_path / "pyproject.toml").write_text("[tool.paperkb.arxiv]\n")
     assert ArxivSettings.from_kb(config.load(tmp_path)).user_agent.startswith(f"paperkb/{__version__} (knowledge base")
+
+
+def test_an_unknown_arxiv_key_names_the_key_it_resembles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("PAPERKB_ARXIV_API", raising=False)
+    (tmp_path / "pyproject.toml").write_text("[tool.paperkb.arxiv]\nmax_retry = 2\n")
+    with pytest.raises(config.ConfigError, match=r"pyproject\.toml: unknown key 'max_retry'; did you mean 'max_retries'\?"):
+        ArxivSettings.from_kb(config.load(tmp_path))
+
+
+def test_an_invalid_endpoint_url_in_the_environment_names_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PAPERKB_ARXIV_API", "http://[::1")
+    (tmp_path / "pyproject.toml").write_text("[tool.paperkb.arxiv]\n")
+    with pytest.raises(config.ConfigError, match=r"'http://\[::1' is not a valid URL .*; fix PAPERKB_ARXIV_API$"):
+        ArxivSettings.from_kb(config.load(tmp_path))

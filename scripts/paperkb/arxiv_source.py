@@ -118,17 +118,15 @@ class ArxivSettings:
     def from_kb(cls, kb: config.KnowledgeBase) -> "ArxivSettings":
         section = kb.section("arxiv")
         where = "[tool.paperkb.arxiv] in pyproject.toml"
+        defaults = cls()
+        config.check_known_keys(section, cls.__dataclass_fields__, where)
         values: dict[str, Any] = {}
-        for name, kind in (
-            ("delay_seconds", float),
-            ("timeout_seconds", float),
-            ("max_retries", int),
-            ("backoff_seconds", float),
-            ("max_wait_seconds", float),
-            ("page_size", int),
-        ):
+        for name in ("delay_seconds", "timeout_seconds", "backoff_seconds", "max_wait_seconds"):
             if name in section:
-                values[name] = _number(section[name], kind, f"{where}: {name}")
+                values[name] = config.non_negative_number(section, name, where, getattr(defaults, name))
+        for name, minimum in (("max_retries", 0), ("page_size", 1)):
+            if name in section:  # whole numbers only: inf or 1.5 would overflow or misbehave later
+                values[name] = config.whole_number(section, name, where, minimum, getattr(defaults, name))
         for name in ("api", "contact"):
             if name in section:
                 if not isinstance(section[name], str) or not section[name].strip():
@@ -142,11 +140,17 @@ class ArxivSettings:
         env_api = os.environ.get(API_ENV, "").strip()
         if env_api:
             settings.api = env_api
-        if not urlsplit(settings.api).scheme in ("http", "https"):
-            raise config.ConfigError(f"arXiv API endpoint {settings.api!r} is not an http(s) URL; fix {API_ENV} or {where}: api")
+        source = API_ENV if env_api else f"{where}: api"
+        try:
+            parts = urlsplit(settings.api)
+            parts.hostname  # noqa: B018 - parses the host part, raising ValueError on e.g. 'http://[::1'
+        except ValueError as exc:
+            raise config.ConfigError(f"arXiv API endpoint {settings.api!r} is not a valid URL ({exc}); fix {source}") from None
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise config.ConfigError(f"arXiv API endpoint {settings.api!r} is not an http(s) URL; fix {source}")
         if not 1 <= settings.page_size <= 2000:
             raise config.ConfigError(f"{where}: page_size must be between 1 and 2000 (arXiv's limit)")
-        if urlsplit(settings.api).hostname in ("export.arxiv.org", "arxiv.org") and settings.delay_seconds < ARXIV_MIN_DELAY:
+        if parts.hostname in ("export.arxiv.org", "arxiv.org") and settings.delay_seconds < ARXIV_MIN_DELAY:
             # The official endpoint allows one request every three seconds; a lower setting is for tests.
             settings.delay_seconds = ARXIV_MIN_DELAY
         return settings
@@ -162,14 +166,6 @@ def _project_url(kb: config.KnowledgeBase) -> str | None:
         if isinstance(urls.get(name), str):
             return urls[name]
     return None
-
-
-def _number(value: Any, kind: type, where: str) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise config.ConfigError(f"{where} must be a number ≥ 0, not {value!r}")
-    if kind is int and value != int(value):
-        raise config.ConfigError(f"{where} must be a whole number, not {value!r}")
-    return kind(value)
 
 
 # -- the client -----------------------------------------------------------------------------------------

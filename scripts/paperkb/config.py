@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 
 class ConfigError(Exception):
@@ -48,6 +50,31 @@ class KnowledgeBase:
             return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
         except ValueError:
             return str(path)
+
+
+# -- checking settings tables (each error names pyproject.toml, the key and the fix) ----------------------
+def check_known_keys(table: dict[str, Any], known: Iterable[str], where: str) -> None:
+    """A key we do not read is almost always a typo; say which key was probably meant."""
+    known = sorted(known)
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+            raise ConfigError(f"{where}: unknown key {key!r}; {hint}")
+
+
+def whole_number(table: dict[str, Any], key: str, where: str, minimum: int, example: int) -> int:
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{where}: {key} must be a whole number ≥ {minimum}, not {value!r}; write e.g. {key} = {example}")
+    return value
+
+
+def non_negative_number(table: dict[str, Any], key: str, where: str, example: float) -> float:
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{where}: {key} must be a number ≥ 0, not {value!r}; write e.g. {key} = {example}")
+    return float(value)
 
 
 def find_root(start: Path | None = None) -> Path:

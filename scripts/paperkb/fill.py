@@ -508,7 +508,7 @@ def _usage_error(message: str) -> int:
 
 
 def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
-    settings = FillSettings.from_table(kb.section("fill"))
+    settings = FillSettings.from_table(kb.section("fill"), f"{kb.relative(kb.root / 'pyproject.toml')} [tool.paperkb.fill]")
     model = args.model or settings.model
     concurrency = settings.concurrency if args.concurrency is None else args.concurrency  # 0 is an error, not "unset"
     if not 1 <= concurrency <= MAX_CONCURRENCY:

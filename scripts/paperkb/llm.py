@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from . import config
 from .pages import PRIORITIES, SECTION_TITLES, Page, as_date, as_list, is_missing
 from .vocab import Vocabulary
 
@@ -62,9 +63,32 @@ class FillSettings:
     max_retries: int = 4  # SDK retries of 408/409/429/5xx/529, honouring retry-after
 
     @classmethod
-    def from_table(cls, table: dict[str, Any]) -> "FillSettings":
-        known = {name for name in cls.__dataclass_fields__}
-        return cls(**{key: value for key, value in table.items() if key in known})
+    def from_table(cls, table: dict[str, Any], where: str = "pyproject.toml [tool.paperkb.fill]") -> "FillSettings":
+        """The settings, checked: a wrong type or a typo stops the run here with the key and the fix."""
+        defaults = cls()
+        config.check_known_keys(table, cls.__dataclass_fields__, where)
+        values: dict[str, Any] = {}
+        for key in ("concurrency", "max_tokens"):
+            if key in table:
+                values[key] = config.whole_number(table, key, where, 1, getattr(defaults, key))
+        if "max_retries" in table:
+            values["max_retries"] = config.whole_number(table, "max_retries", where, 0, defaults.max_retries)
+        for key in ("price_input_per_mtok", "price_output_per_mtok", "price_cache_read_per_mtok", "price_cache_write_per_mtok"):
+            if key in table:
+                values[key] = config.non_negative_number(table, key, where, getattr(defaults, key))
+        if "model" in table:
+            if not isinstance(table["model"], str) or not table["model"].strip():
+                raise config.ConfigError(f"{where}: model must be a non-empty string (a Claude model id), not {table['model']!r}")
+            values["model"] = table["model"].strip()
+        if "effort" in table:
+            if table["effort"] not in EFFORTS:
+                raise config.ConfigError(f"{where}: effort must be one of {', '.join(EFFORTS)}, not {table['effort']!r}")
+            values["effort"] = table["effort"]
+        return cls(**values)
+
+
+#: output_config.effort values fill accepts.
+EFFORTS = ("low", "medium", "high")
 
 
 @dataclass

@@ -1,0 +1,60 @@
+"""Settings from pyproject.toml are checked when loaded: one ConfigError naming the file, the key and the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from paperkb import config, llm
+from tests.support.fill_kb import make_kb
+
+
+def fill_table(text: str) -> dict:
+    import tomllib
+
+    return tomllib.loads(f"[tool.paperkb.fill]\n{text}\n")["tool"]["paperkb"]["fill"]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('concurrency = "x"', r"concurrency must be a whole number ≥ 1, not 'x'; write e\.g\. concurrency = 4"),
+        ('max_tokens = "8192"', r"max_tokens must be a whole number ≥ 1, not '8192'"),
+        ("max_tokens = -5", r"max_tokens must be a whole number ≥ 1, not -5"),
+        ("concurrency = 0", r"concurrency must be a whole number ≥ 1, not 0"),
+        ("concurrency = 2.5", r"concurrency must be a whole number"),
+        ("concurrency = true", r"concurrency must be a whole number"),
+        ("price_input_per_mtok = -1", r"price_input_per_mtok must be a number ≥ 0"),
+        ('price_output_per_mtok = "10"', r"price_output_per_mtok must be a number ≥ 0"),
+        ("price_cache_read_per_mtok = nan", r"price_cache_read_per_mtok must be a number ≥ 0"),
+        ('model = ""', r"model must be a non-empty string"),
+        ("model = 5", r"model must be a non-empty string"),
+        ('effort = "max"', r"effort must be one of low, medium, high, not 'max'"),
+        ("concurency = 4", r"unknown key 'concurency'; did you mean 'concurrency'\?"),
+    ],
+)
+def test_bad_fill_settings_are_one_clear_error(line: str, message: str):
+    with pytest.raises(config.ConfigError, match=r"^pyproject\.toml \[tool\.paperkb\.fill\]: " + message):
+        llm.FillSettings.from_table(fill_table(line))
+
+
+def test_good_fill_settings_are_read():
+    settings = llm.FillSettings.from_table(fill_table('model = "m"\nconcurrency = 2\nmax_tokens = 100\neffort = "high"\nprice_input_per_mtok = 1'))
+    assert (settings.model, settings.concurrency, settings.max_tokens, settings.effort) == ("m", 2, 100, "high")
+    assert settings.price_input_per_mtok == 1.0
+
+
+def paperkb(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "paperkb", "--root", str(root), *args], capture_output=True, text=True)
+
+
+def test_the_command_prints_the_fill_setting_error_as_one_line(tmp_path: Path):
+    root = make_kb(tmp_path / "kb")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("concurrency = 4", 'concurrency = "x"'))
+    result = paperkb(root, "fill", "--dry-run")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "pyproject.toml [tool.paperkb.fill]: concurrency must be" in result.stderr
