@@ -307,3 +307,21 @@ def test_a_byte_order_mark_is_accepted_and_kept_on_write(tmp_path):
     assert path.read_bytes() == (
         "\ufeff---\r\ntitle: 'BOM page'\r\nstatus: draft # keep\r\npriority: high\r\n---\r\n\r\n## Summary\r\n\r\nWritten.\r\n"
     ).encode()
+
+
+@pytest.mark.parametrize(
+    "front, line",
+    [("title: Q\nauthors:\n\t- A\n", 4), ("title: Q\nauthors:\n  - A\n\t- B\n", 5), ("title: Q\ntopics:\n\treasoning: 1\n", 4)],
+)
+def test_tab_indentation_says_use_spaces(front, line):
+    with pytest.raises(PageError, match=r"\(use spaces, not tabs, for indentation\)$") as caught:
+        parse_page("t.md", f"---\n{front}---\n")
+    assert caught.value.line == line
+
+
+def test_non_utf8_byte_is_reported_on_its_line(tmp_path):
+    path = tmp_path / "q.md"
+    path.write_bytes(b"---\ntitle: Q\n---\n\n## Summary\n\nsmart \x93q\x94\n")
+    with pytest.raises(PageError, match="not UTF-8 text") as caught:
+        pages.load_page(path)
+    assert caught.value.line == 7

@@ -231,7 +231,8 @@ def _split_front_matter(path: Path, text: str) -> tuple[str, int, int, int]:
     )
 
 
-def _yaml_error(path: Path, exc: yaml.YAMLError, first_line: int, fm_lines: int) -> PageError:
+def _yaml_error(path: Path, exc: yaml.YAMLError, first_line: int, fm_text: str) -> PageError:
+    fm_lines = fm_text.count("\n")
     mark = getattr(exc, "problem_mark", None)
     context_mark = getattr(exc, "context_mark", None)
     if mark is None or (context_mark is not None and mark.line >= fm_lines):
@@ -241,7 +242,10 @@ def _yaml_error(path: Path, exc: yaml.YAMLError, first_line: int, fm_lines: int)
     context = getattr(exc, "context", None)
     detail = f"{context}: {problem}" if context else problem
     hint = ""
-    if "mapping values are not allowed" in detail or "found character" in detail or "could not find expected ':'" in detail:
+    error_line = fm_text.splitlines()[mark.line] if mark and mark.line < fm_lines else ""
+    if "\t" in error_line[: len(error_line) - len(error_line.lstrip())]:
+        hint = " (use spaces, not tabs, for indentation)"
+    elif "mapping values are not allowed" in detail or "found character" in detail or "could not find expected ':'" in detail:
         hint = " (quote values that contain ': ', '#' or start with a special character, e.g. title: \"A: B\")"
     return PageError(path, line, f"invalid YAML in front matter: {detail}{hint}")
 
@@ -299,7 +303,7 @@ def parse_page(path: Path | str, text: str) -> Page:
         node = loader.get_single_node()
         meta = _construct_front_matter(loader, node) if node is not None else {}
     except yaml.YAMLError as exc:
-        raise _yaml_error(path, exc, first_line, fm_text.count("\n")) from None
+        raise _yaml_error(path, exc, first_line, fm_text) from None
     finally:
         loader.dispose()
     if meta is None:
