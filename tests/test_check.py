@@ -292,3 +292,19 @@ def test_github_format_escapes_the_file_property_and_the_message(kb, monkeypatch
     assert check.format_problem(problem, kb, "github") == (
         "::error file=content/papers/a%2Cline=99%3Ab%25.md,line=3::100%25 wrong%0Asecond line: here"
     )
+
+
+def test_a_folder_argument_means_the_pages_of_the_papers_folder_in_it(kb, capsys, monkeypatch):
+    monkeypatch.chdir(kb.root)
+    write(kb, "a.md", GOOD)
+    write(kb, "b.md", GOOD.replace("2501.12948", "2501.00002").replace("priority: urgent", "priority: critical"))
+    (kb.root / "README.md").write_text("# Not a page\n")
+    for folder in ("content", "content/papers", "."):
+        assert main(["check", folder]) == 1
+        captured = capsys.readouterr()
+        assert captured.out.splitlines() == ["content/papers/b.md:8: error: 'priority' is 'critical'; use one of urgent, high, medium, low"]
+        assert "checked 2 page(s): 1 error(s)" in captured.err
+    (kb.root / "docs").mkdir()
+    (kb.root / "docs" / "notes.md").write_text("# Notes\n")
+    assert main(["check", "docs"]) == 2
+    assert "paperkb check: docs: no pages in this folder (pages are the .md files in content/papers)" in capsys.readouterr().err

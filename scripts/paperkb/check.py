@@ -409,12 +409,32 @@ def check_sync_records(kb: config.KnowledgeBase) -> list[Problem]:
     return problems
 
 
-def _expand(paths: list[str]) -> list[Path]:
+def _pages_in_folder(folder: Path, kb: config.KnowledgeBase) -> list[Path]:
+    """The pages a folder argument means: those of the papers folder when it is (or is inside) the folder.
+
+    ``check content`` checks every page; ``check .`` must not take README.md or CONTRIBUTING.md for pages.
+    """
+    papers = kb.papers_dir.resolve()
+    folder = folder.resolve()
+    if folder == papers or folder in papers.parents:
+        return iter_page_paths(kb.papers_dir)
+    return []
+
+
+def _expand(paths: list[str], kb: config.KnowledgeBase) -> tuple[list[Path], list[str]]:
+    """(pages to check, folder arguments holding no page)."""
     expanded: list[Path] = []
+    empty: list[str] = []
     for name in paths:
         path = Path(name)
-        expanded.extend(iter_page_paths(path) if path.is_dir() else [path])
-    return expanded
+        if path.is_dir():
+            found = _pages_in_folder(path, kb)
+            expanded.extend(p for p in found if p not in expanded)
+            if not found:
+                empty.append(name)
+        else:
+            expanded.append(path)
+    return expanded, empty
 
 
 def _github_data(text: str) -> str:
@@ -456,7 +476,12 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
         for name in missing:
             print(f"paperkb check: {name}: no such file or folder", file=sys.stderr)
         return 2
-    problems = check_pages(kb, _expand(args.paths) if args.paths else None)
+    selected, empty = _expand(args.paths, kb)
+    if empty:
+        for name in empty:
+            print(f"paperkb check: {name}: no pages in this folder (pages are the .md files in {kb.relative(kb.papers_dir)})", file=sys.stderr)
+        return 2
+    problems = check_pages(kb, selected if args.paths else None)
     if not args.paths:
         problems += check_sync_records(kb)
     problems.sort(key=lambda p: (str(p.path), p.line))
@@ -464,6 +489,6 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
         print(format_problem(problem, kb, args.format))
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    pages = len(_expand(args.paths)) if args.paths else len(iter_page_paths(kb.papers_dir))
+    pages = len(selected) if args.paths else len(iter_page_paths(kb.papers_dir))
     print(f"checked {pages} page(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return 1 if errors else 0
