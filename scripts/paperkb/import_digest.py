@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import config, layout
-from .add import pages_by_arxiv_id
+from .add import Ingest
 from .arxiv_ids import parse_arxiv_id
 from .arxiv_source import canonical_id
 from .pages import (
@@ -52,7 +52,7 @@ from .pages import (
     write_page,
     atomic_write,
 )
-from .vocab import Vocabulary, load_vocabulary
+from .vocab import Vocabulary
 
 
 class DigestError(Exception):
@@ -236,37 +236,63 @@ def complete_page(page: Page, entry: DigestEntry, digest: Digest) -> Completion:
 
 
 def import_digest(kb: config.KnowledgeBase, digest: Digest, dry_run: bool = False) -> tuple[list[str], list[str]]:
-    """Apply a digest to the knowledge base; returns (one human-readable line per entry, errors)."""
-    vocab = load_vocabulary(kb.topics_file, kb.labs_file)
-    existing = pages_by_arxiv_id(kb.papers_dir)
+    """Apply a digest to the knowledge base; returns (one human-readable line per entry, errors).
+
+    A dry run goes through exactly the same steps on pages held in memory, so it reports what the real run
+    will do: a slug taken by an earlier entry of the same digest, an arXiv ID repeated in it, and so on.
+    """
+    ingest = Ingest(kb, dry_run=dry_run)  # add's page lookup and slug rule (slug, then slug-<arXiv ID>)
+    ingest.slugs.update(path.stem for path in _names_taken(kb.papers_dir))
+    written: dict[Path, str] = {}  # this run's pages, as the real run leaves them
     report: list[str] = []
     errors: list[str] = []
     for entry in digest.entries:
-        path = existing.get(canonical_id(entry.arxiv))
+        path = ingest.existing(entry.arxiv)
         if path is None:
-            path = kb.papers_dir / f"{layout.page_slug(entry.title)}.md"
-            if path.exists():
-                report.append(f"skipped {entry.arxiv}: {kb.relative(path)} exists for another paper; rename one of them")
-                continue
-            if not dry_run:
-                kb.papers_dir.mkdir(parents=True, exist_ok=True)
-                atomic_write(path, _new_page(entry, digest, vocab, path))
-                existing[canonical_id(entry.arxiv)] = path  # the same paper twice in one digest: one page
-            report.append(f"created {kb.relative(path)} ({entry.arxiv})")
+            line, error = _create(kb, ingest, entry, digest, written)
+            report += [line] if line else []
+            errors += [error] if error else []
             continue
         try:
-            page = load_page(path)
+            page = parse_page(path, written[path]) if path in written else load_page(path)
         except PageError as exc:
             errors.append(f"{kb.relative(exc.path)}:{exc.line}: {exc.message} (not imported: {entry.arxiv})")
             continue
         done = complete_page(page, entry, digest)
-        if done.changed and not dry_run:
-            write_page(page, done.text)
+        if done.changed:
+            written[path] = done.text
+            if not dry_run:
+                write_page(page, done.text)
         what = f"completed {', '.join(done.changed)}" if done.changed else "unchanged (nothing missing)"
         if done.persons and not done.changed:
             what = "unchanged"
         report.append(f"{what}: {kb.relative(path)} ({entry.arxiv}){_persons_note(done.persons)}{_disagreements(page, entry)}")
     return report, errors
+
+
+def _names_taken(papers_dir: Path) -> list[Path]:
+    """Every '*.md' name in the papers folder, pages or not (a directory called x.md still takes 'x')."""
+    return [path for path in papers_dir.iterdir() if path.name.endswith(".md")] if papers_dir.is_dir() else []
+
+
+def _create(kb: config.KnowledgeBase, ingest: Ingest, entry: DigestEntry, digest: Digest, written: dict[Path, str]) -> tuple[str | None, str | None]:
+    """(report line, error) for an entry whose paper has no page yet."""
+    try:
+        slug = ingest.slug_for(entry.title, entry.arxiv)
+    except StopIteration:  # the title's slug and all its numbered fallbacks are taken
+        base = layout.page_slug(entry.title)
+        fallback = f"{base}-{layout.slugify(entry.arxiv)}"
+        where = kb.relative(kb.papers_dir / f"{base}.md")
+        return None, f"skipped {entry.arxiv}: {where}, {fallback}.md and {fallback}-2…99.md are all taken; rename or remove one"
+    path = kb.papers_dir / f"{slug}.md"
+    text = _new_page(entry, digest, ingest.vocab, path)
+    if not ingest.dry_run:
+        kb.papers_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text)
+    written[path] = text
+    ingest.slugs.add(slug)
+    ingest.by_id[canonical_id(entry.arxiv)] = path  # the same paper twice in one digest: one page
+    return f"created {kb.relative(path)} ({entry.arxiv})", None
 
 
 def _persons_note(keys: list[str]) -> str:
