@@ -58,3 +58,36 @@ def test_the_command_prints_the_fill_setting_error_as_one_line(tmp_path: Path):
     result = paperkb(root, "fill", "--dry-run")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and "pyproject.toml [tool.paperkb.fill]: concurrency must be" in result.stderr
+
+
+def test_a_content_dir_that_is_not_a_string_is_one_clear_error(tmp_path: Path):
+    root = make_kb(tmp_path / "kb")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('content_dir = "content"', "content_dir = 5"))
+    with pytest.raises(config.ConfigError, match=r"pyproject\.toml: \[tool\.paperkb\] content_dir must be a folder name .*not 5$"):
+        config.load(root)
+    result = paperkb(root, "check")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "must be a folder name" in result.stderr
+
+
+def tree(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if "__pycache__" not in path.parts)
+
+
+@pytest.mark.parametrize("command", [["check"], ["import-digest", "digest.md"], ["fill", "--dry-run"], ["digest"], ["add", "2502.00001"]])
+def test_a_missing_content_dir_stops_every_command_before_it_writes(tmp_path: Path, command: list[str]):
+    root = make_kb(tmp_path / "kb")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('content_dir = "content"', 'content_dir = "contnet"'))
+    (root / "digest.md").write_text("# Digest\n\n- [A paper](https://arxiv.org/abs/2502.00001)\n")
+    before = tree(root)
+    result = paperkb(root, *command)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr == f"paperkb: {root / 'contnet'}: no such folder; fix content_dir in [tool.paperkb] of {pyproject} " \
+        '(default "content") or run paperkb from (or --root) the knowledge base\n'
+    assert tree(root) == before
+
+
+def test_a_root_that_does_not_exist_is_one_clear_error(tmp_path: Path):
+    result = paperkb(tmp_path / "nonexistent", "check")
+    assert result.returncode == 2 and result.stderr == f"paperkb: {tmp_path / 'nonexistent'}: no such folder; pass --root the folder of the knowledge base\n"

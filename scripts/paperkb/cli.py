@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         kb = config.load(args.root)
+        kb.require_content_dir()  # here, once, so no command writes into a folder that a typo named
         return args.func(args, kb)
     except config.ConfigError as exc:
         print(f"paperkb: {exc}", file=sys.stderr)

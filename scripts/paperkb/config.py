@@ -24,6 +24,16 @@ class KnowledgeBase:
     def content_dir(self) -> Path:
         return self.root / self.settings.get("content_dir", "content")
 
+    def require_content_dir(self) -> None:
+        """Stop before any command reads or writes: a typo in content_dir would otherwise create a new tree."""
+        if not self.root.is_dir():
+            raise ConfigError(f"{self.root}: no such folder; pass --root the folder of the knowledge base")
+        if not self.content_dir.is_dir():
+            raise ConfigError(
+                f"{self.content_dir}: no such folder; fix content_dir in [tool.paperkb] of {self.root / 'pyproject.toml'} "
+                "(default \"content\") or run paperkb from (or --root) the knowledge base"
+            )
+
     @property
     def papers_dir(self) -> Path:
         return self.content_dir / "papers"
@@ -110,4 +120,9 @@ def load(root: Path | None = None) -> KnowledgeBase:
             settings = tomllib.loads(pyproject.read_text("utf-8")).get("tool", {}).get("paperkb", {})
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file so that [tool.paperkb] can be read")
+    content_dir = settings.get("content_dir", "content")
+    if not isinstance(content_dir, str) or not content_dir.strip():
+        raise ConfigError(
+            f"{pyproject}: [tool.paperkb] content_dir must be a folder name (a string such as \"content\"), not {content_dir!r}"
+        )
     return KnowledgeBase(root, settings)
