@@ -398,15 +398,9 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
 
 def check_sync_records(kb: config.KnowledgeBase) -> list[Problem]:
     """Sync records feed the digests; one that does not read would silently drop its digest."""
-    from .sync import SyncRecordError, read_record
+    from .sync import scan_sync_records
 
-    problems = []
-    for path in sorted(kb.syncs_dir.glob("*.yml")) if kb.syncs_dir.is_dir() else []:
-        try:
-            read_record(path)
-        except SyncRecordError as exc:
-            problems.append(Problem(exc.path, exc.line, exc.message))
-    return problems
+    return [Problem(exc.path, exc.line, exc.message) for exc in scan_sync_records(kb.syncs_dir)[1]]
 
 
 def _pages_in_folder(folder: Path, kb: config.KnowledgeBase) -> list[Path]:

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import config, layout, render
+from .render import priority_of
 from .arxiv_ids import abs_url, parse_arxiv_id
-from .pages import Page, as_date, as_list, is_missing, load_pages
+from .pages import PRIORITIES, Page, as_date, as_list, is_missing, load_pages
 from .publish import escape_raw_html, markdown_to_safe_html, md_escape, read_site_url, rebase_links, site_page_url
 
 BRAND = "AI Research Sync"
@@ -35,7 +36,7 @@ DEFAULT_TOP = 10
 WEEKLY_DAYS = 7
 MONTHLY_DAYS = 30
 MAX_AUTHORS_SHOWN = 6
-PRIORITY_RANK = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
+PRIORITY_RANK = {name: rank for rank, name in enumerate(PRIORITIES)}
 UNRATED_RANK = len(PRIORITY_RANK)
 SECTIONS = ("Summary", "Key Insights", "Why It Matters")
 # Markdown that must start its own block (list, heading, quote, table, fence, indented code).
@@ -85,11 +86,6 @@ class Digest:
         if self.until:
             return f"up to {self.until.isoformat()}"
         return f"from {self.since.isoformat()}" if self.since else "all time"
-
-
-def priority_of(page: Page) -> str | None:
-    value = page.meta.get("priority")
-    return value if isinstance(value, str) and value in PRIORITY_RANK else None
 
 
 def digest_order(page: Page) -> tuple:
@@ -164,32 +160,13 @@ def digest_for_sync(pages: Iterable[Page], record: dict[str, Any], *, top: int =
     return Digest(date, since, until, order_pages(found), top, "Sync run", dict(counts), missing)
 
 
-_RECORD_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.yml$")  # <date>.yml, <date>-2.yml, ...
-
-
 def load_sync_records(syncs_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every sync record (oldest first, each with its ``path``) and one error line per unreadable one.
+    """Every sync record (oldest first, each with its ``path``) and one ``path:line: error: …`` line per
+    unreadable one: unlike ``paperkb sync``, a bad record does not stop a digest or the site from building."""
+    from .sync import scan_sync_records
 
-    Records are read and validated by ``paperkb.sync.read_record`` (the format's one definition); unlike
-    ``paperkb.sync.load_sync_records`` a bad record does not stop the site from building: it is reported.
-    """
-    from .sync import SyncRecordError, read_record
-
-    found, errors = [], []
-    for path in sorted(Path(syncs_dir).glob("*.yml")) if Path(syncs_dir).is_dir() else []:
-        match = _RECORD_FILE.match(path.name)
-        if not match:
-            continue
-        try:
-            record = read_record(path)
-        except SyncRecordError as exc:
-            located = re.match(r"^(.*?:\d+): (.*)$", str(exc), re.S)
-            errors.append(f"{located.group(1)}: error: {located.group(2)}" if located else f"{path}:1: error: {exc}")
-            continue
-        record["path"] = path
-        found.append((record_date(record), int(match.group(2) or 1), record))
-    found.sort(key=lambda item: item[:2])
-    return [record for _, _, record in found], errors
+    records, errors = scan_sync_records(syncs_dir)
+    return records, [f"{exc.path}:{exc.line}: error: {exc.message}" for exc in errors]
 
 
 # -- links -------------------------------------------------------------------------------------------------

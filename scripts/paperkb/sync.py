@@ -78,22 +78,37 @@ def load_queries(kb: config.KnowledgeBase) -> list[WatchQuery]:
 
 
 # -- sync records -------------------------------------------------------------------------------------------
+def scan_sync_records(syncs_dir: Path) -> tuple[list[dict[str, Any]], list[SyncRecordError]]:
+    """Every sync record (``<date>.yml``, ``<date>-2.yml`` …) oldest first, each with its ``path``; and the
+    error of each record that does not read. The one walk over ``content/syncs`` that sync, check, the
+    digests and the site share."""
+    found: list[tuple[dt.date, int, dict[str, Any]]] = []
+    errors: list[SyncRecordError] = []
+    directory = Path(syncs_dir)
+    for path in sorted(directory.glob("*.yml")) if directory.is_dir() else []:
+        match = _RECORD_NAME.match(path.name)
+        if not match:
+            continue
+        try:
+            record = read_record(path)
+        except SyncRecordError as exc:
+            errors.append(exc)
+            continue
+        record["path"] = path
+        found.append((record["date"], int(match.group(2) or 1), record))
+    found.sort(key=lambda item: item[:2])
+    return [record for _, _, record in found], errors
+
+
 def load_sync_records(kb: config.KnowledgeBase) -> list[dict[str, Any]]:
     """Every sync record, oldest first (by date, then -2, -3 …), each with its ``path`` added.
 
     Dates are ``datetime.date``; raises :class:`SyncRecordError` for a record that is not in the format.
     """
-    found: list[tuple[dt.date, int, dict[str, Any]]] = []
-    directory = kb.syncs_dir
-    for path in sorted(directory.glob("*.yml")) if directory.is_dir() else []:
-        match = _RECORD_NAME.match(path.name)
-        if not match:
-            continue
-        record = read_record(path)
-        record["path"] = path
-        found.append((record["date"], int(match.group(2) or 1), record))
-    found.sort(key=lambda item: item[:2])
-    return [record for _, _, record in found]
+    records, errors = scan_sync_records(kb.syncs_dir)
+    if errors:
+        raise errors[0]
+    return records
 
 
 def read_record(path: Path) -> dict[str, Any]:
