@@ -13,7 +13,7 @@ from paperkb import check, config, pages
 from paperkb.pages import load_page, section_hash
 from paperkb.vocab import load_vocabulary
 from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic
-from tests.support.fill_kb import PAGE, add_page, make_kb, run_fill, variant
+from tests.support.fill_kb import kb_talking_to, PAGE, add_page, make_kb, run_fill, variant
 
 
 @pytest.fixture
@@ -24,11 +24,7 @@ def server():
 
 @pytest.fixture
 def kb(tmp_path: Path, server: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
-    root = make_kb(tmp_path / "kb")
-    monkeypatch.chdir(root)  # paths in the output are shown relative to here: content/papers/...
-    return root
+    return kb_talking_to(server, tmp_path / "kb", monkeypatch)
 
 
 def prices(root: Path) -> dict:

@@ -16,7 +16,7 @@ import pytest
 
 from paperkb.pages import load_page
 from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic
-from tests.support.fill_kb import REPO, add_page, make_kb, run_fill, variant
+from tests.support.fill_kb import kb_talking_to, REPO, add_page, make_kb, run_fill, variant
 
 STATE = Path(".paperkb-state/fill-batch.json")
 
@@ -29,11 +29,7 @@ def server():
 
 @pytest.fixture
 def kb(tmp_path: Path, server: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEY)
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
-    root = make_kb(tmp_path / "kb")
-    monkeypatch.chdir(root)
-    return root
+    return kb_talking_to(server, tmp_path / "kb", monkeypatch)
 
 
 def batch_creates(server: FakeAnthropic) -> list:

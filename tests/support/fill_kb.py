@@ -54,6 +54,20 @@ def make_kb(root: Path) -> Path:
     return root
 
 
+def kb_talking_to(server, root: Path, monkeypatch) -> Path:
+    """A fresh knowledge base at ``root`` whose `paperkb fill` talks to the fake API ``server``.
+
+    The working directory moves there: paths in fill's output are shown relative to it (content/papers/...).
+    """
+    from tests.support.fake_anthropic import TEST_KEY
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+    make_kb(root)
+    monkeypatch.chdir(root)
+    return root
+
+
 def add_page(root: Path, slug: str, text: str = PAGE, newline: str = "\n") -> Path:
     path = root / "content" / "papers" / f"{slug}.md"
     path.write_bytes(text.replace("\n", newline).encode("utf-8"))
