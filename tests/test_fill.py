@@ -13,7 +13,7 @@ from paperkb import check, config, pages
 from paperkb.pages import load_page, section_hash
 from paperkb.vocab import load_vocabulary
 from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic
-from tests.support.fill_kb import kb_talking_to, PAGE, add_page, make_kb, run_fill, variant
+from tests.support.fill_kb import PAGE, add_page, kb_talking_to, run_fill, variant
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from paperkb.pages import load_page
 from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic
-from tests.support.fill_kb import kb_talking_to, REPO, add_page, make_kb, run_fill, variant
+from tests.support.fill_kb import REPO, add_page, kb_talking_to, run_fill, variant
 
 STATE = Path(".paperkb-state/fill-batch.json")
 
