@@ -4,6 +4,7 @@ LaTeX specials escaped so any title survives the round trip; the site's papers.b
 from __future__ import annotations
 
 import dataclasses
+import html
 import datetime as dt
 import random
 from pathlib import Path
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from paperkb import bibtex, config
 from paperkb.pages import as_list, load_pages, parse_page, render_new_page
+from paperkb.render import RAW_END, RAW_START
 from paperkb.site import load_site_input
 
 REPO = Path(__file__).resolve().parent.parent
@@ -162,15 +164,21 @@ def test_site_publishes_papers_bib_and_one_per_topic():
         assert {e.key for e in topic.entries} <= all_keys  # the same key for a paper everywhere
 
 
-def test_cite_footer_is_a_fenced_bibtex_block_with_the_site_key():
+def test_cite_footer_is_a_bibtex_block_with_the_site_key():
     site = load_site_input(config.load(REPO))
     keys = bibtex.generate(site) and bibtex.keys_for_site(site)
     page = next(p for p in site.pages if p.slug == "deepseek-r1")
     footer = bibtex.cite_footer(page)
-    assert footer.startswith("## Cite\n\n```bibtex\n@misc{deepseekai2025deepseekr1,\n")
-    assert footer.rstrip().endswith("```")
-    inner = footer.split("```bibtex\n", 1)[1].rsplit("```", 1)[0]
+    assert footer.startswith(f'## Cite {{ data-search-exclude }}\n\n{RAW_START}\n<pre class="bibtex"><code>@misc{{deepseekai2025deepseekr1,\n')
+    assert footer.rstrip().endswith(f"}}</code></pre>\n{RAW_END}")
+    inner = html.unescape(footer.split("<code>", 1)[1].rsplit("</code>", 1)[0])
     assert parse(inner).entries[0].key == keys["deepseek-r1"]
+
+
+def test_cite_footer_escapes_what_the_entry_holds():
+    page = parse_page(Path("papers/x.md"), "---\ntitle: '<script>alert(1)</script> & co'\narxiv: '2501.00001'\n---\n")
+    footer = bibtex.cite_footer(page)
+    assert "<script>" not in footer and "&lt;script&gt;alert(1)&lt;/script&gt;} \\&amp; co" in footer
 
 
 def test_cite_footer_outside_a_build_computes_keys_from_the_folder(tmp_path: Path):

@@ -115,6 +115,7 @@ def test_a_good_page_has_no_problems(kb):
         ("status: draft", "status: todo", "9: warning: all required sections are written; set status: draft"),
         ("- RL alone suffices.\n- Distillation works.", "RL alone suffices.", "16: error: Key Insights must be a bullet list"),
         ("## Why It Matters\n\nOpen reasoning models.\n", "## Why It Matters\n\nOpen.\n\n## Summary\n\nAgain.\n", "25: error: section '## Summary' appears twice"),
+        ("## Why It Matters\n\nOpen reasoning models.\n", "## Why It Matters\n\nOpen.\n\n# Notes\n", "25: warning: a '# ' heading in the body"),
         # links
         ("Open reasoning models.", "See [V3](deepseek-v3.md).", "23: error: link to 'deepseek-v3.md', which does not exist"),
         ("Open reasoning models.", "See [x](../../outside.md).", "23: error: link '../../outside.md' points outside the site"),
@@ -135,6 +136,10 @@ def test_links_to_existing_and_generated_pages_are_fine(kb):
     write(kb, "other.md", GOOD.replace("2501.12948", "2412.19437"))
     body = f"[o](other.md) [t]({layout.relative_link('papers/x.md', layout.topic_path('reasoning'))}) [home](../index.md#top) [web](https://arxiv.org)"
     assert problems_for(kb, GOOD.replace("Open reasoning models.", body)) == []
+
+
+def test_title_headings_inside_code_are_ignored(kb):
+    assert problems_for(kb, GOOD.replace("Open reasoning models.", "```sh\n# a shell comment\n```")) == []
 
 
 def test_links_inside_code_are_ignored(kb):

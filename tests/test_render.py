@@ -54,7 +54,9 @@ def test_the_hook_form_and_the_markdown_form_render_the_same_page():
 def test_header_shows_badges_labs_topics_date_links_and_abstract():
     html = as_site_shows(page("reasoning-rl"))
     elements = Elements(html)
-    assert re.search(r"<h1[^>]*>Reasoning-RL: Incentivizing Reasoning via Reinforcement Learning", html)
+    # The theme shows the title as the page's h1 (the hook sets it as page.meta["title"]), above this HTML
+    assert render.title_of(page("reasoning-rl")) == "Reasoning-RL: Incentivizing Reasoning via Reinforcement Learning"
+    assert "<h1" not in html
     badges = {a["href"]: a["class"] for a in elements.named("a") if "pkb-badge" in (a.get("class") or "")}
     assert badges == {
         "../../priorities/urgent/": "pkb-badge pkb-priority pkb-priority--urgent",
@@ -102,7 +104,9 @@ def test_hostile_title_authors_and_abstract_show_as_text():
     html = as_site_shows(page("hostile-title"))
     elements = Elements(html)
     assert not {"script", "think", "img"} & elements.names()
-    assert "<script>alert(1)</script> | *Bold* [link](x) <think>hm</think> & more" in elements.text
+    title = Elements(render.html_text(render.title_of(page("hostile-title"))))  # page.meta["title"]: the theme's h1
+    assert not title.names() and title.text == "<script>alert(1)</script> | *Bold* [link](x) <think>hm</think> & more"
+    assert "[link](x) <think>hm</think>" in elements.text  # in the Cite block
     assert "<img src=x onerror=alert(2)>" in elements.text and "Pipe | Person" in elements.text
     assert "<think>hidden thoughts</think>" in elements.text
     assert not any(a["href"].startswith("javascript") for a in elements.named("a"))
@@ -205,7 +209,7 @@ def test_a_stale_record_means_a_person_wrote_the_section():
 
 def test_model_names_in_notes_are_escaped():
     note = render.machine_note({"model": '<b>"evil"</b> *model*', "date": "2025-01-01"})
-    html = to_html("## Summary\n\n" + note)
+    html = to_html("## Summary\n\n" + render.raw_html(note))
     assert "<b>" not in html and "<em>" not in html
     assert 'Machine-written by <b>"evil"</b> *model* on 2025-01-01' in Elements(html).text
 

@@ -144,6 +144,44 @@ def test_search_indexes_papers_with_their_topics_but_not_the_listings(built):
     assert r1["tags"] == ["Reasoning", "Reinforcement Learning"]
 
 
+def test_search_indexes_a_paper_by_title_authors_abstract_and_sections_only(built):
+    index = json.loads((built["site"] / "search" / "search_index.json").read_text("utf-8"))
+    entries = [doc for doc in index["docs"] if doc["location"].startswith(f"papers/{MACHINE_SLUG}/")]
+    first = entries[0]
+    assert first["location"] == f"papers/{MACHINE_SLUG}/" and first["title"].startswith("Machine-Written Example")
+    assert "Hal Example" in first["text"] and "DeepSeek" in first["text"]  # every author, folded or not; labs
+    assert "An example abstract for a page whose sections a model wrote." in first["text"]
+    assert [doc["location"].split("#")[1] for doc in entries[1:]] == ["summary", "key-insights", "why-it-matters"]
+    text = " ".join(doc["title"] + " " + doc["text"] for doc in entries)
+    # no page furniture: badges, the machine-written notes, the BibTeX entry
+    for furniture in ("Machine-written by", "Edit this section", "@misc", "archivePrefix", "Authors", "draft"):
+        assert furniture not in text, furniture
+
+
+def test_a_paper_page_has_its_title_as_its_only_h1(built):
+    html = html_of(built, f"papers/{MACHINE_SLUG}")
+    assert re.findall(r"<h1\b[^>]*>(.*?)</h1>", html, re.S) == ["Machine-Written Example: A Page the Model Filled"]
+    hostile = re.findall(r"<h1\b[^>]*>(.*?)</h1>", html_of(built, f"papers/{HOSTILE_SLUG}"), re.S)
+    assert len(hostile) == 1 and "<script>" not in hostile[0] and "&lt;/title&gt;&lt;script&gt;" in hostile[0]
+
+
+def test_rendering_the_sidebar_once_for_all_paper_pages_changes_no_byte(built, tmp_path):
+    """The hook renders the theme's navigation, search box, palette toggle and config script once for every
+    paper page (scripts/mkdocs_hooks.py, on_env); the site must be exactly what the theme alone makes."""
+    plain = tmp_path / "site"
+    result = mkdocs_build(built["root"], site_dir=plain, env={"PAPERKB_TEMPLATE_MEMO": "0"})
+    assert result.returncode == 0, result.stderr[-4000:]
+    pages = sorted(p.relative_to(plain) for p in plain.rglob("*.html"))
+    assert len(pages) > 50 and pages == sorted(p.relative_to(built["site"]) for p in built["site"].rglob("*.html"))
+    differing = [str(p) for p in pages if (plain / p).read_bytes() != (built["site"] / p).read_bytes()]
+    assert not differing, differing[:10]
+
+
+def test_no_repository_widget_calls_a_third_party(built):
+    html = html_of(built, "papers/deepseek-r1")
+    assert 'data-md-component="source"' not in html  # Material's widget fetches stars and forks from api.github.com
+
+
 def test_edit_buttons_lead_to_the_source_file(built):
     repo = "https://github.com/paperkb/paperkb/edit/main/content/"
     assert f'href="{repo}papers/deepseek-r1.md"' in html_of(built, "papers/deepseek-r1")

@@ -242,6 +242,8 @@ def rule_sections(c: PageChecker) -> None:
     for title in set(titles):
         if titles.count(title) > 1:
             c.report(page.sections[titles.index(title, titles.index(title) + 1)].line, f"section '## {title}' appears twice; merge them")
+    for line in page.title_heading_lines:
+        c.report(line, "a '# ' heading in the body: the site shows the front matter's title as the page's only h1; use '## ' for a section", "warning")
     insights = page.section_text("Key Insights")
     if insights and "Key Insights" not in missing and not re.search(r"^\s*[-*+] \S", insights, re.M):
         c.report(page.section("Key Insights").line, "Key Insights must be a bullet list ('- ...' per insight)")

@@ -18,6 +18,16 @@ TIMELINE = "timeline.md"
 UNRATED = "unrated"  # the priority page for papers that have none yet
 
 
+#: The source a generated page's "edit" button leads to (relative to content/), by path prefix: topic and lab
+#: pages come from the vocabularies. Other generated pages are computed from the papers: no edit button.
+EDIT_SOURCES = {"topics/": "topics.yml", "labs/": "labs.yml"}
+
+
+def edit_source(docs_path: str) -> str | None:
+    """The file under content/ to edit for the generated page ``docs_path`` (None: nothing to edit there)."""
+    return next((source for prefix, source in EDIT_SOURCES.items() if docs_path.startswith(prefix)), None)
+
+
 def slugify(text: str) -> str:
     """'DeepSeek-R1: Incentivizing…' -> 'deepseek-r1-incentivizing'."""
     text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()

@@ -118,6 +118,7 @@ class Page:
     fm_first_line: int  # 1-based line of the first front matter line after '---'
     fm_end: int  # offset in text just after the closing '---' line
     sections: list[Section] = field(default_factory=list)
+    title_heading_lines: list[int] = field(default_factory=list)  # lines of `# ` headings in the body
 
     # -- convenience -------------------------------------------------------------------------------------
     @property
@@ -320,11 +321,12 @@ def parse_page(path: Path | str, text: str) -> Page:
         key_lines.setdefault(key, line)
     meta = {str(k): v for k, v in meta.items()}
     page = Page(path, text, meta, key_lines, duplicates, first_line, fm_end)
-    page.sections = _find_sections(text, fm_end)
+    page.sections = _find_sections(text, fm_end, page.title_heading_lines)
     return page
 
 
-def _find_sections(text: str, start: int) -> list[Section]:
+def _find_sections(text: str, start: int, title_lines: list[int] | None = None) -> list[Section]:
+    """The ``## `` sections of the body (outside code fences); lines of ``# `` headings go to ``title_lines``."""
     sections: list[Section] = []
     offset = start
     line_number = text.count("\n", 0, start) + 1
@@ -340,7 +342,9 @@ def _find_sections(text: str, start: int) -> list[Section]:
                 fence = None
         elif fence is None:
             heading = _HEADING.match(stripped)
-            if heading and len(heading.group(1)) == 2:
+            if heading and len(heading.group(1)) == 1 and title_lines is not None:
+                title_lines.append(line_number)
+            elif heading and len(heading.group(1)) == 2:
                 if sections:
                     sections[-1].end = offset
                 sections.append(Section(heading.group(2), line_number, offset, offset + len(line), len(text)))

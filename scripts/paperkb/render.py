@@ -1,8 +1,9 @@
 """A paper page as the site shows it: pure functions, page in, Markdown (or safe HTML) out.
 
-``paper_markdown(page, vocab)`` is the Markdown MkDocs renders for ``papers/<slug>.md``: the title, a
-header built from the front matter (badges for priority and status, authors with long lists collapsed,
-labs and topics linking to their pages, date, arXiv abstract and PDF links, the abstract), the page's own
+``paper_markdown(page, vocab)`` is the Markdown MkDocs renders for ``papers/<slug>.md`` (the theme puts
+the title, ``title_of``, above it as the h1): a header built from the front matter (badges for priority
+and status, authors with long lists collapsed, labs and topics linking to their pages, date, arXiv
+abstract and PDF links, the abstract), the page's own
 body with a note right under every section that is still machine-written, then the footers. The page
 file itself stays plain Markdown; nothing here writes to it. ``scripts/mkdocs_hooks.py`` uses the
 equivalent ``paper_document`` form, where the header is kept out of Markdown's way (see *raw blocks*).
@@ -19,8 +20,9 @@ own inside that function, importing its module there to keep imports light, e.g.
     from .bibtex import cite_footer
     found.append(cite_footer)
 
-Footer Markdown is rendered and sanitized with the body: write Markdown (admonitions, fenced code),
-and escape page values with :func:`md_text`.
+Footer Markdown is rendered and sanitized with the body: write Markdown and escape page values with
+:func:`md_text`; HTML the footer builds itself (escaped with :func:`html_text`) goes in a :func:`raw_html`
+block, which Markdown and the sanitizer leave alone.
 """
 
 from __future__ import annotations
@@ -125,9 +127,11 @@ def _placeholder(index: int) -> str:
     return f"PAPERKB-RAW-{index}"
 
 
-def stash_raw_html(markdown: str) -> tuple[str, list[str]]:
-    """Replace each marked raw block by a placeholder paragraph; return the Markdown and the blocks."""
-    blocks: list[str] = []
+def stash_raw_html(markdown: str, blocks: list[str] | None = None) -> tuple[str, list[str]]:
+    """Replace each marked raw block by a placeholder paragraph; return the Markdown and the blocks.
+
+    Blocks are appended to ``blocks`` when given (numbering continues after the ones already there)."""
+    blocks = [] if blocks is None else blocks
 
     def stash(match: re.Match[str]) -> str:
         blocks.append(match.group(1))
@@ -274,48 +278,74 @@ def header_html(page: Page, vocab: Vocabulary, docs_path: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def search_header_html(page: Page, vocab: Vocabulary) -> str:
+    """What the search index takes from the header: authors, labs and the abstract as plain paragraphs.
+
+    Badges, labels, links and the collapsed-authors widget are page furniture; indexing them made search
+    results noisier and cost most of the search plugin's time on a paper page (build-time budget)."""
+    labs = [lab.name if (lab := vocab.lab_for(name)) else name for name in labs_of(page)]
+    people = ", ".join(html_text(name) for name in authors_of(page) + labs)
+    abstract = page.meta.get("abstract")
+    paragraphs = re.split(r"\n\s*\n", abstract.strip()) if isinstance(abstract, str) else []
+    return "\n".join(f"<p>{html_text(text)}</p>" for text in [people, *paragraphs] if text.strip())
+
+
 # -- body -------------------------------------------------------------------------------------------------------
 def machine_note(record: dict[str, Any]) -> str:
-    """The admonition under a machine-written section's heading."""
-    model = md_text(record.get("model") or "a model")
+    """The note under a machine-written section's heading: the HTML of Material's ``!!! note`` admonition,
+    model name escaped (a raw block: Markdown has nothing to parse in it)."""
+    model = html_text(record.get("model") or "a model")
     date = as_date(record.get("date"))
     when = f" on {date.isoformat()}" if date else ""
     return (
-        f'!!! note pkb-machine "Machine-written by {model}{when}"\n'
-        "    Edit this section to make it yours: once its text changes, this note goes away.\n"
+        '<div class="admonition note pkb-machine">\n'
+        f'<p class="admonition-title">Machine-written by {model}{when}</p>\n'
+        "<p>Edit this section to make it yours: once its text changes, this note goes away.</p>\n"
+        "</div>"
     )
 
 
-def body_with_notes(page: Page) -> str:
-    """The page body with a machine note inserted right under each machine-written section's heading."""
+def body_with_notes(page: Page, blocks: list[str]) -> str:
+    """The page body with a placeholder for a machine note right under each machine-written section's heading;
+    the notes are appended to ``blocks`` (placeholders number on from the blocks already there)."""
     inserts: list[tuple[int, str]] = []
     titles = dict(REQUIRED_SECTIONS)
     for key in machine_written(page):
         section = page.section(titles[key])
         record = page.generated_record(key)
         if section is not None and record is not None:
-            inserts.append((section.body_start, "\n" + machine_note(record)))
+            inserts.append((section.body_start, machine_note(record)))
     text = page.text
-    for offset, note in sorted(inserts, reverse=True):
-        text = text[:offset] + note + text[offset:]
+    inserts.sort()
+    first = len(blocks)
+    blocks.extend(note for _, note in inserts)
+    for index, (offset, _) in reversed(list(enumerate(inserts, first))):
+        text = text[:offset] + f"\n{_placeholder(index)}\n" + text[offset:]
     return text[page.fm_end :].lstrip("\r\n")
 
 
 def paper_document(page: Page, vocab: Vocabulary, docs_path: str | None = None) -> tuple[str, list[str]]:
-    """The paper page as Markdown with the header as placeholder 0, and the raw blocks (the hook's form)."""
+    """The paper page as Markdown with placeholders for the raw blocks (header, machine notes, footers' raw
+    HTML), and those blocks: the hook's form. Markdown only parses what people wrote."""
     docs_path = docs_path or layout.paper_path(page.slug)
-    parts = [f"# {md_text(title_of(page))}\n", _placeholder(0) + "\n", body_with_notes(page).rstrip() + "\n"]
+    blocks = [header_html(page, vocab, docs_path)]
+    # No "# title": the theme shows the page title (page.meta["title"], set by the hook) as the h1, and
+    # Markdown is spared a heading to slug on every page.
+    parts = [_placeholder(0) + "\n", body_with_notes(page, blocks).rstrip() + "\n"]
     for footer in paper_footers():
         extra = footer(page)
         if extra and extra.strip():
-            parts.append(extra.strip() + "\n")
-    return "\n".join(parts), [header_html(page, vocab, docs_path)]
+            stashed = stash_raw_html(extra.strip() + "\n", blocks)[0]
+            parts.append(re.sub(r"\n{3,}", "\n\n", stashed).strip() + "\n")
+    return "\n".join(parts), blocks
 
 
 def paper_markdown(page: Page, vocab: Vocabulary, docs_path: str | None = None) -> str:
     """The Markdown MkDocs renders for a paper page: title, header, body with machine notes, footers."""
     markdown, blocks = paper_document(page, vocab, docs_path)
-    return markdown.replace(_placeholder(0) + "\n", raw_html(blocks[0]), 1)
+    for index, block in enumerate(blocks):
+        markdown = markdown.replace(_placeholder(index) + "\n", raw_html(block), 1)
+    return markdown
 
 
 # -- HTML sanitizing ---------------------------------------------------------------------------------------------

@@ -60,6 +60,11 @@ def shared_page(path: str | Path, text: str) -> Page | None:
     return page if page is not None and page.text == text else None
 
 
+def shared_page_at(path: str | Path) -> Page | None:
+    """The page parsed earlier in this build from the file at ``path``, if any (the hook's source for it)."""
+    return _shared_pages.get(os.path.normpath(path))
+
+
 Generator = Callable[[SiteInput], dict[str, str]]
 
 
