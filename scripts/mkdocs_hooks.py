@@ -33,12 +33,13 @@ import os
 from pathlib import Path
 from urllib.parse import urljoin
 
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import CombinedEvent, event_priority
 
 from paperkb import config as paperkb_config
 from paperkb import layout, render
 from paperkb.pages import Page, PageError, parse_page
-from paperkb.site import shared_page, shared_page_at
+from paperkb.site import cancel_background_files, finish_background_files, shared_page, shared_page_at
 from paperkb.vocab import Vocabulary, load_vocabulary
 
 log = logging.getLogger("mkdocs.hooks.paperkb")
@@ -83,6 +84,7 @@ def on_post_build(config, **kwargs) -> None:
 
 
 def on_build_error(error, **kwargs) -> None:
+    cancel_background_files()
     gc.unfreeze()
 
 
@@ -108,6 +110,11 @@ def _memoized(name: str, render, memo: dict[str, str]):
 
 
 def on_env(env, config, files, **kwargs):
+    # MkDocs copies the generated feeds and .bib files right after this event: they must be written by now
+    try:
+        finish_background_files()
+    except RuntimeError as exc:
+        raise PluginError(f"paperkb: {exc}") from None
     if os.environ.get("PAPERKB_TEMPLATE_MEMO", "1") == "0":
         return env
     memo: dict[str, str] = {}  # one build, one environment: MkDocs makes a new one for every build

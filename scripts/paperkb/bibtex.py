@@ -240,6 +240,11 @@ def key_for_page(page: Page) -> str:
     return keys[page.slug]
 
 
+def paths(site) -> list[str]:
+    """The files ``generate`` writes, known from the vocabulary alone (the build lists them up front)."""
+    return [ALL_PAPERS_BIB] + [topic_bib_path(topic_id) for topic_id in site.vocab.topics]
+
+
 def generate(site) -> dict[str, str]:
     """papers.bib for the whole knowledge base and bib/topics/<id>.bib for each topic."""
     keys = keys_for_site(site)

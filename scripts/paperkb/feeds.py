@@ -149,6 +149,11 @@ def build_feed(
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 
 
+def paths(site) -> list[str]:
+    """The feeds ``generate`` writes, known from the vocabulary alone (the build lists them up front)."""
+    return [ALL_PAPERS_FEED] + [topic_feed_path(topic_id) for topic_id in site.vocab.topics]
+
+
 def generate(site) -> dict[str, str]:
     topics = site.vocab.topics
     cache: dict[str, ET.Element] = {}  # a paper is in the whole feed and its topics' feeds: built once

@@ -1,14 +1,23 @@
 """What the site generates at build time, as pure functions: knowledge base in, files out.
 
-``scripts/gen_pages.py`` (mkdocs-gen-files) only loads the knowledge base and writes what
-``generate_site`` returns. Each generator is a function ``(SiteInput) -> dict[docs_path, text]``;
-stages that publish something (indexes, digests, feeds, BibTeX) add theirs to ``GENERATORS``.
+``scripts/gen_pages.py`` (mkdocs-gen-files) only loads the knowledge base and writes what the generators
+return. Each generator is a function ``(SiteInput) -> dict[docs_path, text]``; stages that publish something
+add theirs: pages (indexes, digests) to ``page_generators``, other files (feeds, BibTeX) to ``file_sets``.
+``generate_site`` runs them all.
+
+Files that are not pages are only copied by MkDocs, after it has rendered every page's Markdown, so the
+build lists their paths first and writes them in a forked worker meanwhile (``write_files_in_background``):
+on two cores they cost the build no wall time. Where forking is not safe (not Linux, one core, or threads
+running, as under ``mkdocs serve``) they are written right away.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -68,16 +77,33 @@ def shared_page_at(path: str | Path) -> Page | None:
 Generator = Callable[[SiteInput], dict[str, str]]
 
 
+@dataclass(frozen=True)
+class FileSet:
+    """Generated files that are not pages. ``paths`` names them from the vocabularies alone, so a build can
+    list them before ``generate`` has written a byte; ``prepare`` (optional) is what the pages themselves
+    need from the stage, done in the build process (the BibTeX keys the Cite blocks show)."""
+
+    paths: Callable[[SiteInput], list[str]]
+    generate: Generator
+    prepare: Callable[[SiteInput], Any] | None = None
+
+
+def page_generators() -> list[Generator]:
+    """The generators of pages, in order. A stage adds its own here (import inside, to keep startup light)."""
+    from . import digest, indexes
+
+    return [indexes.index_files, digest.generate]
+
+
+def file_sets() -> list[FileSet]:
+    from . import bibtex, feeds
+
+    return [FileSet(feeds.paths, feeds.generate), FileSet(bibtex.paths, bibtex.generate, bibtex.keys_for_site)]
+
+
 def generators() -> list[Generator]:
-    """The site's generators, in order. A stage adds its own here (import inside, to keep startup light)."""
-    found: list[Generator] = []
-    from . import indexes
-
-    found.append(indexes.index_files)
-    from . import bibtex, digest, feeds
-
-    found += [digest.generate, feeds.generate, bibtex.generate]
-    return found
+    """Every generator of the site, pages first."""
+    return page_generators() + [file_set.generate for file_set in file_sets()]
 
 
 def generate_site(site: SiteInput) -> dict[str, str]:
@@ -85,3 +111,91 @@ def generate_site(site: SiteInput) -> dict[str, str]:
     for generator in generators():
         files.update(generator(site))
     return files
+
+
+def generate_pages(site: SiteInput) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for generator in page_generators():
+        files.update(generator(site))
+    return files
+
+
+def file_paths(site: SiteInput) -> list[str]:
+    return [path for file_set in file_sets() for path in file_set.paths(site)]
+
+
+def write_files(site: SiteInput, targets: dict[str, Path]) -> None:
+    """Generate every file set and write each file to its target (``file_paths`` -> where to write it)."""
+    for file_set in file_sets():
+        for path, text in file_set.generate(site).items():
+            if path not in targets:
+                raise RuntimeError(f"{path} was generated but not listed by its stage's paths()")
+            Path(targets[path]).write_text(text, "utf-8")
+
+
+class BackgroundFiles:
+    """A worker process writing the file sets; ``wait`` returns once they are all written."""
+
+    def __init__(self, process, connection) -> None:
+        self.process, self.connection = process, connection
+
+    def wait(self) -> None:
+        try:
+            failure = self.connection.recv() if self.connection.poll(None) else None
+        except EOFError:  # the worker died without a word (killed, out of memory)
+            failure = f"the worker process ended with exit code {self.process.exitcode}"
+        self.process.join()
+        if failure is None and self.process.exitcode:
+            failure = f"the worker process ended with exit code {self.process.exitcode}"
+        if failure:
+            raise RuntimeError(f"writing feeds and BibTeX failed: {failure}")
+
+    def cancel(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+
+
+def _write_in_child(site: SiteInput, targets: dict[str, Path], connection) -> None:
+    try:
+        write_files(site, targets)
+        connection.send(None)
+    except Exception as exc:  # reported by BackgroundFiles.wait in the build process
+        connection.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        connection.close()
+
+
+def _can_fork() -> bool:
+    return sys.platform == "linux" and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
+
+
+def write_files_in_background(site: SiteInput, targets: dict[str, Path]) -> BackgroundFiles | None:
+    """Run each file set's ``prepare`` here, then write the files in a forked worker (None: written already)."""
+    for file_set in file_sets():
+        if file_set.prepare is not None:
+            file_set.prepare(site)
+    if not _can_fork():
+        write_files(site, targets)
+        return None
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    process = context.Process(target=_write_in_child, args=(site, targets, sending), daemon=True)
+    process.start()
+    sending.close()
+    _pending.append(BackgroundFiles(process, receiving))
+    return _pending[-1]
+
+
+_pending: list[BackgroundFiles] = []  # started by scripts/gen_pages.py, awaited by the MkDocs hook
+
+
+def finish_background_files() -> None:
+    """Wait for every worker this build started; raise RuntimeError (saying what failed) if one failed."""
+    while _pending:
+        _pending.pop(0).wait()
+
+
+def cancel_background_files() -> None:
+    while _pending:
+        _pending.pop(0).cancel()
