@@ -11,10 +11,10 @@ indexes could not parse is read by MkDocs as usual, and the hook reports why it 
 strict build fails, naming the file and line) rather than publishing it as broken text.
 
 Raw blocks: generated HTML (the paper header, machine-written notes, the Cite block, the index tables of
-gen-files pages) is kept out of Python-Markdown and put back into the rendered page
-(``render.stash_raw_html`` / ``restore_raw_html``): the same HTML Markdown would pass through, for a
-fraction of the build time. The body of a paper page and every digest page (which quotes paper sections)
-is sanitized before the raw blocks go back in.
+gen-files pages) is kept out of Python-Markdown and put into the rendered page afterwards
+(``render.PaperDocument``, ``render.stash_raw_html`` / ``restore_raw_html``): the same HTML Markdown would
+pass through, for a fraction of the build time. The body of a paper page and every digest page (which
+quotes paper sections) is sanitized before our HTML goes in.
 
 Same sidebar, rendered once: every paper page sits at the same depth outside the navigation, so the theme's
 navigation sidebar, search box, palette toggle and configuration script come out byte for byte the same on
@@ -44,8 +44,9 @@ from paperkb.vocab import Vocabulary, load_vocabulary
 
 log = logging.getLogger("mkdocs.hooks.paperkb")
 _vocab: Vocabulary | None = None
-_raw_blocks: dict[str, list[str]] = {}  # src_uri -> HTML blocks to put back after Markdown
+_raw_blocks: dict[str, list[str]] = {}  # src_uri -> HTML blocks of a generated page, put back after Markdown
 _papers: dict[str, Page] = {}  # src_uri -> the parse a paper page was built from (on_page_read_source)
+_documents: dict[str, render.PaperDocument] = {}  # src_uri -> the paper page being rendered
 _views: dict[str, tuple[str, str]] = {}  # src_uri -> (page HTML, search view HTML) of a paper page
 _in_nav: set[str] = set()  # src_uri of every page listed in the navigation
 
@@ -59,7 +60,7 @@ def on_pre_build(config, **kwargs) -> None:
     global _vocab
     kb = paperkb_config.load(Path(config.config_file_path).parent)
     _vocab = load_vocabulary(kb.topics_file, kb.labs_file)
-    for cache in (_raw_blocks, _papers, _views):
+    for cache in (_raw_blocks, _papers, _documents, _views):
         cache.clear()
 
 
@@ -139,8 +140,8 @@ def on_page_read_source(page, config, **kwargs) -> str | None:
     if paper is None:
         return None
     _papers[page.file.src_uri] = paper
-    markdown, _raw_blocks[page.file.src_uri] = render.paper_document(paper, _vocab, page.file.src_uri)
-    return markdown
+    _documents[page.file.src_uri] = document = render.paper_document(paper, _vocab, page.file.src_uri)
+    return document.markdown
 
 
 def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
@@ -154,7 +155,7 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
         return markdown
     if _vocab is None:
         return markdown
-    paper = _papers.get(uri)
+    paper = _papers.pop(uri, None)
     if paper is None:  # MkDocs read this page itself: the indexes could not use it, or it changed since
         try:
             source = page.file.content_string
@@ -162,8 +163,8 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
         except PageError as exc:
             log.warning("%s:%d: %s (run `paperkb check`)", uri, exc.line, exc.message)
             return markdown
-        _papers[uri] = paper
-        markdown, _raw_blocks[uri] = render.paper_document(paper, _vocab, uri)
+        _documents[uri] = document = render.paper_document(paper, _vocab, uri)
+        markdown = document.markdown
     # The front matter, as MkDocs would have read it. Themes print meta titles unescaped; topic titles become
     # the page's tags (search shows and boosts them).
     page.meta = dict(paper.meta)
@@ -174,21 +175,18 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
 
 def on_page_content(html: str, page, config, files, **kwargs) -> str:
     uri = page.file.src_uri
-    blocks = _raw_blocks.pop(uri, None)
     if _is_paper(page) or _is_digest(page):
         # Paper bodies come from people, models and arXiv, and digests quote their sections: keep only the HTML
-        # Markdown itself produces (attr_list's `{: onmouseover=…}`, javascript: links and raw tags that slip past
-        # the digest's Markdown escaping all go). Before the raw blocks return: those are ours, built escaped.
+        # Markdown itself produces (javascript: links and raw tags that slip past the digest's Markdown escaping
+        # all go). Before our own HTML goes in: that is built escaped.
         html = render.sanitize_html(html)
-    if not blocks:
-        return html
-    page_html = render.restore_raw_html(html, blocks)
-    paper = _papers.pop(uri, None)
-    if paper is not None and _vocab is not None:
-        # Search sees the lean header; notes and footer blocks (the BibTeX) are left out of the index.
-        lean = [render.search_header_html(paper, _vocab)] + [""] * (len(blocks) - 1)
-        _views[uri] = (page_html, render.restore_raw_html(html, lean))
-    return page_html
+    document = _documents.pop(uri, None)
+    if document is not None:
+        page_html = document.html(html)
+        _views[uri] = (page_html, document.search_html(html))
+        return page_html
+    blocks = _raw_blocks.pop(uri, None)
+    return render.restore_raw_html(html, blocks) if blocks else html
 
 
 @event_priority(100)  # before the search plugin (default priority 0) indexes page.content

@@ -30,8 +30,8 @@ def vocab():
 
 def as_site_shows(paper) -> str:
     """The HTML the hook hands MkDocs' theme for this page (minus MkDocs' own link rewriting)."""
-    markdown, blocks = render.paper_document(paper, vocab())
-    return render.restore_raw_html(render.sanitize_html(to_html(markdown)), blocks)
+    document = render.paper_document(paper, vocab())
+    return document.html(render.sanitize_html(to_html(document.markdown)))
 
 
 def notes(html: str) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from .arxiv_ids import abs_url
 from .pages import Page, as_date, load_pages
-from .render import authors_of, raw_html, topics_of
+from .render import authors_of, section_heading, topics_of
 
 ALL_PAPERS_BIB = "papers.bib"
 _STOPWORDS = frozenset(
@@ -259,13 +259,11 @@ def generate(site) -> dict[str, str]:
 
 
 def cite_footer(page: Page) -> str:
-    """Markdown appended to a paper page: a "Cite" heading and its BibTeX entry as a raw ``<pre><code>`` block
-    (Material gives it a copy button; no Markdown or highlighting pass over it)."""
+    """HTML appended to a paper page: a "Cite" heading and its BibTeX entry in ``<pre><code>`` (Material gives
+    it a copy button; no Markdown or highlighting pass over it)."""
     key = key_for_page(page)
     text, cached_key, entry = _ENTRIES.get((_folder(page), page.slug), (None, None, ""))
     if text != page.text or cached_key != key:
         entry = format_entry(page, key)
     code = html.escape(entry.rstrip("\n"), quote=False)
-    # The heading stays out of the search index (Material's data-search-exclude, written with attr_list):
-    # every paper has one, and its entry's words are already in the page.
-    return "## Cite { data-search-exclude }\n\n" + raw_html(f'<pre class="bibtex"><code>{code}</code></pre>')
+    return section_heading("Cite", "cite") + f'\n<pre class="bibtex"><code>{code}</code></pre>'

@@ -13,16 +13,16 @@ output may hold ``<think>``, ``|``, ``*`` or ``[``) goes through :func:`md_text`
 and the rendered body goes through :func:`sanitize_html`, so no page can inject HTML or script or break
 a table.
 
-Seam for other stages, footers: :func:`paper_footers` returns callables ``(Page) -> str`` whose Markdown
+Seam for other stages, footers: :func:`paper_footers` returns callables ``(Page) -> str`` whose HTML
 is appended, in order, at the end of every paper page (an empty string adds nothing). A stage adds its
 own inside that function, importing its module there to keep imports light, e.g.::
 
     from .bibtex import cite_footer
     found.append(cite_footer)
 
-Footer Markdown is rendered and sanitized with the body: write Markdown and escape page values with
-:func:`md_text`; HTML the footer builds itself (escaped with :func:`html_text`) goes in a :func:`raw_html`
-block, which Markdown and the sanitizer leave alone.
+Footer HTML goes into the page as written, after the rendered body (no Markdown pass, no sanitizer):
+escape every page value with :func:`html_text`, and give a heading the id and permalink Markdown would
+(:func:`section_heading`). Footers stay out of the search index.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from __future__ import annotations
 import html
 import re
 import urllib.parse
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, Callable
 
@@ -45,7 +46,7 @@ Footer = Callable[[Page], str]
 
 
 def paper_footers() -> list[Footer]:
-    """Markdown blocks appended to every paper page, in order (see the module docstring)."""
+    """HTML blocks appended to every paper page, in order (see the module docstring)."""
     found: list[Footer] = []
     from .bibtex import cite_footer
 
@@ -324,28 +325,52 @@ def body_with_notes(page: Page, blocks: list[str]) -> str:
     return text[page.fm_end :].lstrip("\r\n")
 
 
-def paper_document(page: Page, vocab: Vocabulary, docs_path: str | None = None) -> tuple[str, list[str]]:
-    """The paper page as Markdown with placeholders for the raw blocks (header, machine notes, footers' raw
-    HTML), and those blocks: the hook's form. Markdown only parses what people wrote."""
+@dataclass
+class PaperDocument:
+    """A paper page in the hook's form: the body's Markdown (with a placeholder paragraph per machine note)
+    for MkDocs to render, and the HTML that goes around it, built here and escaped: Markdown only parses
+    what people wrote."""
+
+    markdown: str
+    notes: list[str]  # machine notes, by placeholder number
+    header: str  # above the body: badges, authors, labs, topics, links, abstract
+    footer: str  # below it: the footers' HTML (the Cite block)
+    search_header: str  # what the search index takes from the header
+
+    def html(self, body_html: str) -> str:
+        """The page's HTML from the body's rendered (and sanitized) HTML."""
+        return "\n".join(part for part in (self.header, restore_raw_html(body_html, self.notes), self.footer) if part)
+
+    def search_html(self, body_html: str) -> str:
+        """What the search index sees: the lean header and the sections, no notes, no footers."""
+        return "\n".join(part for part in (self.search_header, restore_raw_html(body_html, [""] * len(self.notes))) if part)
+
+
+def paper_document(page: Page, vocab: Vocabulary, docs_path: str | None = None) -> PaperDocument:
+    """The paper page as the MkDocs hook renders it. No "# title": the theme shows the page title
+    (page.meta["title"], set by the hook) as the h1, and Markdown is spared a heading to slug on every page."""
     docs_path = docs_path or layout.paper_path(page.slug)
-    blocks = [header_html(page, vocab, docs_path)]
-    # No "# title": the theme shows the page title (page.meta["title"], set by the hook) as the h1, and
-    # Markdown is spared a heading to slug on every page.
-    parts = [_placeholder(0) + "\n", body_with_notes(page, blocks).rstrip() + "\n"]
-    for footer in paper_footers():
-        extra = footer(page)
-        if extra and extra.strip():
-            stashed = stash_raw_html(extra.strip() + "\n", blocks)[0]
-            parts.append(re.sub(r"\n{3,}", "\n\n", stashed).strip() + "\n")
-    return "\n".join(parts), blocks
+    notes: list[str] = []
+    markdown = body_with_notes(page, notes).rstrip() + "\n"
+    footers = [extra.strip() for footer in paper_footers() if (extra := footer(page)) and extra.strip()]
+    return PaperDocument(markdown, notes, header_html(page, vocab, docs_path), "\n".join(footers), search_header_html(page, vocab))
 
 
 def paper_markdown(page: Page, vocab: Vocabulary, docs_path: str | None = None) -> str:
-    """The Markdown MkDocs renders for a paper page: title, header, body with machine notes, footers."""
-    markdown, blocks = paper_document(page, vocab, docs_path)
-    for index, block in enumerate(blocks):
-        markdown = markdown.replace(_placeholder(index) + "\n", raw_html(block), 1)
-    return markdown
+    """The page as one Markdown document with raw HTML blocks (header, machine notes, footers): what MkDocs
+    would render for it without the hook's shortcuts. The golden files hold this form."""
+    document = paper_document(page, vocab, docs_path)
+    markdown = document.markdown
+    for index, note in enumerate(document.notes):
+        markdown = markdown.replace(_placeholder(index) + "\n", raw_html(note), 1)
+    parts = [raw_html(document.header), markdown] + ([raw_html(document.footer)] if document.footer else [])
+    return "\n".join(parts)
+
+
+def section_heading(title: str, anchor: str) -> str:
+    """An h2 as Markdown's toc extension writes it (id and permalink), for HTML built outside Markdown."""
+    anchor = html_text(anchor)
+    return f'<h2 id="{anchor}">{html_text(title)}<a class="headerlink" href="#{anchor}" title="Permanent link">&para;</a></h2>'
 
 
 # -- HTML sanitizing ---------------------------------------------------------------------------------------------
