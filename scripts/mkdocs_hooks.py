@@ -16,10 +16,11 @@ gen-files pages) is kept out of Python-Markdown and put into the rendered page a
 pass through, for a fraction of the build time. The body of a paper page and every digest page (which
 quotes paper sections) is sanitized before our HTML goes in.
 
-Same sidebar, rendered once: every paper page sits at the same depth outside the navigation, so the theme's
-navigation sidebar, search box, palette toggle and configuration script come out byte for byte the same on
-each of them. ``on_env`` memoizes those template fragments for paper pages (``PAPERKB_TEMPLATE_MEMO=0`` turns
-it off; tests/test_site_build.py builds the site both ways and compares every file).
+Same sidebar, rendered once: the pages outside the navigation (every paper, topic and lab page) get the
+theme's navigation sidebar, search box, palette toggle, footer, style and script tags byte for byte the same
+as the other pages of their folder. ``on_env`` memoizes those template fragments per folder
+(``PAPERKB_TEMPLATE_MEMO=0`` turns it off; tests/test_site_build.py builds the site both ways and compares
+every file).
 
 Search: the search plugin indexes a paper page from a lean view of it (title, authors, labs, abstract,
 sections; no badges, notes or BibTeX), swapped in just before it runs and swapped out right after.
@@ -30,6 +31,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import posixpath
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -48,12 +50,14 @@ _raw_blocks: dict[str, list[str]] = {}  # src_uri -> HTML blocks of a generated 
 _papers: dict[str, Page] = {}  # src_uri -> the parse a paper page was built from (on_page_read_source)
 _documents: dict[str, render.PaperDocument] = {}  # src_uri -> the paper page being rendered
 _views: dict[str, tuple[str, str]] = {}  # src_uri -> (page HTML, search view HTML) of a paper page
-_in_nav: set[str] = set()  # src_uri of every page listed in the navigation
+_nav_pages: dict[str, str] = {}  # src_uri -> URL of every page listed in the navigation
 
-#: Theme fragments that depend only on the site and the page's folder (not on the page) when the page is not
-#: in the navigation: included partials, and blocks of base.html. Checked against Material 9.x templates.
+#: Theme fragments that depend only on the site and the page's folder (links are relative to it), not on
+#: the page, when the page is outside the navigation (no current item, no previous/next links): included
+#: partials, and blocks of base.html. Checked against Material 9.x templates; the byte-for-byte test
+#: (tests/test_site_build.py) fails if a Material update makes one depend on the page.
 MEMO_PARTIALS = ("partials/nav.html", "partials/search.html", "partials/palette.html")
-MEMO_BLOCKS = ("config",)
+MEMO_BLOCKS = ("styles", "libs", "footer", "config", "scripts")
 
 
 def on_pre_build(config, **kwargs) -> None:
@@ -90,22 +94,34 @@ def on_build_error(error, **kwargs) -> None:
 
 
 def on_nav(nav, config, files, **kwargs):
-    _in_nav.clear()
-    _in_nav.update(page.file.src_uri for page in nav.pages)
+    _nav_pages.clear()
+    _nav_pages.update((page.file.src_uri, page.url) for page in nav.pages)
     return nav
 
 
-def _memoized(name: str, render, memo: dict[str, str]):
-    """``render`` (a Jinja render function: context -> text chunks), rendered once for all paper pages."""
+def _memo_folder(page) -> str | None:
+    """The folder whose pages share the memoized fragments with this one; None: render them for this page."""
+    if page is None or page.file.src_uri in _nav_pages:
+        return None
+    url = page.url
+    if not url or any(nav_url.startswith(url) for nav_url in _nav_pages.values()):
+        return None  # a nav link inside the page's own folder would be relative to the page itself
+    return posixpath.dirname(url.rstrip("/"))
+
+
+def _memoized(name: str, render, memo: dict[tuple[str, str], str]):
+    """``render`` (a Jinja render function: context -> text chunks), rendered once per folder of pages that
+    are outside the navigation (papers/, topics/, labs/…)."""
 
     def render_once(context):
-        page = context.get("page")
-        if page is None or not _is_paper(page) or page.file.src_uri in _in_nav:
+        folder = _memo_folder(context.get("page"))
+        if folder is None:
             yield from render(context)
             return
-        if name not in memo:
-            memo[name] = "".join(render(context))
-        yield memo[name]
+        key = (name, folder)
+        if key not in memo:
+            memo[key] = "".join(render(context))
+        yield memo[key]
 
     return render_once
 
@@ -118,7 +134,7 @@ def on_env(env, config, files, **kwargs):
         raise PluginError(f"paperkb: {exc}") from None
     if os.environ.get("PAPERKB_TEMPLATE_MEMO", "1") == "0":
         return env
-    memo: dict[str, str] = {}  # one build, one environment: MkDocs makes a new one for every build
+    memo: dict[tuple[str, str], str] = {}  # one build, one environment: MkDocs makes a new one for every build
     for name in MEMO_PARTIALS:
         template = env.get_template(name)
         template.root_render_func = _memoized(name, template.root_render_func, memo)
