@@ -14,8 +14,9 @@ A page is Markdown with YAML front matter. Everything else in paperkb goes throu
 
 from __future__ import annotations
 
-import datetime as dt
 import bisect
+import datetime as dt
+import gc
 import hashlib
 import os
 import re
@@ -384,11 +385,19 @@ def load_pages(papers_dir: Path) -> tuple[list[Page], list[PageError]]:
     """Load every page; pages that fail to parse are returned as errors instead."""
     pages: list[Page] = []
     errors: list[PageError] = []
-    for path in iter_page_paths(papers_dir):
-        try:
-            pages.append(load_page(path))
-        except PageError as exc:
-            errors.append(exc)
+    # Every page kept adds a few hundred objects that all outlive the loop, and each full collection would
+    # walk all of them again: a third of the time for 1,000 pages. Parsing makes no reference cycles.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for path in iter_page_paths(papers_dir):
+            try:
+                pages.append(load_page(path))
+            except PageError as exc:
+                errors.append(exc)
+    finally:
+        if collecting:
+            gc.enable()
     return pages, errors
 
 
