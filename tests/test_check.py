@@ -119,6 +119,10 @@ def test_a_good_page_has_no_problems(kb):
         # links
         ("Open reasoning models.", "See [V3](deepseek-v3.md).", "23: error: link to 'deepseek-v3.md', which does not exist"),
         ("Open reasoning models.", "See [x](../../outside.md).", "23: error: link '../../outside.md' points outside the site"),
+        ("Open reasoning models.", "See [x](/papers/other.md).", "23: error: absolute link '/papers/other.md': MkDocs leaves it as is"),
+        ("Open reasoning models.", "See [x](#why-it-maters).", "23: error: link '#why-it-maters': the page has no heading with the id 'why-it-maters'; did you mean 'why-it-matters'?"),
+        # template
+        ("status: draft", "status: draft\ntemplate: papers.html", "10: error: template 'papers.html' is neither in overrides/ nor one of Material's templates"),
     ],
 )
 def test_each_rule_reports_the_broken_page(kb, old, new, expected):
@@ -136,6 +140,18 @@ def test_links_to_existing_and_generated_pages_are_fine(kb):
     write(kb, "other.md", GOOD.replace("2501.12948", "2412.19437"))
     body = f"[o](other.md) [t]({layout.relative_link('papers/x.md', layout.topic_path('reasoning'))}) [home](../index.md#top) [web](https://arxiv.org)"
     assert problems_for(kb, GOOD.replace("Open reasoning models.", body)) == []
+
+
+def test_anchors_into_another_paper_page_are_its_heading_ids(kb):
+    write(kb, "other.md", GOOD.replace("2501.12948", "2412.19437").replace("## Why It Matters", "## Why It Matters { #why }"))
+    links = "[a](other.md#key-insights) [b](other.md#why) [c](other.md#cite) [d](#summary) [e](other.md#why-it-matters)"
+    found = problems_for(kb, GOOD.replace("Open reasoning models.", links))
+    assert found == ["23: error: link 'other.md#why-it-matters': the page has no heading with the id 'why-it-matters' (ids: summary, key-insights, why, cite)"]
+
+
+def test_links_in_inline_code_and_known_templates_are_fine(kb):
+    text = GOOD.replace("Open reasoning models.", "Write `[x](nowhere.md)` or ``[y](/abs.md)``.")
+    assert problems_for(kb, text.replace("status: draft", "status: draft\ntemplate: main.html")) == []
 
 
 def test_title_headings_inside_code_are_ignored(kb):

@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import multiprocessing
 import os
+import posixpath
 import re
 import sys
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from .pages import (
     InvalidDate,
     Page,
     PageError,
+    headings,
     iter_page_paths,
     load_page,
     scan_papers_dir,
@@ -272,28 +274,86 @@ def rule_generated(c: PageChecker) -> None:
             c.report(line, f"generated record '{key}' has unknown field(s) {', '.join(sorted(unknown))}")
 
 
+_INLINE_CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
+
+
+def _blank(match: re.Match[str]) -> str:
+    """The matched text as spaces, newlines kept (so offsets still give the right line)."""
+    return re.sub(r"[^\n]", " ", match.group(0))
+
+
 def rule_links(c: PageChecker) -> None:
     if "](" not in c.page.body and "]:" not in c.page.body:
         return  # no inline link or link definition: nothing for the (costly) patterns below to find
-    body = _FENCED.sub(lambda m: "\n" * m.group(0).count("\n"), c.page.body)
+    body = _INLINE_CODE.sub(_blank, _FENCED.sub(_blank, c.page.body))  # links in code are text
     page_dir = c.page.path.parent
     for match in _LINK.finditer(body):
         target = match.group(1) or match.group(2)
-        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith(("#", "/")):
+        line = c.page.body_first_line + body.count("\n", 0, match.start())
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):
             continue
-        path = target.split("#", 1)[0].split("?", 1)[0]
+        if target.startswith("/"):
+            c.report(line, f"absolute link '{target}': MkDocs leaves it as is and it breaks when the site is not at the root of its domain; link relative to this page{_relative_hint(c, target)}")
+            continue
+        path, _, anchor = target.split("?", 1)[0].partition("#")
         if not path:
+            _check_anchor(c, line, target, c.page.path, anchor)
             continue
         resolved = (page_dir / path).resolve()
         try:
             relative = resolved.relative_to(c.content_dir.resolve()).as_posix()
         except ValueError:
-            c.report(c.page.body_first_line + body.count("\n", 0, match.start()), f"link '{target}' points outside the site")
+            c.report(line, f"link '{target}' points outside the site")
+            continue
+        if resolved.is_file():
+            _check_anchor(c, line, target, resolved, anchor)
             continue
         if resolved.exists() or relative in c.site_paths or (relative.endswith("/") and relative + "index.md" in c.site_paths):
             continue
-        line = c.page.body_first_line + body.count("\n", 0, match.start())
         c.report(line, f"link to '{target}', which does not exist{_did_you_mean(path, _neighbours(page_dir, c.site_paths, c.content_dir))}")
+
+
+def _relative_hint(c: PageChecker, target: str) -> str:
+    try:
+        here = c.page.path.resolve().parent.relative_to(c.content_dir.resolve()).as_posix()
+    except ValueError:
+        return ""
+    return f", e.g. '{posixpath.relpath(target.lstrip('/') or '.', here)}'"
+
+
+def _check_anchor(c: PageChecker, line: int, target: str, path: Path, anchor: str) -> None:
+    """An anchor into a paper page must be one of its headings' ids (MkDocs' strict build checks them)."""
+    if not anchor or path.suffix != ".md" or path.resolve().parent != (c.content_dir / "papers").resolve():
+        return  # generated pages' anchors are checked by the build
+    try:
+        target_page = c.page if path.resolve() == c.page.path.resolve() else load_page(path)
+    except PageError:
+        return  # reported on that page
+    ids = heading_ids(target_page.text, target_page.fm_end)
+    if anchor not in ids:
+        near = _did_you_mean(anchor, ids)
+        c.report(line, f"link '{target}': the page has no heading with the id '{anchor}'{near or ' (ids: ' + ', '.join(ids) + ')'}")
+
+
+_ATTR_ID = re.compile(r"\s*\{:?[^}]*#([\w-]+)[^}]*\}\s*$")
+_ATTRS = re.compile(r"\s*\{:?[^}]*\}\s*$")
+_INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[`*_]")
+
+
+def heading_ids(text: str, body_start: int) -> list[str]:
+    """The ids Markdown's toc extension gives a paper page's headings (plus 'cite', the Cite block's)."""
+    from markdown.extensions.toc import slugify
+
+    ids: list[str] = []
+    for _level, title, *_ in headings(text, body_start):
+        custom = _ATTR_ID.search(title)
+        slug = custom.group(1) if custom else slugify(_INLINE_MARKUP.sub(r"\1", _ATTRS.sub("", title)), "-")
+        unique, n = slug, 0
+        while unique in ids:
+            n += 1
+            unique = f"{slug}_{n}"
+        ids.append(unique)
+    return ids + ["cite"]
 
 
 def _neighbours(page_dir: Path, site_paths: set[str], content_dir: Path) -> list[str]:
@@ -305,9 +365,27 @@ def _neighbours(page_dir: Path, site_paths: set[str], content_dir: Path) -> list
     return [layout.relative_link(f"{rel_dir}/x.md", p) for p in site_paths] + [p.name for p in page_dir.glob("*.md")]
 
 
+def rule_template(c: PageChecker) -> None:
+    """``template:`` picks a theme template for the page; MkDocs stops the build when it does not exist."""
+    name = c.page.meta.get("template")
+    if not isinstance(name, str) or not name.strip():
+        return
+    folders = [c.content_dir.parent / "overrides", _material_templates()]
+    if not any(folder is not None and (folder / name).is_file() for folder in folders):
+        c.report(c.at("template"), f"template '{name}' is neither in overrides/ nor one of Material's templates; fix the name or remove the key (the default is main.html)")
+
+
+def _material_templates() -> Path | None:
+    import importlib.util
+
+    spec = importlib.util.find_spec("material")
+    return Path(spec.origin).parent / "templates" if spec and spec.origin else None
+
+
 RULES: tuple[Callable[[PageChecker], None], ...] = (
     rule_slug,
     rule_keys,
+    rule_template,
     rule_arxiv,
     rule_vocabulary,
     rule_sections,
@@ -486,5 +564,6 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     pages = len(selected) if args.paths else len(iter_page_paths(kb.papers_dir))
+    sys.stdout.flush()  # the problems first, then the summary, also when both go to one log
     print(f"checked {pages} page(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return 1 if errors else 0

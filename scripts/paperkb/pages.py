@@ -23,7 +23,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import yaml
 
@@ -326,9 +326,9 @@ def parse_page(path: Path | str, text: str) -> Page:
     return page
 
 
-def _find_sections(text: str, start: int, title_lines: list[int] | None = None) -> list[Section]:
-    """The ``## `` sections of the body (outside code fences); lines of ``# `` headings go to ``title_lines``."""
-    sections: list[Section] = []
+def headings(text: str, start: int = 0) -> Iterator[tuple[int, str, int, int, int]]:
+    """The ATX headings of ``text`` from offset ``start``, outside code fences, as Markdown sees them:
+    (level, title, line number, offset of the line, length of the line)."""
     offset = start
     line_number = text.count("\n", 0, start) + 1
     fence: str | None = None
@@ -343,14 +343,22 @@ def _find_sections(text: str, start: int, title_lines: list[int] | None = None) 
                 fence = None
         elif fence is None:
             heading = _HEADING.match(stripped)
-            if heading and len(heading.group(1)) == 1 and title_lines is not None:
-                title_lines.append(line_number)
-            elif heading and len(heading.group(1)) == 2:
-                if sections:
-                    sections[-1].end = offset
-                sections.append(Section(heading.group(2), line_number, offset, offset + len(line), len(text)))
+            if heading:
+                yield len(heading.group(1)), heading.group(2), line_number, offset, len(line)
         offset += len(line)
         line_number += 1
+
+
+def _find_sections(text: str, start: int, title_lines: list[int] | None = None) -> list[Section]:
+    """The ``## `` sections of the body (outside code fences); lines of ``# `` headings go to ``title_lines``."""
+    sections: list[Section] = []
+    for level, title, line_number, offset, length in headings(text, start):
+        if level == 1 and title_lines is not None:
+            title_lines.append(line_number)
+        elif level == 2:
+            if sections:
+                sections[-1].end = offset
+            sections.append(Section(title, line_number, offset, offset + length, len(text)))
     return sections
 
 

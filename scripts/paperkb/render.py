@@ -230,7 +230,9 @@ def vocab_links(page: Page, vocab: Vocabulary, docs_path: str) -> tuple[list[str
     topics = []
     for topic_id in topics_of(page):
         topic = vocab.topics.get(topic_id)
-        topics.append(docs_a(topic.title, docs_path, layout.topic_path(topic.id)) if topic else html_text(topic_id))
+        # Topics are the site's tags: Material's tag chips, each leading to its topic page (the tag's listing)
+        link = docs_a(topic.title, docs_path, layout.topic_path(topic.id), "md-tag") if topic else None
+        topics.append(link or f'<span class="md-tag">{html_text(topic_id)}</span>')
     return labs, topics
 
 
@@ -271,7 +273,7 @@ def header_html(page: Page, vocab: Vocabulary, docs_path: str) -> str:
         badges_html(page, docs_path),
         authors_html(authors_of(page)),
         meta_line("Labs", labs) if labs else "",
-        meta_line("Topics", topics) if topics else "",
+        f'<div class="pkb-meta"><span class="pkb-label">Topics</span> <nav class="md-tags">{" ".join(topics)}</nav></div>' if topics else "",
         meta_line("Published", [published.isoformat() if published else "unknown", *source_links(page)], " · "),
         abstract_html(page),
         "</div>",
@@ -377,7 +379,7 @@ def section_heading(title: str, anchor: str) -> str:
 #: What Markdown (with this site's extensions) produces; any other tag a page writes shows as text.
 ALLOWED_TAGS = frozenset(
     "a abbr b blockquote br caption cite code col colgroup dd del details div dl dt em figcaption figure "
-    "h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strong sub summary sup "
+    "h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark nav ol p pre q s samp small span strong sub summary sup "
     "table tbody td tfoot th thead time tr u ul var".split()
 )
 ALLOWED_ATTRS = frozenset("alt class colspan datetime height href id lang open rowspan src start title width".split())
