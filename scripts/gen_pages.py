@@ -12,7 +12,7 @@ from pathlib import Path
 import mkdocs_gen_files
 
 from paperkb import config
-from paperkb.site import file_paths, generate_pages, load_site_input, share_pages, write_files_in_background
+from paperkb.site import file_paths, generate_pages, load_site_input, share_pages, start_build_worker
 
 mkdocs_config = mkdocs_gen_files.config
 kb = config.load(Path(mkdocs_config.config_file_path).parent)
@@ -23,10 +23,11 @@ for problem in site.problems:  # a warning fails `mkdocs build --strict`
 for docs_path, text in generate_pages(site).items():
     with mkdocs_gen_files.open(docs_path, "w", encoding="utf-8") as handle:
         handle.write(text)
-# Feeds and BibTeX: listed now (pages link to them), written by a worker while MkDocs renders the pages;
-# the hook waits for it before MkDocs copies them into the site (scripts/mkdocs_hooks.py, on_env).
+# Feeds and BibTeX: listed now (pages link to them), written by a worker while MkDocs renders the pages
+# (the worker also renders the paper pages' documents ahead of the hook); the hook waits for it before MkDocs
+# copies them into the site (scripts/mkdocs_hooks.py, on_env).
 targets = {}
 for docs_path in file_paths(site):
     with mkdocs_gen_files.open(docs_path, "w", encoding="utf-8") as handle:
         targets[docs_path] = Path(handle.name)
-write_files_in_background(site, targets)
+start_build_worker(site, targets)

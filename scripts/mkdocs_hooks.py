@@ -41,7 +41,7 @@ from mkdocs.plugins import CombinedEvent, event_priority
 from paperkb import config as paperkb_config
 from paperkb import layout, render
 from paperkb.pages import Page, PageError, parse_page
-from paperkb.site import cancel_background_files, finish_background_files, shared_page, shared_page_at
+from paperkb.site import cancel_build_worker, finish_build_worker, prefetched_document, shared_page, shared_page_at
 from paperkb.vocab import Vocabulary, load_vocabulary
 
 log = logging.getLogger("mkdocs.hooks.paperkb")
@@ -89,7 +89,7 @@ def on_post_build(config, **kwargs) -> None:
 
 
 def on_build_error(error, **kwargs) -> None:
-    cancel_background_files()
+    cancel_build_worker()
     gc.unfreeze()
 
 
@@ -129,7 +129,7 @@ def _memoized(name: str, render, memo: dict[tuple[str, str], str]):
 def on_env(env, config, files, **kwargs):
     # MkDocs copies the generated feeds and .bib files right after this event: they must be written by now
     try:
-        finish_background_files()
+        finish_build_worker()
     except RuntimeError as exc:
         raise PluginError(f"paperkb: {exc}") from None
     if os.environ.get("PAPERKB_TEMPLATE_MEMO", "1") == "0":
@@ -156,7 +156,9 @@ def on_page_read_source(page, config, **kwargs) -> str | None:
     if paper is None:
         return None
     _papers[page.file.src_uri] = paper
-    _documents[page.file.src_uri] = document = render.paper_document(paper, _vocab, page.file.src_uri)
+    # Rendered ahead by the build worker when it could (same parse, same vocabularies), else here
+    document = prefetched_document(page.file.abs_src_path) or render.paper_document(paper, _vocab, page.file.src_uri)
+    _documents[page.file.src_uri] = document
     return document.markdown
 
 

@@ -165,15 +165,18 @@ def test_a_paper_page_has_its_title_as_its_only_h1(built):
     assert len(hostile) == 1 and "<script>" not in hostile[0] and "&lt;/title&gt;&lt;script&gt;" in hostile[0]
 
 
-def test_rendering_the_sidebar_once_for_all_paper_pages_changes_no_byte(built, tmp_path):
-    """The hook renders the theme's navigation, search box, palette toggle and config script once for every
-    paper page (scripts/mkdocs_hooks.py, on_env); the site must be exactly what the theme alone makes."""
+def test_the_build_shortcuts_change_no_byte(built, tmp_path):
+    """The hook renders the theme's sidebar, search box, palette, footer and script tags once per folder of
+    pages outside the nav (on_env), and a forked worker renders the paper pages and writes feeds and BibTeX
+    ahead of MkDocs (paperkb.site.start_build_worker). Without both, the site must be exactly the same."""
     plain = tmp_path / "site"
-    result = mkdocs_build(built["root"], site_dir=plain, env={"PAPERKB_TEMPLATE_MEMO": "0"})
+    result = mkdocs_build(built["root"], site_dir=plain, env={"PAPERKB_TEMPLATE_MEMO": "0", "PAPERKB_WORKER": "0"})
     assert result.returncode == 0, result.stderr[-4000:]
-    pages = sorted(p.relative_to(plain) for p in plain.rglob("*.html"))
-    assert len(pages) > 50 and pages == sorted(p.relative_to(built["site"]) for p in built["site"].rglob("*.html"))
-    differing = [str(p) for p in pages if (plain / p).read_bytes() != (built["site"] / p).read_bytes()]
+    files = sorted(p.relative_to(plain) for p in plain.rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".bib"))
+    assert len(files) > 80 and files == sorted(
+        p.relative_to(built["site"]) for p in built["site"].rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".bib")
+    )
+    differing = [str(p) for p in files if (plain / p).read_bytes() != (built["site"] / p).read_bytes()]
     assert not differing, differing[:10]
 
 

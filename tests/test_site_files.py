@@ -1,19 +1,21 @@
-"""Generated files that are not pages (feeds, BibTeX): listed up front, written by a forked worker.
+"""The build worker: paper documents rendered ahead of MkDocs, and the files that are not pages.
 
-``paperkb.site.write_files_in_background`` forks a worker that writes the file sets while MkDocs renders
-the pages; the build waits for it before MkDocs copies files (scripts/mkdocs_hooks.py). These tests run the
-real fork on the shipped knowledge base.
+``paperkb.site.start_build_worker`` forks a worker that renders every paper page's document (sent back as
+it is ready) and then writes the file sets (feeds, BibTeX) while MkDocs renders the pages; the build waits
+for it before MkDocs copies files (scripts/mkdocs_hooks.py). These tests run the real fork on the shipped
+knowledge base; tests/test_site_build.py builds the site with and without the worker and compares every file.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
 import pytest
 
-from paperkb import bibtex, config, site
-from paperkb.site import file_paths, file_sets, finish_background_files, generate_site, load_site_input
+from paperkb import bibtex, config, render, site
+from paperkb.site import file_paths, file_sets, finish_build_worker, generate_site, load_site_input, start_build_worker
 from tests.support.golden import golden_site
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,45 +26,66 @@ def shipped() -> site.SiteInput:
     return load_site_input(config.load(REPO), site_url="https://example.org/kb/")
 
 
+def targets_in(folder: Path, kb: site.SiteInput) -> dict[str, Path]:
+    return {path: folder / path.replace("/", "__") for path in file_paths(kb)}
+
+
+def arrived(worker: site.BuildWorker, path: Path):
+    """The worker's document for ``path``, waiting for it as long as the worker is still sending."""
+    while True:
+        document = site.prefetched_document(path)
+        if document is not None or worker.finished:
+            return document
+        worker.connection.poll(1)
+
+
 def test_each_file_set_lists_exactly_the_files_it_generates(shipped):
     for kb in (shipped, golden_site()):
         for file_set in file_sets():
             assert sorted(file_set.paths(kb)) == sorted(file_set.generate(kb)), file_set.generate.__module__
 
 
-def test_the_worker_writes_what_the_generators_return(shipped, tmp_path):
-    targets = {path: tmp_path / path.replace("/", "__") for path in file_paths(shipped)}
-    worker = site.write_files_in_background(shipped, targets)
+def test_the_worker_writes_what_the_generators_return_and_sends_every_document(shipped, tmp_path):
+    targets = targets_in(tmp_path, shipped)
+    worker = start_build_worker(shipped, targets)
     assert worker is not None  # Linux, two cores, no other thread: it forked
-    finish_background_files()
+    for page in shipped.pages:  # in the order MkDocs asks for them; each one as the hook would render it
+        assert arrived(worker, page.path) == render.paper_document(page, shipped.vocab, f"papers/{page.path.name}"), page.slug
+    finish_build_worker()
     expected = generate_site(shipped)
     assert {path: target.read_text("utf-8") for path, target in targets.items()} == {p: expected[p] for p in targets}
 
 
 def test_the_build_process_still_knows_the_bibtex_keys_the_cite_blocks_show(shipped, tmp_path):
     bibtex._KEYS_BY_FOLDER.clear()
-    site.write_files_in_background(shipped, {path: tmp_path / path.replace("/", "__") for path in file_paths(shipped)})
-    finish_background_files()
+    start_build_worker(shipped, targets_in(tmp_path, shipped))
+    finish_build_worker()
     r1 = next(p for p in shipped.pages if p.slug == "deepseek-r1")
     assert bibtex._KEYS_BY_FOLDER and "@misc{deepseekai2025deepseekr1," in bibtex.cite_footer(r1)
 
 
 def test_a_failing_worker_is_reported_with_what_failed(shipped, tmp_path):
-    targets = {path: tmp_path / path.replace("/", "__") for path in file_paths(shipped)}
+    targets = targets_in(tmp_path, shipped)
     targets["papers.bib"].mkdir()  # the worker cannot write there
-    site.write_files_in_background(shipped, targets)
-    with pytest.raises(RuntimeError, match=r"writing feeds and BibTeX failed: IsADirectoryError: .*papers\.bib"):
-        finish_background_files()
+    start_build_worker(shipped, targets)
+    with pytest.raises(RuntimeError, match=r"the build worker failed: IsADirectoryError: .*papers\.bib"):
+        finish_build_worker()
 
 
-def test_with_another_thread_running_the_files_are_written_right_away(shipped, tmp_path):
-    targets = {path: tmp_path / path.replace("/", "__") for path in file_paths(shipped)}
+def test_without_a_worker_the_files_are_written_right_away(shipped, tmp_path, monkeypatch):
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)  # as under `mkdocs serve`: forking a threaded process is unsafe
     other.start()
     try:
-        assert site.write_files_in_background(shipped, targets) is None
+        targets = targets_in(tmp_path / "threads", shipped)
+        (tmp_path / "threads").mkdir()
+        assert start_build_worker(shipped, targets) is None
     finally:
         stop.set()
         other.join()
     assert all(target.stat().st_size > 0 for target in targets.values())
+    assert site.prefetched_document(shipped.pages[0].path) is None  # the hook renders every page itself
+    monkeypatch.setenv("PAPERKB_WORKER", "0")
+    (tmp_path / "off").mkdir()
+    assert start_build_worker(shipped, targets_in(tmp_path / "off", shipped)) is None
+    assert os.listdir(tmp_path / "off")

@@ -6,9 +6,11 @@ add theirs: pages (indexes, digests) to ``page_generators``, other files (feeds,
 ``generate_site`` runs them all.
 
 Files that are not pages are only copied by MkDocs, after it has rendered every page's Markdown, so the
-build lists their paths first and writes them in a forked worker meanwhile (``write_files_in_background``):
-on two cores they cost the build no wall time. Where forking is not safe (not Linux, one core, or threads
-running, as under ``mkdocs serve``) they are written right away.
+build lists their paths first and a forked worker writes them meanwhile (``start_build_worker``); before
+that, the worker renders the paper pages' documents ahead of MkDocs. On two cores both cost the build
+little wall time. Where forking is not safe (not Linux, one core, or threads running, as under
+``mkdocs serve``), or with ``PAPERKB_WORKER=0``, there is no worker: the files are written right away and
+the hook renders every document itself.
 """
 
 from __future__ import annotations
@@ -133,22 +135,42 @@ def write_files(site: SiteInput, targets: dict[str, Path]) -> None:
             Path(targets[path]).write_text(text, "utf-8")
 
 
-class BackgroundFiles:
-    """A worker process writing the file sets; ``wait`` returns once they are all written."""
+class BuildWorker:
+    """A forked worker that works ahead of MkDocs: it renders every paper page's document (the Markdown and
+    HTML of ``render.paper_document``), sending each back as soon as it is ready, then writes the file sets.
+    The build process takes the documents that have arrived (and renders any other itself), and ``wait``
+    returns once the files are written."""
 
     def __init__(self, process, connection) -> None:
         self.process, self.connection = process, connection
+        self.documents: dict[str, Any] = {}
+        self.failure: str | None = None
+        self.finished = False
+
+    def _receive(self) -> None:
+        try:
+            kind, *payload = self.connection.recv()
+        except EOFError:  # the worker died without a word (killed, out of memory)
+            self.process.join()
+            kind, payload = "failed", [f"the worker process ended with exit code {self.process.exitcode}"]
+        if kind == "document":
+            self.documents[payload[0]] = payload[1]
+        else:
+            self.finished, self.failure = True, payload[0] if kind == "failed" else None
+
+    def document(self, path: str | Path) -> Any:
+        """The worker's document for the page at ``path``, if it has arrived (None: render it yourself)."""
+        while not self.finished and self.connection.poll():
+            self._receive()
+        return self.documents.pop(os.path.normpath(path), None)
 
     def wait(self) -> None:
-        try:
-            failure = self.connection.recv() if self.connection.poll(None) else None
-        except EOFError:  # the worker died without a word (killed, out of memory)
-            failure = f"the worker process ended with exit code {self.process.exitcode}"
+        while not self.finished:
+            self._receive()
+        self.documents.clear()
         self.process.join()
-        if failure is None and self.process.exitcode:
-            failure = f"the worker process ended with exit code {self.process.exitcode}"
-        if failure:
-            raise RuntimeError(f"writing feeds and BibTeX failed: {failure}")
+        if self.failure:
+            raise RuntimeError(f"the build worker failed: {self.failure}")
 
     def cancel(self) -> None:
         if self.process.is_alive():
@@ -156,22 +178,29 @@ class BackgroundFiles:
         self.process.join()
 
 
-def _write_in_child(site: SiteInput, targets: dict[str, Path], connection) -> None:
+def _work(site: SiteInput, targets: dict[str, Path], connection) -> None:
+    from . import render
+
     try:
+        for page in site.pages:
+            connection.send(("document", os.path.normpath(page.path), render.paper_document(page, site.vocab)))
         write_files(site, targets)
-        connection.send(None)
-    except Exception as exc:  # reported by BackgroundFiles.wait in the build process
-        connection.send(f"{type(exc).__name__}: {exc}")
+        connection.send(("done",))
+    except Exception as exc:  # reported by BuildWorker.wait in the build process
+        connection.send(("failed", f"{type(exc).__name__}: {exc}"))
     finally:
         connection.close()
 
 
 def _can_fork() -> bool:
+    if os.environ.get("PAPERKB_WORKER", "1") == "0":
+        return False
     return sys.platform == "linux" and (os.cpu_count() or 1) > 1 and threading.active_count() == 1
 
 
-def write_files_in_background(site: SiteInput, targets: dict[str, Path]) -> BackgroundFiles | None:
-    """Run each file set's ``prepare`` here, then write the files in a forked worker (None: written already)."""
+def start_build_worker(site: SiteInput, targets: dict[str, Path]) -> BuildWorker | None:
+    """Run each file set's ``prepare`` here, then fork the worker (None: no worker; the files are written
+    already, and the hook renders every document itself)."""
     for file_set in file_sets():
         if file_set.prepare is not None:
             file_set.prepare(site)
@@ -180,22 +209,31 @@ def write_files_in_background(site: SiteInput, targets: dict[str, Path]) -> Back
         return None
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_write_in_child, args=(site, targets, sending), daemon=True)
+    process = context.Process(target=_work, args=(site, targets, sending), daemon=True)
     process.start()
     sending.close()
-    _pending.append(BackgroundFiles(process, receiving))
-    return _pending[-1]
+    _workers.append(BuildWorker(process, receiving))
+    return _workers[-1]
 
 
-_pending: list[BackgroundFiles] = []  # started by scripts/gen_pages.py, awaited by the MkDocs hook
+_workers: list[BuildWorker] = []  # started by scripts/gen_pages.py, used and awaited by the MkDocs hook
 
 
-def finish_background_files() -> None:
+def prefetched_document(path: str | Path) -> Any:
+    """The paper page's document from this build's worker, if it has arrived."""
+    for worker in _workers:
+        document = worker.document(path)
+        if document is not None:
+            return document
+    return None
+
+
+def finish_build_worker() -> None:
     """Wait for every worker this build started; raise RuntimeError (saying what failed) if one failed."""
-    while _pending:
-        _pending.pop(0).wait()
+    while _workers:
+        _workers.pop(0).wait()
 
 
-def cancel_background_files() -> None:
-    while _pending:
-        _pending.pop(0).cancel()
+def cancel_build_worker() -> None:
+    while _workers:
+        _workers.pop(0).cancel()
