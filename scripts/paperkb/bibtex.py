@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from .arxiv_ids import abs_url
 from .pages import Page, as_date, load_pages
-from .render import authors_of, section_heading, topics_of
+from .render import authors_of, pages_by_topic, section_heading
 
 ALL_PAPERS_BIB = "papers.bib"
 _STOPWORDS = frozenset(
@@ -250,8 +250,7 @@ def generate(site) -> dict[str, str]:
     keys = keys_for_site(site)
     entries: dict[str, str] = {}  # each paper's entry, formatted once for papers.bib, its topics and its page
     files = {ALL_PAPERS_BIB: format_bibliography(site.pages, keys, entries)}
-    for topic_id in site.vocab.topics:
-        members = [p for p in site.pages if topic_id in topics_of(p)]
+    for topic_id, members in pages_by_topic(site.pages, site.vocab.topics).items():
         files[topic_bib_path(topic_id)] = format_bibliography(members, keys, entries)
     _ENTRIES.clear()
     _ENTRIES.update(((_folder(p), p.slug), (p.text, keys[p.slug], entries[p.slug])) for p in site.pages)

@@ -23,7 +23,7 @@ from .arxiv_ids import abs_url
 from .digest import BRAND, ExternalLinks, abstract_of, added_date, is_pending, section
 from .pages import Page, as_date
 from .publish import markdown_to_safe_html, site_page_url
-from .render import authors_of, topics_of
+from .render import authors_of, pages_by_topic, topics_of
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ALL_PAPERS_FEED = "feeds/papers.xml"
@@ -140,13 +140,26 @@ def build_feed(
     _sub(feed, "updated", _timestamp(max((updated_date(p) for p in chosen), default=today)))
     _sub(_sub(feed, "author"), "name", BRAND)  # for entries whose page names no author
     _sub(feed, "generator", "paperkb")
+    ET.indent(feed)
+    head = ET.tostring(feed, encoding="unicode").removesuffix("\n</feed>")
+    # A paper is in the whole feed and in its topics' feeds: its entry is built and serialized once, as
+    # ElementTree would have written it inside the indented feed, and the feeds are put together as text.
     cache = {} if cache is None else cache
+    entries = []
     for page in chosen:
         if page.slug not in cache:
-            cache[page.slug] = _entry(page, site_url, topics)
-        feed.append(cache[page.slug])
-    ET.indent(feed)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+            cache[page.slug] = _entry_xml(_entry(page, site_url, topics))
+        entries.append(cache[page.slug])
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + head + "".join(entries) + "\n</feed>\n"
+
+
+_ENTRY_NS = f' xmlns="{ATOM_NS}"'
+
+
+def _entry_xml(entry: ET.Element) -> str:
+    """One <entry> as it appears in an indented feed: on its own line, two spaces in, its namespace the feed's."""
+    ET.indent(entry, level=1)
+    return "\n  " + ET.tostring(entry, encoding="unicode").replace(_ENTRY_NS, "", 1)
 
 
 def paths(site) -> list[str]:
@@ -156,7 +169,7 @@ def paths(site) -> list[str]:
 
 def generate(site) -> dict[str, str]:
     topics = site.vocab.topics
-    cache: dict[str, ET.Element] = {}  # a paper is in the whole feed and its topics' feeds: built once
+    cache: dict[str, str] = {}  # a paper is in the whole feed and its topics' feeds: its entry is built once
     files = {
         ALL_PAPERS_FEED: build_feed(
             site.pages, feed_path=ALL_PAPERS_FEED, title=f"{BRAND} — new papers",
@@ -164,8 +177,8 @@ def generate(site) -> dict[str, str]:
             site_url=site.site_url, alternate_path=layout.ALL_PAPERS, topics=topics, today=site.today, cache=cache,
         )
     }
-    for topic_id, topic in topics.items():
-        members = [p for p in site.pages if topic_id in topics_of(p)]
+    for topic_id, members in pages_by_topic(site.pages, topics).items():
+        topic = topics[topic_id]
         files[topic_feed_path(topic_id)] = build_feed(
             members, feed_path=topic_feed_path(topic_id), title=f"{BRAND} — {topic.title}",
             subtitle=f"Papers newly added to the topic {topic.title}.",

@@ -32,7 +32,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from . import layout
 from .arxiv_ids import parse_arxiv_id
@@ -179,6 +179,16 @@ def authors_of(page: Page) -> list[str]:
 
 def topics_of(page: Page) -> list[str]:
     return names_in(page.meta.get("topics"))
+
+
+def pages_by_topic(pages: list[Page], topic_ids: Iterable[str]) -> dict[str, list[Page]]:
+    """Each topic's pages, in the order of ``pages``: one pass over the pages for every topic at once."""
+    members: dict[str, list[Page]] = {topic_id: [] for topic_id in topic_ids}
+    for page in pages:
+        for topic_id in dict.fromkeys(topics_of(page)):
+            if topic_id in members:
+                members[topic_id].append(page)
+    return members
 
 
 def labs_of(page: Page) -> list[str]:
