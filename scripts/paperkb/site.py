@@ -62,18 +62,18 @@ _shared_pages: dict[str, Page] = {}
 
 def share_pages(pages: list[Page]) -> None:
     _shared_pages.clear()
-    _shared_pages.update((os.path.normpath(page.path), page) for page in pages)
+    _shared_pages.update((os.path.abspath(page.path), page) for page in pages)
 
 
 def shared_page(path: str | Path, text: str) -> Page | None:
     """The page parsed earlier in this build from exactly ``text``, if any."""
-    page = _shared_pages.get(os.path.normpath(path))
+    page = _shared_pages.get(os.path.abspath(path))
     return page if page is not None and page.text == text else None
 
 
 def shared_page_at(path: str | Path) -> Page | None:
     """The page parsed earlier in this build from the file at ``path``, if any (the hook's source for it)."""
-    return _shared_pages.get(os.path.normpath(path))
+    return _shared_pages.get(os.path.abspath(path))
 
 
 Generator = Callable[[SiteInput], dict[str, str]]
@@ -162,7 +162,7 @@ class BuildWorker:
         """The worker's document for the page at ``path``, if it has arrived (None: render it yourself)."""
         while not self.finished and self.connection.poll():
             self._receive()
-        return self.documents.pop(os.path.normpath(path), None)
+        return self.documents.pop(os.path.abspath(path), None)
 
     def wait(self) -> None:
         while not self.finished:
@@ -183,7 +183,7 @@ def _work(site: SiteInput, targets: dict[str, Path], connection) -> None:
 
     try:
         for page in site.pages:
-            connection.send(("document", os.path.normpath(page.path), render.paper_document(page, site.vocab)))
+            connection.send(("document", os.path.abspath(page.path), render.paper_document(page, site.vocab)))
         write_files(site, targets)
         connection.send(("done",))
     except Exception as exc:  # reported by BuildWorker.wait in the build process
