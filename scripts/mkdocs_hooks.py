@@ -22,8 +22,10 @@ as the other pages of their folder. ``on_env`` memoizes those template fragments
 (``PAPERKB_TEMPLATE_MEMO=0`` turns it off; tests/test_site_build.py builds the site both ways and compares
 every file).
 
-Search: the search plugin indexes a paper page from a lean view of it (title, authors, labs, abstract,
-sections; no badges, notes or BibTeX), swapped in just before it runs and swapped out right after.
+Search: the search plugin indexes a paper page from a lean view of it (title, authors, labs, arXiv ID and
+date, abstract, sections; no badges, notes or BibTeX), swapped in just before it runs and swapped out right
+after. The swap back restores the HTML this hook made: a plugin added later that rewrites a paper page's
+content in ``on_page_context`` would need to run after it (priority below -100).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import gc
 import logging
 import os
 import posixpath
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -51,6 +54,7 @@ _papers: dict[str, Page] = {}  # src_uri -> the parse a paper page was built fro
 _documents: dict[str, render.PaperDocument] = {}  # src_uri -> the paper page being rendered
 _views: dict[str, tuple[str, str]] = {}  # src_uri -> (page HTML, search view HTML) of a paper page
 _nav_pages: dict[str, str] = {}  # src_uri -> URL of every page listed in the navigation
+_counts: Counter[str] = Counter()  # what the shortcuts did this build (logged at the end)
 
 #: Theme fragments that depend only on the site and the page's folder (links are relative to it), not on
 #: the page, when the page is outside the navigation (no current item, no previous/next links): included
@@ -64,7 +68,7 @@ def on_pre_build(config, **kwargs) -> None:
     global _vocab
     kb = paperkb_config.load(Path(config.config_file_path).parent)
     _vocab = load_vocabulary(kb.topics_file, kb.labs_file)
-    for cache in (_raw_blocks, _papers, _documents, _views):
+    for cache in (_raw_blocks, _papers, _documents, _views, _counts):
         cache.clear()
 
 
@@ -86,6 +90,10 @@ def on_files(files, config, **kwargs):
 
 def on_post_build(config, **kwargs) -> None:
     gc.unfreeze()
+    log.info(
+        "paperkb: %d paper page(s) rendered by the build worker, %d here; theme fragments reused %d time(s)",
+        _counts["prefetched"], _counts["rendered"], _counts["memo"],
+    )
 
 
 def on_build_error(error, **kwargs) -> None:
@@ -119,7 +127,9 @@ def _memoized(name: str, render, memo: dict[tuple[str, str], str]):
             yield from render(context)
             return
         key = (name, folder)
-        if key not in memo:
+        if key in memo:
+            _counts["memo"] += 1
+        else:
             memo[key] = "".join(render(context))
         yield memo[key]
 
@@ -157,9 +167,13 @@ def on_page_read_source(page, config, **kwargs) -> str | None:
         return None
     _papers[page.file.src_uri] = paper
     # Rendered ahead by the build worker when it could (same parse, same vocabularies), else here
-    document = prefetched_document(page.file.abs_src_path) or render.paper_document(paper, _vocab, page.file.src_uri)
+    document = prefetched_document(page.file.abs_src_path)
+    _counts["prefetched" if document else "rendered"] += 1
+    document = document or render.paper_document(paper, _vocab, page.file.src_uri)
     _documents[page.file.src_uri] = document
-    return document.markdown
+    # The leading blank line ends MkDocs' metadata parsing at once: a body starting with 'Note: …' or '---'
+    # would otherwise be read as MultiMarkdown or YAML metadata and vanish from the page.
+    return "\n" + document.markdown
 
 
 def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
@@ -182,6 +196,7 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
             log.warning("%s:%d: %s (run `paperkb check`)", uri, exc.line, exc.message)
             return markdown
         _documents[uri] = document = render.paper_document(paper, _vocab, uri)
+        _counts["rendered"] += 1
         markdown = document.markdown
     # The front matter, as MkDocs would have read it. Themes print meta titles unescaped; topic titles become
     # the page's tags (search shows and boosts them).
@@ -202,6 +217,10 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
     if document is not None:
         page_html = document.html(html)
         _views[uri] = (page_html, document.search_html(html))
+        # The footers' anchors (#cite) were never seen by Markdown: tell MkDocs' link validation they exist
+        anchors = getattr(page, "present_anchor_ids", None)
+        if isinstance(anchors, set):
+            anchors.update(render.ID_ATTR.findall(document.footer_html(html)))
         return page_html
     blocks = _raw_blocks.pop(uri, None)
     return render.restore_raw_html(html, blocks) if blocks else html

@@ -9,10 +9,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from paperkb import check, config, layout
 from paperkb.cli import main
-from paperkb.pages import section_hash
+from paperkb.pages import load_page, section_hash
 
 TOPICS = """\
 - id: reasoning
@@ -74,6 +75,16 @@ def write(kb: config.KnowledgeBase, name: str, text: str) -> Path:
 def problems_for(kb, text: str, name: str = "paper.md") -> list[str]:
     write(kb, name, text)
     return [f"{p.line}: {p.severity}: {p.message}" for p in check.check_pages(kb, today=TODAY) if p.path.name == name]
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class _AnyTagLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml, whose !!python/name tags a safe loader refuses."""
+
+
+_AnyTagLoader.add_multi_constructor("", lambda loader, suffix, node: None)
 
 
 def test_a_good_page_has_no_problems(kb):
@@ -147,6 +158,54 @@ def test_anchors_into_another_paper_page_are_its_heading_ids(kb):
     links = "[a](other.md#key-insights) [b](other.md#why) [c](other.md#cite) [d](#summary) [e](other.md#why-it-matters)"
     found = problems_for(kb, GOOD.replace("Open reasoning models.", links))
     assert found == ["23: error: link 'other.md#why-it-matters': the page has no heading with the id 'why-it-matters' (ids: summary, key-insights, why, cite)"]
+
+
+TRICKY_HEADINGS = """
+## The snake_case trick
+
+## Why <think> tags help
+
+## ???
+
+## Use `a_b`
+
+## Summary
+
+## Cite
+"""
+
+
+def test_anchor_ids_are_the_ones_markdown_gives(kb):
+    """Slugs as the toc extension makes them (underscores kept, tags dropped, '_1' for empty and repeated
+    ones), and the Cite block's id made unique after a section a person called 'Cite'."""
+    page = GOOD.replace("Open reasoning models.\n", "Open reasoning models.\n" + TRICKY_HEADINGS)
+    links = "[a](#the-snake_case-trick) [b](#why-tags-help) [c](#_1) [d](#use-a_b) [e](#summary_1) [f](#cite) [g](#cite_1)"
+    assert [p for p in problems_for(kb, page.replace("Pure RL teaches reasoning.", links)) if "link" in p] == []
+    assert check.anchor_ids(load_page(write(kb, "x.md", page)))[-3:] == ["summary_1", "cite", "cite_1"]
+
+
+def test_the_checked_markdown_extensions_are_the_sites():
+    names = [list(e)[0] if isinstance(e, dict) else e for e in yaml.load((REPO / "mkdocs.yml").read_text(), Loader=_AnyTagLoader)["markdown_extensions"]]
+    assert sorted(check.SITE_MARKDOWN_EXTENSIONS) == sorted(names + ["fenced_code"])
+
+
+def test_protocol_relative_links_and_code_spans_within_a_paragraph_are_fine(kb):
+    text = "See [slides](//slides.example.org/talk.pdf). Write `[x](nowhere.md)` or ``[y](/abs.md)``."
+    assert problems_for(kb, GOOD.replace("Open reasoning models.", text)) == []
+
+
+def test_a_stray_backtick_does_not_hide_links_in_later_paragraphs(kb):
+    text = "Press the ` key.\n\nSee [v9](deepseek-v9.md).\n\nThen `make`."
+    found = problems_for(kb, GOOD.replace("Open reasoning models.", text))
+    assert len(found) == 1 and found[0].startswith("25: error: link to 'deepseek-v9.md', which does not exist")
+
+
+def test_an_indented_code_fence_is_a_warning(kb):
+    text = "- run it:\n\n    ```sh\n    make\n    ```\n"
+    assert problems_for(kb, GOOD.replace("- Distillation works.", "- Distillation works.\n" + text)) == [
+        "22: warning: an indented code fence (in a list item or admonition) shows as plain text on this site; put the code block at the start of a line, outside the list"
+    ]
+    assert problems_for(kb, GOOD.replace("Open reasoning models.", "```sh\nmake\n```")) == []
 
 
 def test_links_in_inline_code_and_known_templates_are_fine(kb):

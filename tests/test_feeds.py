@@ -114,6 +114,17 @@ def test_hostile_text_stays_text(tmp_path: Path):
     assert "steal()" not in entry.content[0].value
 
 
+def test_an_open_html_block_in_one_section_does_not_swallow_the_next(tmp_path: Path):
+    root = tmp_path / "kb"
+    shutil.copytree(FIXTURE, root)
+    filled = load_page(root / "content" / "papers" / "deepseek-v3.md")
+    write_page(filled, set_section(filled, "Summary", "Text.\n\n<div>\nan unclosed block."))
+    entry = next(e for e in feedparser.parse(feeds.generate(site_input(root))[feeds.ALL_PAPERS_FEED]).entries if e.link.endswith("/deepseek-v3/"))
+    content = entry.content[0].value
+    assert re.search(r"<h4[^>]*>Key Insights</h4>\s*<ul", content) and "<li" in content  # still a heading and a list
+    assert "#### " not in content
+
+
 def test_topic_feeds_hold_only_their_topic():
     site = site_input(FIXTURE)
     files = feeds.generate(site)

@@ -7,6 +7,7 @@ machine-written (correct sha256 records) and a page with a hostile title and bod
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 from pathlib import Path
@@ -54,11 +55,41 @@ TODO
 """
 
 
+EDGE_SLUG = "edge-example"
+EDGE_PAGE = """---
+title: 'Edge Example: A Page That Starts Oddly'
+arxiv: '2511.00003'
+topics: [reasoning]
+published: 2025-11-05
+status: todo
+---
+
+Note: this first line is text, not metadata.
+
+## Summary
+
+See [the citation](#cite) and [R1's](deepseek-r1.md#cite).
+
+# Shouting
+
+<h1>Raw heading</h1>
+
+## Key Insights
+
+TODO
+
+## Why It Matters
+
+TODO
+"""
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict:
     root = copy_knowledge_base(tmp_path_factory.mktemp("kb"))
     add_machine_written_page(root)
     (root / "content" / "papers" / f"{HOSTILE_SLUG}.md").write_text(HOSTILE_PAGE, "utf-8")
+    (root / "content" / "papers" / f"{EDGE_SLUG}.md").write_text(EDGE_PAGE, "utf-8")
     result = mkdocs_build(root)
     assert result.returncode == 0, result.stderr[-4000:]
     kb = config.load(root)
@@ -151,6 +182,7 @@ def test_search_indexes_a_paper_by_title_authors_abstract_and_sections_only(buil
     assert first["location"] == f"papers/{MACHINE_SLUG}/" and first["title"].startswith("Machine-Written Example")
     assert "Hal Example" in first["text"] and "DeepSeek" in first["text"]  # every author, folded or not; labs
     assert "An example abstract for a page whose sections a model wrote." in first["text"]
+    assert "arXiv:2511.00001" in first["text"] and "2025-11-03" in first["text"]  # found by ID and date too
     assert [doc["location"].split("#")[1] for doc in entries[1:]] == ["summary", "key-insights", "why-it-matters"]
     text = " ".join(doc["title"] + " " + doc["text"] for doc in entries)
     # no page furniture: badges, the machine-written notes, the BibTeX entry
@@ -165,6 +197,25 @@ def test_a_paper_page_has_its_title_as_its_only_h1(built):
     assert len(hostile) == 1 and "<script>" not in hostile[0] and "&lt;/title&gt;&lt;script&gt;" in hostile[0]
 
 
+def test_a_body_keeps_its_first_line_its_h1s_become_sections_and_cite_anchors_resolve(built):
+    html = html_of(built, f"papers/{EDGE_SLUG}")
+    assert "Note: this first line is text, not metadata." in html  # not eaten as MultiMarkdown metadata
+    assert re.findall(r"<h1\b[^>]*>(.*?)</h1>", html, re.S) == ["Edge Example: A Page That Starts Oddly"]
+    assert re.search(r"<h2[^>]*>Shouting", html) and re.search(r"<h2[^>]*>Raw heading</h2>", html)
+    assert 'href="#cite"' in html and 'href="../deepseek-r1/#cite"' in html  # and the strict build passed
+
+
+def test_the_build_shortcuts_were_taken(built):
+    """The worker and the template memo ran in the build the other tests look at (else the byte-for-byte
+    comparison below would compare a build with itself)."""
+    summary = re.search(r"paperkb: (\d+) paper page\(s\) rendered by the build worker, (\d+) here; theme fragments reused (\d+)", built["result"].stderr)
+    assert summary, built["result"].stderr[-2000:]
+    from_worker, here, reused = map(int, summary.groups())
+    assert from_worker + here == len(built["pages"]) and reused > 5 * len(built["pages"])
+    if (os.cpu_count() or 1) > 1:
+        assert from_worker > 0
+
+
 def test_the_build_shortcuts_change_no_byte(built, tmp_path):
     """The hook renders the theme's sidebar, search box, palette, footer and script tags once per folder of
     pages outside the nav (on_env), and a forked worker renders the paper pages and writes feeds and BibTeX
@@ -172,9 +223,9 @@ def test_the_build_shortcuts_change_no_byte(built, tmp_path):
     plain = tmp_path / "site"
     result = mkdocs_build(built["root"], site_dir=plain, env={"PAPERKB_TEMPLATE_MEMO": "0", "PAPERKB_WORKER": "0"})
     assert result.returncode == 0, result.stderr[-4000:]
-    files = sorted(p.relative_to(plain) for p in plain.rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".bib"))
+    files = sorted(p.relative_to(plain) for p in plain.rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".bib", ".json"))
     assert len(files) > 80 and files == sorted(
-        p.relative_to(built["site"]) for p in built["site"].rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".bib")
+        p.relative_to(built["site"]) for p in built["site"].rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".bib", ".json")
     )
     differing = [str(p) for p in files if (plain / p).read_bytes() != (built["site"] / p).read_bytes()]
     assert not differing, differing[:10]

@@ -9,7 +9,11 @@ knowledge base; tests/test_site_build.py builds the site with and without the wo
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +93,39 @@ def test_without_a_worker_the_files_are_written_right_away(shipped, tmp_path, mo
     (tmp_path / "off").mkdir()
     assert start_build_worker(shipped, targets_in(tmp_path / "off", shipped)) is None
     assert os.listdir(tmp_path / "off")
+
+
+ORPHAN = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {scripts!r})
+from paperkb import config, site
+kb = site.load_site_input(config.load(Path({repo!r})))
+worker = site.start_build_worker(kb, {{p: Path({tmp!r}) / p.replace("/", "__") for p in site.file_paths(kb)}})
+print(worker.process.pid, flush=True)
+time.sleep(60)  # never reads the pipe: the worker fills it and blocks
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_worker_ends_when_the_build_process_is_killed(tmp_path):
+    """A CI timeout kills the build process while its worker waits on a full pipe: the worker must not live
+    on (holding the job's output open)."""
+    code = ORPHAN.format(scripts=str(REPO / "scripts"), repo=str(REPO), tmp=str(tmp_path))
+    build = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    worker_pid = int(build.stdout.readline())
+    time.sleep(0.5)
+    assert _alive(worker_pid)
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    deadline = time.monotonic() + 10
+    while _alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker_pid)

@@ -28,7 +28,6 @@ from .pages import (
     InvalidDate,
     Page,
     PageError,
-    headings,
     iter_page_paths,
     load_page,
     scan_papers_dir,
@@ -245,7 +244,7 @@ def rule_sections(c: PageChecker) -> None:
         if titles.count(title) > 1:
             c.report(page.sections[titles.index(title, titles.index(title) + 1)].line, f"section '## {title}' appears twice; merge them")
     for line in page.title_heading_lines:
-        c.report(line, "a '# ' heading in the body: the site shows the front matter's title as the page's only h1; use '## ' for a section", "warning")
+        c.report(line, "a '# ' heading in the body: the title (from the front matter) is the page's only h1, so the site shows this one as a section ('## ')", "warning")
     insights = page.section_text("Key Insights")
     if insights and "Key Insights" not in missing and not re.search(r"^\s*[-*+] \S", insights, re.M):
         c.report(page.section("Key Insights").line, "Key Insights must be a bullet list ('- ...' per insight)")
@@ -274,7 +273,7 @@ def rule_generated(c: PageChecker) -> None:
             c.report(line, f"generated record '{key}' has unknown field(s) {', '.join(sorted(unknown))}")
 
 
-_INLINE_CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
+_INLINE_CODE = re.compile(r"(`+)(?!`)(?:(?!\n[ \t]*\n).)*?(?<!`)\1(?!`)", re.S)  # a span ends with its paragraph
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -290,8 +289,8 @@ def rule_links(c: PageChecker) -> None:
     for match in _LINK.finditer(body):
         target = match.group(1) or match.group(2)
         line = c.page.body_first_line + body.count("\n", 0, match.start())
-        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I):
-            continue
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("//"):
+            continue  # another site (scheme, or protocol-relative '//host/…')
         if target.startswith("/"):
             c.report(line, f"absolute link '{target}': MkDocs leaves it as is and it breaks when the site is not at the root of its domain; link relative to this page{_relative_hint(c, target)}")
             continue
@@ -313,6 +312,24 @@ def rule_links(c: PageChecker) -> None:
         c.report(line, f"link to '{target}', which does not exist{_did_you_mean(path, _neighbours(page_dir, c.site_paths, c.content_dir))}")
 
 
+_INDENTED_FENCE = re.compile(r"^[ \t]+(?:```|~~~)", re.M)
+
+
+def rule_indented_fences(c: PageChecker) -> None:
+    """Python-Markdown reads a code fence only at the start of a line: one in a list item or an admonition
+    shows as text, not code (the site has no superfences: it cost every page of the build)."""
+    body = c.page.body
+    if "```" not in body and "~~~" not in body:
+        return
+    match = _INDENTED_FENCE.search(_FENCED.sub(_blank, body))
+    if match:
+        c.report(
+            c.page.body_first_line + body.count("\n", 0, match.start()),
+            "an indented code fence (in a list item or admonition) shows as plain text on this site; put the code block at the start of a line, outside the list",
+            "warning",
+        )
+
+
 def _relative_hint(c: PageChecker, target: str) -> str:
     try:
         here = c.page.path.resolve().parent.relative_to(c.content_dir.resolve()).as_posix()
@@ -322,38 +339,37 @@ def _relative_hint(c: PageChecker, target: str) -> str:
 
 
 def _check_anchor(c: PageChecker, line: int, target: str, path: Path, anchor: str) -> None:
-    """An anchor into a paper page must be one of its headings' ids (MkDocs' strict build checks them)."""
+    """An anchor into a paper page must be an id on that page (MkDocs' strict build checks them)."""
     if not anchor or path.suffix != ".md" or path.resolve().parent != (c.content_dir / "papers").resolve():
         return  # generated pages' anchors are checked by the build
     try:
         target_page = c.page if path.resolve() == c.page.path.resolve() else load_page(path)
     except PageError:
         return  # reported on that page
-    ids = heading_ids(target_page.text, target_page.fm_end)
+    ids = anchor_ids(target_page)
     if anchor not in ids:
         near = _did_you_mean(anchor, ids)
         c.report(line, f"link '{target}': the page has no heading with the id '{anchor}'{near or ' (ids: ' + ', '.join(ids) + ')'}")
 
 
-_ATTR_ID = re.compile(r"\s*\{:?[^}]*#([\w-]+)[^}]*\}\s*$")
-_ATTRS = re.compile(r"\s*\{:?[^}]*\}\s*$")
-_INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[`*_]")
+#: The site's Markdown extensions (mkdocs.yml's markdown_extensions, plus fenced_code, which MkDocs always
+#: adds); tests/test_check.py keeps the two lists equal.
+SITE_MARKDOWN_EXTENSIONS = ["admonition", "attr_list", "tables", "toc", "fenced_code"]
+_NAME_ATTR = re.compile(r'<a\s[^>]*\bname="([^"]+)"')
 
 
-def heading_ids(text: str, body_start: int) -> list[str]:
-    """The ids Markdown's toc extension gives a paper page's headings (plus 'cite', the Cite block's)."""
-    from markdown.extensions.toc import slugify
+def anchor_ids(page: Page) -> list[str]:
+    """The ids a paper page has on the site: what Markdown (with the site's extensions) gives its body, then
+    the footers' (the Cite block's 'cite', made unique the same way). Rendered, not guessed: the toc
+    extension's slugs drop some characters and keep others."""
+    import markdown
 
-    ids: list[str] = []
-    for _level, title, *_ in headings(text, body_start):
-        custom = _ATTR_ID.search(title)
-        slug = custom.group(1) if custom else slugify(_INLINE_MARKUP.sub(r"\1", _ATTRS.sub("", title)), "-")
-        unique, n = slug, 0
-        while unique in ids:
-            n += 1
-            unique = f"{slug}_{n}"
-        ids.append(unique)
-    return ids + ["cite"]
+    from .bibtex import cite_footer
+    from .render import ID_ATTR, unique_ids
+
+    body = markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS).convert(page.text[page.fm_end :])
+    ids = list(dict.fromkeys(ID_ATTR.findall(body) + _NAME_ATTR.findall(body)))
+    return ids + ID_ATTR.findall(unique_ids(cite_footer(page), set(ids)))
 
 
 def _neighbours(page_dir: Path, site_paths: set[str], content_dir: Path) -> list[str]:
@@ -391,6 +407,7 @@ RULES: tuple[Callable[[PageChecker], None], ...] = (
     rule_sections,
     rule_generated,
     rule_links,
+    rule_indented_fences,
 )
 
 

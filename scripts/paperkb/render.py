@@ -292,15 +292,20 @@ def header_html(page: Page, vocab: Vocabulary, docs_path: str) -> str:
 
 
 def search_header_html(page: Page, vocab: Vocabulary) -> str:
-    """What the search index takes from the header: authors, labs and the abstract as plain paragraphs.
+    """What the search index takes from the header, as plain paragraphs: authors and labs, the arXiv ID and
+    the date, the abstract.
 
     Badges, labels, links and the collapsed-authors widget are page furniture; indexing them made search
     results noisier and cost most of the search plugin's time on a paper page (build-time budget)."""
     labs = [lab.name if (lab := vocab.lab_for(name)) else name for name in labs_of(page)]
-    people = ", ".join(html_text(name) for name in authors_of(page) + labs)
+    arxiv = page.meta.get("arxiv")
+    parsed = parse_arxiv_id(arxiv) if isinstance(arxiv, str) else None
+    published = as_date(page.meta.get("published"))
+    source = [f"arXiv:{parsed.id}" if parsed else "", published.isoformat() if published else ""]
     abstract = page.meta.get("abstract")
     paragraphs = re.split(r"\n\s*\n", abstract.strip()) if isinstance(abstract, str) else []
-    return "\n".join(f"<p>{html_text(text)}</p>" for text in [people, *paragraphs] if text.strip())
+    lines = [", ".join(authors_of(page) + labs), " ".join(filter(None, source)), *paragraphs]
+    return "\n".join(f"<p>{html_text(text)}</p>" for text in lines if text.strip())
 
 
 # -- body -------------------------------------------------------------------------------------------------------
@@ -351,11 +356,43 @@ class PaperDocument:
 
     def html(self, body_html: str) -> str:
         """The page's HTML from the body's rendered (and sanitized) HTML."""
-        return "\n".join(part for part in (self.header, restore_raw_html(body_html, self.notes), self.footer) if part)
+        body = restore_raw_html(_demote_h1(body_html), self.notes)
+        return "\n".join(part for part in (self.header, body, self.footer_html(body_html)) if part)
+
+    def footer_html(self, body_html: str) -> str:
+        """The footers, their ids made unique against the body's as Markdown's toc would (cite -> cite_1)."""
+        return unique_ids(self.footer, set(ID_ATTR.findall(body_html))) if 'id="' in self.footer else self.footer
 
     def search_html(self, body_html: str) -> str:
         """What the search index sees: the lean header and the sections, no notes, no footers."""
-        return "\n".join(part for part in (self.search_header, restore_raw_html(body_html, [""] * len(self.notes))) if part)
+        body = restore_raw_html(_demote_h1(body_html), [""] * len(self.notes))
+        return "\n".join(part for part in (self.search_header, body) if part)
+
+
+ID_ATTR = re.compile(r'\sid="([^"]+)"')
+
+
+def unique_ids(fragment: str, taken: set[str]) -> str:
+    """``fragment`` with each id that ``taken`` has renamed the way Markdown's toc extension does (x -> x_1),
+    and the links to it with it."""
+    for anchor in ID_ATTR.findall(fragment):
+        if anchor in taken:
+            n = 1
+            while f"{anchor}_{n}" in taken:
+                n += 1
+            fragment = fragment.replace(f'id="{anchor}"', f'id="{anchor}_{n}"').replace(f'href="#{anchor}"', f'href="#{anchor}_{n}"')
+            anchor = f"{anchor}_{n}"
+        taken.add(anchor)
+    return fragment
+
+
+_H1_TAG = re.compile(r"<(/?)h1\b")
+
+
+def _demote_h1(body_html: str) -> str:
+    """The title is a paper page's only h1 (the theme prints it unless the content has one): an h1 in the
+    body ('# Notes', or <h1> written as HTML) becomes a section heading."""
+    return _H1_TAG.sub(r"<\1h2", body_html) if "<h1" in body_html else body_html
 
 
 def paper_document(page: Page, vocab: Vocabulary, docs_path: str | None = None) -> PaperDocument:

@@ -178,18 +178,38 @@ class BuildWorker:
         self.process.join()
 
 
-def _work(site: SiteInput, targets: dict[str, Path], connection) -> None:
+def _die_with_parent() -> None:
+    """Have the kernel end this worker when the build process dies (killed by a CI timeout, say): otherwise a
+    worker blocked on a full pipe would wait forever, holding the build's output open."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build process's to handle; it ends the worker
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _work(site: SiteInput, targets: dict[str, Path], sending, receiving) -> None:
     from . import render
 
+    receiving.close()  # the build process's end: with it closed here, a dead build process means EPIPE, not a hang
+    _die_with_parent()
     try:
         for page in site.pages:
-            connection.send(("document", os.path.abspath(page.path), render.paper_document(page, site.vocab)))
+            sending.send(("document", os.path.abspath(page.path), render.paper_document(page, site.vocab)))
         write_files(site, targets)
-        connection.send(("done",))
+        sending.send(("done",))
     except Exception as exc:  # reported by BuildWorker.wait in the build process
-        connection.send(("failed", f"{type(exc).__name__}: {exc}"))
+        try:
+            sending.send(("failed", f"{type(exc).__name__}: {exc}"))
+        except OSError:  # the build process is gone: nobody to tell
+            pass
     finally:
-        connection.close()
+        sending.close()
 
 
 def _can_fork() -> bool:
@@ -209,7 +229,7 @@ def start_build_worker(site: SiteInput, targets: dict[str, Path]) -> BuildWorker
         return None
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_work, args=(site, targets, sending), daemon=True)
+    process = context.Process(target=_work, args=(site, targets, sending, receiving), daemon=True)
     process.start()
     sending.close()
     _workers.append(BuildWorker(process, receiving))
