@@ -202,6 +202,8 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
     # the page's tags (search shows and boosts them).
     page.meta = dict(paper.meta)
     page.meta["title"] = render.html_text(render.title_of(paper))
+    if isinstance(page.meta.get("description"), str):  # printed unescaped into <meta name="description">
+        page.meta["description"] = render.html_text(page.meta["description"])
     page.meta["tags"] = [_vocab.topics[t].title for t in render.topics_of(paper) if t in _vocab.topics]
     return markdown
 
@@ -220,10 +222,28 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
         # The footers' anchors (#cite) were never seen by Markdown: tell MkDocs' link validation they exist
         anchors = getattr(page, "present_anchor_ids", None)
         if isinstance(anchors, set):
-            anchors.update(render.ID_ATTR.findall(document.footer_html(html)))
+            anchors.update(render.element_ids(document.footer_html(html)))
+        _lift_title_entries(page)
         return page_html
     blocks = _raw_blocks.pop(uri, None)
     return render.restore_raw_html(html, blocks) if blocks else html
+
+
+def _lift_title_entries(page) -> None:
+    """A body h1 is shown as a section (h2, render._demote_h1): give the table of contents the same shape,
+    its entry a section's and its sections siblings (Material shows only the children of a first h1)."""
+    toc = getattr(page, "toc", None)
+    items = getattr(toc, "items", None)
+    if not items or all(item.level != 1 for item in items):
+        return
+    lifted = []
+    for item in items:
+        if item.level == 1:
+            children, item.children, item.level = item.children, [], 2
+            lifted += [item, *children]
+        else:
+            lifted.append(item)
+    toc.items = lifted
 
 
 @event_priority(100)  # before the search plugin (default priority 0) indexes page.content

@@ -131,6 +131,12 @@ def test_a_good_page_has_no_problems(kb):
         ("Open reasoning models.", "See [V3](deepseek-v3.md).", "23: error: link to 'deepseek-v3.md', which does not exist"),
         ("Open reasoning models.", "See [x](../../outside.md).", "23: error: link '../../outside.md' points outside the site"),
         ("Open reasoning models.", "See [x](/papers/other.md).", "23: error: absolute link '/papers/other.md': MkDocs leaves it as is"),
+        ("Open reasoning models.", "See [x](///missing.md).", "23: error: absolute link '///missing.md'"),
+        ("Open reasoning models.", "See [x](paper.md?v=1#nope).", "23: error: link 'paper.md?v=1#nope': the page has no heading with the id 'nope'"),
+        ("Open reasoning models.", "Use \\` then [x](missing1.md) and `code`.", "23: error: link to 'missing1.md'"),
+        ("Open reasoning models.", "  ~~~\n[x](missing4.md)\n  ~~~", "24: error: link to 'missing4.md'"),
+        ("- RL alone suffices.\n- Distillation works.", "- a `x\n- b [l](missing.md) `y", "19: error: link to 'missing.md'"),
+        ("status: draft", "status: draft\ntemplate: ../mkdocs.yml", "10: error: template '../mkdocs.yml' must be a name inside the theme"),
         ("Open reasoning models.", "See [x](#why-it-maters).", "23: error: link '#why-it-maters': the page has no heading with the id 'why-it-maters'; did you mean 'why-it-matters'?"),
         # template
         ("status: draft", "status: draft\ntemplate: papers.html", "10: error: template 'papers.html' is neither in overrides/ nor one of Material's templates"),
@@ -182,6 +188,15 @@ def test_anchor_ids_are_the_ones_markdown_gives(kb):
     links = "[a](#the-snake_case-trick) [b](#why-tags-help) [c](#_1) [d](#use-a_b) [e](#summary_1) [f](#cite) [g](#cite_1)"
     assert [p for p in problems_for(kb, page.replace("Pure RL teaches reasoning.", links)) if "link" in p] == []
     assert check.anchor_ids(load_page(write(kb, "x.md", page)))[-3:] == ["summary_1", "cite", "cite_1"]
+
+
+def test_anchor_ids_are_what_the_site_keeps(kb):
+    """The sanitizer drops <section> and <a name>: an id only they carried is not on the site, so the Cite
+    block keeps 'cite' and a link to 'cite_1' fails, as in the strict build."""
+    page = GOOD.replace("Open reasoning models.", '<section id="cite">x</section> <a name="cite">y</a> [c](#cite_1)')
+    assert [p for p in problems_for(kb, page) if "link" in p] == [
+        "23: error: link '#cite_1': the page has no heading with the id 'cite_1'; did you mean 'cite'?"
+    ]
 
 
 def test_the_checked_markdown_extensions_are_the_sites():

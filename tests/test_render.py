@@ -261,3 +261,27 @@ def test_every_generator_skips_list_items_that_are_not_names(kb_copy):
     links = digest.ExternalLinks("https://kb.example.org/")
     for text in (digest.render_markdown(window, links), digest.render_html(window, links)):
         assert "Ada Lovelace" in text and "{'a': 1}" not in text and "['x']" not in text
+
+
+# -- raw blocks and ids ------------------------------------------------------------------------------------------
+def test_a_note_under_a_heading_with_text_right_below_it_stays_a_block():
+    from paperkb.pages import section_hash
+
+    text = (
+        "---\ntitle: Tight\narxiv: '2501.00001'\nstatus: draft\ngenerated:\n  summary: {model: m, date: 2026-01-01, sha256: "
+        + section_hash("Text right under the heading.\n- and a list")
+        + "}\n---\n\n## Summary\nText right under the heading.\n- and a list\n"
+    )
+    paper = parse_page(Path("papers/tight.md"), text)
+    assert paper.is_machine_written("summary")
+    html = as_site_shows(paper)
+    assert "PAPERKB-RAW" not in html and notes(html) == ["Machine-written by m on 2026-01-01"]
+    assert "<p>Text right under the heading.</p>" in html or "Text right under the heading." in html.split("</div>", 2)[-1]
+
+
+def test_the_cite_block_is_renamed_only_for_an_element_id_never_for_text():
+    footer = render.section_heading("Cite", "cite") + '\n<pre><code>title = {Setting id="summary"}</code></pre>'
+    assert render.unique_ids(footer, {"summary"}) == footer  # text that reads id="summary" is not an id
+    renamed = render.unique_ids(footer, {"cite", "cite_1"})
+    assert '<h2 id="cite_2">' in renamed and 'href="#cite_2"' in renamed and 'id="summary"' in renamed
+    assert render.element_ids('<p>Write <code>&lt;span id="cite"&gt;</code> or id="x"</p><h2 id="a">A</h2>') == ["a"]

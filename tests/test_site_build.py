@@ -36,6 +36,7 @@ HOSTILE_PAGE = """---
 title: '</title><script>window.__pwned = 1</script> <think>hm</think> | *x*'
 arxiv: '2511.00002'
 authors: ['<img src=x onerror="window.__pwned = 2">']
+description: '"><script>window.__pwned = 5</script>'
 topics: [reasoning]
 published: 2025-11-04
 status: todo
@@ -203,6 +204,8 @@ def test_a_body_keeps_its_first_line_its_h1s_become_sections_and_cite_anchors_re
     assert re.findall(r"<h1\b[^>]*>(.*?)</h1>", html, re.S) == ["Edge Example: A Page That Starts Oddly"]
     assert re.search(r"<h2[^>]*>Shouting", html) and re.search(r"<h2[^>]*>Raw heading</h2>", html)
     assert 'href="#cite"' in html and 'href="../deepseek-r1/#cite"' in html  # and the strict build passed
+    toc = html.split("md-sidebar--secondary", 1)[1].split("</nav>", 1)[0]  # the demoted h1 is a section there too
+    assert re.findall(r'href="#([^"]+)"', toc) == ["summary", "shouting", "key-insights", "why-it-matters"]
 
 
 def test_the_build_shortcuts_were_taken(built):

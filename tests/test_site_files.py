@@ -129,3 +129,29 @@ def test_a_worker_ends_when_the_build_process_is_killed(tmp_path):
     while _alive(worker_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(worker_pid)
+
+
+def test_the_worker_runs_when_the_build_process_is_pid_1(tmp_path):
+    """In a container the build is often PID 1: the worker must not take that for a dead parent."""
+    import shutil
+
+    unshare = shutil.which("unshare")
+    probe = subprocess.run([unshare or "unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True) if unshare else None
+    if probe is None or probe.returncode != 0:
+        pytest.skip("no unshare --pid here (needs root and util-linux)")
+    code = (
+        "import os, sys\nfrom pathlib import Path\n"
+        f"sys.path.insert(0, {str(REPO / 'scripts')!r})\n"
+        "from paperkb import config, site\n"
+        "assert os.getpid() == 1\n"
+        f"kb = site.load_site_input(config.load(Path({str(REPO)!r})))\n"
+        f"worker = site.start_build_worker(kb, {{p: Path({str(tmp_path)!r}) / p.replace('/', '__') for p in site.file_paths(kb)}})\n"
+        "assert worker is not None\n"
+        "worker.connection.poll(10)  # the first document is on its way\n"
+        "got = sum(site.prefetched_document(p.path) is not None for p in kb.pages)\n"
+        "site.finish_build_worker()\n"
+        "print('ok', got)\n"
+    )
+    result = subprocess.run([unshare, "--pid", "--fork", "--mount-proc", sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("ok "), result.stderr[-2000:]
+    assert int(result.stdout.split()[1]) > 0

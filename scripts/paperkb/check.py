@@ -71,7 +71,7 @@ SCHEMA: dict[str, Key] = {
 GENERATED_FIELDS = {"model", "date", "sha256", "input"}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\)|^\s*\[[^\]\n]+\]:\s*<?(\S+?)>?\s*$", re.M)
-_FENCED = re.compile(r"^[ \t]{0,3}(```|~~~).*?^[ \t]{0,3}\1[^\n]*$", re.M | re.S)
+_FENCED = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.M | re.S)  # Python-Markdown: fences start a line
 _TYPE_NAMES = {"str": "text", "list": "a list", "date": "a date (YYYY-MM-DD)", "int": "a whole number", "map": "a mapping", "url": "an http(s) URL"}
 
 
@@ -273,7 +273,9 @@ def rule_generated(c: PageChecker) -> None:
             c.report(line, f"generated record '{key}' has unknown field(s) {', '.join(sorted(unknown))}")
 
 
-_INLINE_CODE = re.compile(r"(`+)(?!`)(?:(?!\n[ \t]*\n).)*?(?<!`)\1(?!`)", re.S)  # a span ends with its paragraph
+# A code span: an unescaped run of backticks up to the same run, within one block (not across a blank line,
+# a heading, a list item or a quote).
+_INLINE_CODE = re.compile(r"(?<![\\`])(`+)(?!`)(?:(?!\n[ \t]*(?:\n|#|[-*+][ \t]|\d+[.)][ \t]|>)).)*?(?<!`)\1(?!`)", re.S)
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -289,12 +291,13 @@ def rule_links(c: PageChecker) -> None:
     for match in _LINK.finditer(body):
         target = match.group(1) or match.group(2)
         line = c.page.body_first_line + body.count("\n", 0, match.start())
-        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("//"):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or re.match(r"//[^/]", target):
             continue  # another site (scheme, or protocol-relative '//host/…')
         if target.startswith("/"):
             c.report(line, f"absolute link '{target}': MkDocs leaves it as is and it breaks when the site is not at the root of its domain; link relative to this page{_relative_hint(c, target)}")
             continue
-        path, _, anchor = target.split("?", 1)[0].partition("#")
+        address, _, anchor = target.partition("#")
+        path = address.split("?", 1)[0]
         if not path:
             _check_anchor(c, line, target, c.page.path, anchor)
             continue
@@ -355,21 +358,25 @@ def _check_anchor(c: PageChecker, line: int, target: str, path: Path, anchor: st
 #: The site's Markdown extensions (mkdocs.yml's markdown_extensions, plus fenced_code, which MkDocs always
 #: adds); tests/test_check.py keeps the two lists equal.
 SITE_MARKDOWN_EXTENSIONS = ["admonition", "attr_list", "tables", "toc", "fenced_code"]
-_NAME_ATTR = re.compile(r'<a\s[^>]*\bname="([^"]+)"')
+_anchor_cache: dict[tuple[str, str], list[str]] = {}  # (path, text) -> ids: a page linked to many times renders once
 
 
 def anchor_ids(page: Page) -> list[str]:
-    """The ids a paper page has on the site: what Markdown (with the site's extensions) gives its body, then
-    the footers' (the Cite block's 'cite', made unique the same way). Rendered, not guessed: the toc
-    extension's slugs drop some characters and keep others."""
-    import markdown
+    """The ids a paper page has on the site: those of the elements Markdown (with the site's extensions)
+    makes of its body and the sanitizer keeps, as the MkDocs hook sees them, then the footers' (the Cite
+    block's 'cite', made unique the same way). Rendered, not guessed: the toc extension's slugs drop some
+    characters and keep others."""
+    key = (str(page.path), page.text)
+    if key not in _anchor_cache:
+        import markdown
 
-    from .bibtex import cite_footer
-    from .render import ID_ATTR, unique_ids
+        from .bibtex import cite_footer
+        from .render import element_ids, sanitize_html, unique_ids
 
-    body = markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS).convert(page.text[page.fm_end :])
-    ids = list(dict.fromkeys(ID_ATTR.findall(body) + _NAME_ATTR.findall(body)))
-    return ids + ID_ATTR.findall(unique_ids(cite_footer(page), set(ids)))
+        body = sanitize_html(markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS).convert(page.text[page.fm_end :]))
+        ids = list(dict.fromkeys(element_ids(body)))
+        _anchor_cache[key] = ids + element_ids(unique_ids(cite_footer(page), set(ids)))
+    return _anchor_cache[key]
 
 
 def _neighbours(page_dir: Path, site_paths: set[str], content_dir: Path) -> list[str]:
@@ -385,6 +392,9 @@ def rule_template(c: PageChecker) -> None:
     """``template:`` picks a theme template for the page; MkDocs stops the build when it does not exist."""
     name = c.page.meta.get("template")
     if not isinstance(name, str) or not name.strip():
+        return
+    if name.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", name):
+        c.report(c.at("template"), f"template '{name}' must be a name inside the theme (e.g. main.html), not a path out of it")
         return
     folders = [c.content_dir.parent / "overrides", _material_templates()]
     if not any(folder is not None and (folder / name).is_file() for folder in folders):

@@ -338,7 +338,8 @@ def body_with_notes(page: Page, blocks: list[str]) -> str:
     first = len(blocks)
     blocks.extend(note for _, note in inserts)
     for index, (offset, _) in reversed(list(enumerate(inserts, first))):
-        text = text[:offset] + f"\n{_placeholder(index)}\n" + text[offset:]
+        # a paragraph of its own, also when the section's text starts right under its heading
+        text = text[:offset] + f"\n{_placeholder(index)}\n\n" + text[offset:]
     return text[page.fm_end :].lstrip("\r\n")
 
 
@@ -361,7 +362,7 @@ class PaperDocument:
 
     def footer_html(self, body_html: str) -> str:
         """The footers, their ids made unique against the body's as Markdown's toc would (cite -> cite_1)."""
-        return unique_ids(self.footer, set(ID_ATTR.findall(body_html))) if 'id="' in self.footer else self.footer
+        return unique_ids(self.footer, set(element_ids(body_html))) if 'id="' in self.footer else self.footer
 
     def search_html(self, body_html: str) -> str:
         """What the search index sees: the lean header and the sections, no notes, no footers."""
@@ -369,21 +370,38 @@ class PaperDocument:
         return "\n".join(part for part in (self.search_header, body) if part)
 
 
-ID_ATTR = re.compile(r'\sid="([^"]+)"')
+_START_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
+_ID_IN_TAG = re.compile(r'\sid="([^"]+)"')
+
+
+def element_ids(html_text_: str) -> list[str]:
+    """The ids of the elements in an HTML fragment (in start tags only: text that reads id="x" is not one)."""
+    return [anchor for tag in _START_TAG.findall(html_text_) if ' id="' in tag for anchor in _ID_IN_TAG.findall(tag)]
 
 
 def unique_ids(fragment: str, taken: set[str]) -> str:
-    """``fragment`` with each id that ``taken`` has renamed the way Markdown's toc extension does (x -> x_1),
-    and the links to it with it."""
-    for anchor in ID_ATTR.findall(fragment):
-        if anchor in taken:
-            n = 1
-            while f"{anchor}_{n}" in taken:
-                n += 1
-            fragment = fragment.replace(f'id="{anchor}"', f'id="{anchor}_{n}"').replace(f'href="#{anchor}"', f'href="#{anchor}_{n}"')
-            anchor = f"{anchor}_{n}"
-        taken.add(anchor)
-    return fragment
+    """``fragment`` with each element id that ``taken`` has renamed the way Markdown's toc extension does
+    (x -> x_1), and the links to it with it; text is left alone."""
+    renamed: dict[str, str] = {}
+    for anchor in element_ids(fragment):
+        new = anchor
+        n = 0
+        while new in taken:
+            n += 1
+            new = f"{anchor}_{n}"
+        taken.add(new)
+        if new != anchor:
+            renamed[anchor] = new
+    if not renamed:
+        return fragment
+
+    def rename(tag: re.Match[str]) -> str:
+        text = tag.group(0)
+        for old, new in renamed.items():
+            text = text.replace(f'id="{old}"', f'id="{new}"').replace(f'href="#{old}"', f'href="#{new}"')
+        return text
+
+    return _START_TAG.sub(rename, fragment)
 
 
 _H1_TAG = re.compile(r"<(/?)h1\b")

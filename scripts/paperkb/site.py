@@ -178,7 +178,7 @@ class BuildWorker:
         self.process.join()
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Have the kernel end this worker when the build process dies (killed by a CI timeout, say): otherwise a
     worker blocked on a full pipe would wait forever, holding the build's output open."""
     import ctypes
@@ -189,15 +189,15 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-    if os.getppid() == 1:  # the parent died before prctl took effect
+    if os.getppid() != parent:  # the build process died before prctl took effect
         os._exit(1)
 
 
-def _work(site: SiteInput, targets: dict[str, Path], sending, receiving) -> None:
+def _work(site: SiteInput, targets: dict[str, Path], sending, receiving, parent: int) -> None:
     from . import render
 
     receiving.close()  # the build process's end: with it closed here, a dead build process means EPIPE, not a hang
-    _die_with_parent()
+    _die_with_parent(parent)
     try:
         for page in site.pages:
             sending.send(("document", os.path.abspath(page.path), render.paper_document(page, site.vocab)))
@@ -229,7 +229,7 @@ def start_build_worker(site: SiteInput, targets: dict[str, Path]) -> BuildWorker
         return None
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_work, args=(site, targets, sending, receiving), daemon=True)
+    process = context.Process(target=_work, args=(site, targets, sending, receiving, os.getpid()), daemon=True)
     process.start()
     sending.close()
     _workers.append(BuildWorker(process, receiving))
