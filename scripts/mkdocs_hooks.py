@@ -217,12 +217,13 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
         html = render.sanitize_html(html)
     document = _documents.pop(uri, None)
     if document is not None:
-        page_html = document.html(html)
+        footer = document.footer_html(html)
+        page_html = document.html(html, footer)
         _views[uri] = (page_html, document.search_html(html))
         # The footers' anchors (#cite) were never seen by Markdown: tell MkDocs' link validation they exist
         anchors = getattr(page, "present_anchor_ids", None)
         if isinstance(anchors, set):
-            anchors.update(render.element_ids(document.footer_html(html)))
+            anchors.update(render.element_ids(footer))
         _lift_title_entries(page)
         return page_html
     blocks = _raw_blocks.pop(uri, None)

@@ -355,10 +355,11 @@ class PaperDocument:
     footer: str  # below it: the footers' HTML (the Cite block)
     search_header: str  # what the search index takes from the header
 
-    def html(self, body_html: str) -> str:
-        """The page's HTML from the body's rendered (and sanitized) HTML."""
+    def html(self, body_html: str, footer_html: str | None = None) -> str:
+        """The page's HTML from the body's rendered (and sanitized) HTML (and ``footer_html(body_html)``)."""
         body = restore_raw_html(_demote_h1(body_html), self.notes)
-        return "\n".join(part for part in (self.header, body, self.footer_html(body_html)) if part)
+        footer = self.footer_html(body_html) if footer_html is None else footer_html
+        return "\n".join(part for part in (self.header, body, footer) if part)
 
     def footer_html(self, body_html: str) -> str:
         """The footers, their ids made unique against the body's as Markdown's toc would (cite -> cite_1)."""
