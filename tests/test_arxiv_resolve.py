@@ -83,3 +83,12 @@ def test_a_page_that_already_has_an_id_is_skipped(kb: Path, arxiv_server: FakeAr
 def test_a_missing_path_is_one_clear_error(kb: Path, arxiv_server: FakeArxiv, capsys):
     assert run_cli(kb, "resolve", str(kb / "nope.md")) == 2
     assert "nope.md: no such file or folder" in capsys.readouterr().err
+
+
+def test_a_folder_other_than_the_papers_holds_no_pages(kb: Path, arxiv_server: FakeArxiv, capsys):
+    """`resolve .` at the root means every page, not README.md; another folder is an error, as in check."""
+    (kb / "docs").mkdir()
+    (kb / "docs" / "notes.md").write_text("# Not a page\n")
+    assert run_cli(kb, "resolve", str(kb / "docs")) == 2
+    assert "docs: no pages in this folder" in capsys.readouterr().err
+    assert arxiv_server.requests == []

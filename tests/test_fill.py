@@ -336,6 +336,14 @@ def test_unknown_path_is_a_usage_error(kb, server, capsys):
     assert "no such file or folder" in capsys.readouterr().err
 
 
+def test_a_folder_other_than_the_papers_is_a_usage_error_not_its_markdown_files(kb, server, capsys):
+    (kb / "docs").mkdir()
+    (kb / "docs" / "README.md").write_text("# Not a page\n")
+    assert run_fill(kb, "docs") == 2
+    assert "paperkb fill: docs: no pages in this folder (pages are the .md files in content/papers)" in capsys.readouterr().err
+    assert server.requests == []
+
+
 # -- the shipped knowledge base -----------------------------------------------------------------------------------------
 def _fill_shipped(kb_copy: Path, server: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEY)

@@ -30,6 +30,7 @@ from .pages import (
     PageError,
     iter_page_paths,
     load_page,
+    page_arguments,
     scan_papers_dir,
 )
 from .vocab import Problem, Vocabulary, load_vocabulary
@@ -510,34 +511,6 @@ def check_sync_records(kb: config.KnowledgeBase) -> list[Problem]:
     return [Problem(exc.path, exc.line, exc.message) for exc in scan_sync_records(kb.syncs_dir)[1]]
 
 
-def _pages_in_folder(folder: Path, kb: config.KnowledgeBase) -> list[Path]:
-    """The pages a folder argument means: those of the papers folder when it is (or is inside) the folder.
-
-    ``check content`` checks every page; ``check .`` must not take README.md or CONTRIBUTING.md for pages.
-    """
-    papers = kb.papers_dir.resolve()
-    folder = folder.resolve()
-    if folder == papers or folder in papers.parents:
-        return iter_page_paths(kb.papers_dir)
-    return []
-
-
-def _expand(paths: list[str], kb: config.KnowledgeBase) -> tuple[list[Path], list[str]]:
-    """(pages to check, folder arguments holding no page)."""
-    expanded: list[Path] = []
-    empty: list[str] = []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            found = _pages_in_folder(path, kb)
-            expanded.extend(p for p in found if p not in expanded)
-            if not found:
-                empty.append(name)
-        else:
-            expanded.append(path)
-    return expanded, empty
-
-
 def _github_data(text: str) -> str:
     """Escape a workflow command's message (GitHub's rules: %, CR, LF)."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -572,16 +545,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
-    missing = [p for p in args.paths if not Path(p).exists()]
-    if missing:
-        for name in missing:
-            print(f"paperkb check: {name}: no such file or folder", file=sys.stderr)
+    named = page_arguments(args.paths, kb.papers_dir)
+    for message in named.problems(kb.relative(kb.papers_dir)):
+        print(f"paperkb check: {message}", file=sys.stderr)
+    if named.missing or named.empty:
         return 2
-    selected, empty = _expand(args.paths, kb)
-    if empty:
-        for name in empty:
-            print(f"paperkb check: {name}: no pages in this folder (pages are the .md files in {kb.relative(kb.papers_dir)})", file=sys.stderr)
-        return 2
+    selected = named.pages
     problems = check_pages(kb, selected if args.paths else None)
     if not args.paths:
         problems += check_sync_records(kb)

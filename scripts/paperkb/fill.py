@@ -42,6 +42,7 @@ from .pages import (
     is_missing,
     iter_page_paths,
     load_page,
+    page_arguments,
     parse_page,
     section_hash,
     set_keys,
@@ -491,17 +492,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _selected_paths(kb: config.KnowledgeBase, names: list[str]) -> list[Path]:
-    if not names:
-        return iter_page_paths(kb.papers_dir)
-    paths: dict[Path, Path] = {}  # a page named twice (a folder and a file in it) is filled once
-    for name in names:
-        path = Path(name)
-        for page in iter_page_paths(path) if path.is_dir() else [path]:
-            paths.setdefault(page.resolve(), page)
-    return list(paths.values())
-
-
 def _usage_error(message: str) -> int:
     print(f"paperkb fill: {message}", file=sys.stderr)
     return 2
@@ -521,14 +511,16 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
             api_key = llm.api_key_from_env()  # before any work
         except llm.MissingApiKey as exc:
             return _usage_error(str(exc))
-    absent = [name for name in args.paths if not Path(name).exists()]
-    if absent:
-        return _usage_error(f"{absent[0]}: no such file or folder")
+    named = page_arguments(args.paths, kb.papers_dir)  # a page named twice (a folder and a file in it) is filled once
+    for message in named.problems(kb.relative(kb.papers_dir)):
+        _usage_error(message)
+    if named.missing or named.empty:
+        return 2
 
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
     planner = Planner(settings, model, vocab)
     report = Report()
-    jobs = plan_jobs(kb, planner, _selected_paths(kb, args.paths), report, args)
+    jobs = plan_jobs(kb, planner, named.pages if args.paths else iter_page_paths(kb.papers_dir), report, args)
     planner.estimate(jobs, batch=args.batch)
     if args.dry_run:
         return dry_run(kb, planner, jobs, report, args)

@@ -389,6 +389,47 @@ def iter_page_paths(papers_dir: Path) -> list[Path]:
     return scan_papers_dir(papers_dir)[0]
 
 
+@dataclass
+class PageArguments:
+    """What the PATH arguments of a command name: each page once, in the order named."""
+
+    pages: list[Path]
+    missing: list[str]  # names that do not exist
+    empty: list[str]  # folders that hold no page
+
+    def problems(self, papers_folder: str) -> list[str]:
+        """One message per bad argument (a command prints them and exits 2)."""
+        return [f"{name}: no such file or folder" for name in self.missing] + [
+            f"{name}: no pages in this folder (pages are the .md files in {papers_folder})" for name in self.empty
+        ]
+
+
+def page_arguments(names: Iterable[str], papers_dir: Path) -> PageArguments:
+    """Expand file and folder arguments into pages. A folder means every page when it is (or holds) the
+    papers folder: ``content`` or ``.`` must not take README.md or CONTRIBUTING.md for pages; any other
+    folder holds none."""
+    found = PageArguments([], [], [])
+    seen: set[Path] = set()
+    papers = papers_dir.resolve()
+    for name in names:
+        path = Path(name)
+        if not path.exists():
+            found.missing.append(name)
+            continue
+        if path.is_dir():
+            folder = path.resolve()
+            pages = iter_page_paths(papers_dir) if folder == papers or folder in papers.parents else []
+            if not pages:
+                found.empty.append(name)
+        else:
+            pages = [path]
+        for page in pages:
+            if page.resolve() not in seen:
+                seen.add(page.resolve())
+                found.pages.append(page)
+    return found
+
+
 def load_pages(papers_dir: Path) -> tuple[list[Page], list[PageError]]:
     """Load every page; pages that fail to parse are returned as errors instead."""
     pages: list[Page] = []

@@ -19,7 +19,7 @@ import arxiv
 from . import config
 from .add import Ingest, Progress
 from .arxiv_source import FETCHED_KEYS, ArxivError, ArxivSource, normalize_title, paper_metadata, result_id
-from .pages import PageError, iter_page_paths, load_page, set_keys, write_page
+from .pages import PageError, iter_page_paths, load_page, page_arguments, set_keys, write_page
 
 #: How many search results to look at per title.
 MAX_CANDIDATES = 10
@@ -76,14 +76,11 @@ def fill_missing(ingest: Ingest, path: Path, result: arxiv.Result) -> list[str]:
     return list(updates)
 
 
-def pages_to_resolve(kb: config.KnowledgeBase, names: list[str]) -> list[Path]:
-    if not names:
+def pages_to_resolve(kb: config.KnowledgeBase, named: list[Path] | None) -> list[Path]:
+    """The pages named, or (none named) every page without an arXiv ID."""
+    if named is None:
         return [p for p in iter_page_paths(kb.papers_dir) if not _has_arxiv(p)]
-    paths: list[Path] = []
-    for name in names:
-        path = Path(name)
-        paths.extend(iter_page_paths(path) if path.is_dir() else [path])
-    return paths
+    return named
 
 
 def _has_arxiv(path: Path) -> bool:
@@ -94,14 +91,14 @@ def _has_arxiv(path: Path) -> bool:
 
 
 def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
-    missing = [name for name in args.paths if not Path(name).exists()]
-    if missing:
-        for name in missing:
-            print(f"paperkb resolve: {name}: no such file or folder", file=sys.stderr)
+    named = page_arguments(args.paths, kb.papers_dir)
+    for message in named.problems(kb.relative(kb.papers_dir)):
+        print(f"paperkb resolve: {message}", file=sys.stderr)
+    if named.missing or named.empty:
         return 2
     ingest = Ingest(kb)
     source = ArxivSource.for_kb(kb)
-    paths = pages_to_resolve(kb, args.paths)
+    paths = pages_to_resolve(kb, named.pages if args.paths else None)
     outcomes, error = resolve_pages(ingest, source, paths)
     if args.json:
         print(json.dumps({"pages": outcomes, "error": error, "requests": source.requests_made}, indent=2))
