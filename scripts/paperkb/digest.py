@@ -338,13 +338,18 @@ def _meta_rows_markdown(page: Page, links: Links) -> list[tuple[str, str]]:
     return rows
 
 
-def _listed_markdown(page: Page, links: Links) -> str:
-    title = md_escape(page.meta.get("title", page.slug))
+def _listed_details(page: Page) -> str:
+    """What a paper listed by title only shows after it: date, priority, and whether its summary is pending."""
     published = as_date(page.meta.get("published"))
     details = [published.isoformat() if published else "date unknown", priority_label(page)]
     if is_pending(page):
         details.append("summary pending")
-    return f"- {_link(title, links.paper(page))} — {' · '.join(details)}"
+    return " · ".join(details)
+
+
+def _listed_markdown(page: Page, links: Links) -> str:
+    title = md_escape(page.meta.get("title", page.slug))
+    return f"- {_link(title, links.paper(page))} — {_listed_details(page)}"
 
 
 # -- e-mail HTML ----------------------------------------------------------------------------------------------
@@ -438,11 +443,7 @@ def _paper_html(page: Page, links: ExternalLinks) -> str:
 
 def _listed_html(page: Page, links: ExternalLinks) -> str:
     title = str(page.meta.get("title", page.slug))
-    published = as_date(page.meta.get("published"))
-    details = [published.isoformat() if published else "date unknown", priority_label(page)]
-    if is_pending(page):
-        details.append("summary pending")
-    return f'<li style="margin:0 0 4px 0;">{_html_link(title, links.paper(page), links)} — {html.escape(" · ".join(details))}</li>'
+    return f'<li style="margin:0 0 4px 0;">{_html_link(title, links.paper(page), links)} — {html.escape(_listed_details(page))}</li>'
 
 
 # -- site generator -----------------------------------------------------------------------------------------

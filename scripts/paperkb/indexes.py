@@ -262,6 +262,31 @@ def all_papers_page(papers: list[Paper], cells: Cells) -> str:
     )
 
 
+def _vocabulary_index(title: str, about: str, columns: tuple[str, str, str], rows: list[str]) -> str:
+    """The topics or labs index: a table of every entry of the vocabulary with its paper count."""
+    return "\n".join(
+        [front_matter(title), f"# {title}", "", about, "", f"| {' | '.join(columns)} |", "|---|---:|---|", *rows, ""]
+    )
+
+
+def _vocabulary_page(title: str, about: str, path: str, mine: list[Paper], cells: Cells, columns: tuple[str, ...]) -> str:
+    """One topic's or lab's page: what it is, then its papers, newest first (anchor #papers)."""
+    return "\n".join(
+        [
+            front_matter(title, search=False),
+            f"# {md_text(title)}",
+            "",
+            about,
+            "",
+            "## Papers { #papers }",
+            "",
+            count_label(len(mine)) + ", newest first.",
+            "",
+            Listing(path, cells).table(mine, columns),
+        ]
+    )
+
+
 def topics_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
     here = layout.TOPICS_INDEX
     counts = Counter(topic.id for p in papers for _, topic in p.topics if topic)
@@ -269,38 +294,15 @@ def topics_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
         f"| {docs_link(topic.title, here, layout.topic_path(topic.id))} | {counts[topic.id]} | {md_text(topic.description)} |"
         for topic in sorted(vocab.topics.values(), key=lambda t: (t.title.casefold(), t.id))
     ]
-    return "\n".join(
-        [
-            front_matter("Topics"),
-            "# Topics",
-            "",
-            "Topics are defined in `content/topics.yml`; pages name them in their `topics:` list.",
-            "",
-            "| Topic | Papers | Description |",
-            "|---|---:|---|",
-            *rows,
-            "",
-        ]
-    )
+    about = "Topics are defined in `content/topics.yml`; pages name them in their `topics:` list."
+    return _vocabulary_index("Topics", about, ("Topic", "Papers", "Description"), rows)
 
 
 def topic_page(topic: Topic, papers: list[Paper], cells: Cells) -> str:
-    listing = Listing(layout.topic_path(topic.id), cells)
     mine = newest_first(p for p in papers if any(t is topic for _, t in p.topics))
-    return "\n".join(
-        [
-            front_matter(topic.title, search=False),
-            f"# {md_text(topic.title)}",
-            "",
-            md_text(topic.description) if topic.description else "",
-            "",
-            "## Papers { #papers }",
-            "",
-            count_label(len(mine)) + ", newest first.",
-            "",
-            listing.table(mine, ("date", "title", "labs", "priority", "status")),
-        ]
-    )
+    about = md_text(topic.description) if topic.description else ""
+    columns = ("date", "title", "labs", "priority", "status")
+    return _vocabulary_page(topic.title, about, layout.topic_path(topic.id), mine, cells, columns)
 
 
 def labs_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
@@ -311,43 +313,19 @@ def labs_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
         f"{md_link(lab.homepage, lab.homepage) if lab.homepage else '—'} |"
         for lab in sorted(vocab.labs.values(), key=lambda lab: lab.name.casefold())
     ]
-    return "\n".join(
-        [
-            front_matter("Labs"),
-            "# Labs",
-            "",
-            "Labs are defined in `content/labs.yml`; pages name them in their `labs:` list.",
-            "",
-            "| Lab | Papers | Homepage |",
-            "|---|---:|---|",
-            *rows,
-            "",
-        ]
-    )
+    about = "Labs are defined in `content/labs.yml`; pages name them in their `labs:` list."
+    return _vocabulary_index("Labs", about, ("Lab", "Papers", "Homepage"), rows)
 
 
 def lab_page(lab: Lab, papers: list[Paper], cells: Cells) -> str:
-    listing = Listing(layout.lab_path(lab.name), cells)
     mine = newest_first(p for p in papers if any(found is lab for _, found in p.labs))
     about = []
     if lab.homepage:
         about.append(f"Homepage: {md_link(lab.homepage, lab.homepage)}")
     if lab.aliases:
         about.append("Also written: " + ", ".join(md_text(alias) for alias in lab.aliases))
-    return "\n".join(
-        [
-            front_matter(lab.name, search=False),
-            f"# {md_text(lab.name)}",
-            "",
-            "  \n".join(about),
-            "",
-            "## Papers { #papers }",
-            "",
-            count_label(len(mine)) + ", newest first.",
-            "",
-            listing.table(mine, ("date", "title", "topics", "priority", "status")),
-        ]
-    )
+    columns = ("date", "title", "topics", "priority", "status")
+    return _vocabulary_page(lab.name, "  \n".join(about), layout.lab_path(lab.name), mine, cells, columns)
 
 
 def priorities_index_page(papers: list[Paper]) -> str:
