@@ -43,14 +43,13 @@ from mkdocs.plugins import CombinedEvent, event_priority
 
 from paperkb import config as paperkb_config
 from paperkb import layout, render
-from paperkb.pages import Page, PageError, parse_page
-from paperkb.site import cancel_build_worker, finish_build_worker, prefetched_document, shared_page, shared_page_at
+from paperkb.pages import PageError, parse_page
+from paperkb.site import cancel_build_worker, finish_build_worker, prefetched_document, shared_page_at
 from paperkb.vocab import Vocabulary, load_vocabulary
 
 log = logging.getLogger("mkdocs.hooks.paperkb")
 _vocab: Vocabulary | None = None
 _raw_blocks: dict[str, list[str]] = {}  # src_uri -> HTML blocks of a generated page, put back after Markdown
-_papers: dict[str, Page] = {}  # src_uri -> the parse a paper page was built from (on_page_read_source)
 _documents: dict[str, render.PaperDocument] = {}  # src_uri -> the paper page being rendered
 _views: dict[str, tuple[str, str]] = {}  # src_uri -> (page HTML, search view HTML) of a paper page
 _nav_pages: dict[str, str] = {}  # src_uri -> URL of every page listed in the navigation
@@ -68,7 +67,7 @@ def on_pre_build(config, **kwargs) -> None:
     global _vocab
     kb = paperkb_config.load(Path(config.config_file_path).parent)
     _vocab = load_vocabulary(kb.topics_file, kb.labs_file)
-    for cache in (_raw_blocks, _papers, _documents, _views, _counts):
+    for cache in (_raw_blocks, _documents, _views, _counts):
         cache.clear()
 
 
@@ -165,7 +164,6 @@ def on_page_read_source(page, config, **kwargs) -> str | None:
     paper = shared_page_at(page.file.abs_src_path)
     if paper is None:
         return None
-    _papers[page.file.src_uri] = paper
     # Rendered ahead by the build worker when it could (same parse, same vocabularies), else here
     document = prefetched_document(page.file.abs_src_path)
     _counts["prefetched" if document else "rendered"] += 1
@@ -187,11 +185,11 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
         return markdown
     if _vocab is None:
         return markdown
-    paper = _papers.pop(uri, None)
-    if paper is None:  # MkDocs read this page itself: the indexes could not use it, or it changed since
+    # The parse on_page_read_source built the page from; none when MkDocs read the file itself
+    paper = shared_page_at(page.file.abs_src_path) if uri in _documents else None
+    if paper is None:  # MkDocs read this page itself: gen-files could not parse it
         try:
-            source = page.file.content_string
-            paper = shared_page(page.file.abs_src_path, source) or parse_page(page.file.abs_src_path, source)
+            paper = parse_page(page.file.abs_src_path, page.file.content_string)
         except PageError as exc:
             log.warning("%s:%d: %s (run `paperkb check`)", uri, exc.line, exc.message)
             return markdown

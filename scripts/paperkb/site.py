@@ -65,12 +65,6 @@ def share_pages(pages: list[Page]) -> None:
     _shared_pages.update((os.path.abspath(page.path), page) for page in pages)
 
 
-def shared_page(path: str | Path, text: str) -> Page | None:
-    """The page parsed earlier in this build from exactly ``text``, if any."""
-    page = _shared_pages.get(os.path.abspath(path))
-    return page if page is not None and page.text == text else None
-
-
 def shared_page_at(path: str | Path) -> Page | None:
     """The page parsed earlier in this build from the file at ``path``, if any (the hook's source for it)."""
     return _shared_pages.get(os.path.abspath(path))
@@ -103,22 +97,18 @@ def file_sets() -> list[FileSet]:
     return [FileSet(feeds.paths, feeds.generate), FileSet(bibtex.paths, bibtex.generate, bibtex.keys_for_site)]
 
 
-def generators() -> list[Generator]:
-    """Every generator of the site, pages first."""
-    return page_generators() + [file_set.generate for file_set in file_sets()]
-
-
-def generate_site(site: SiteInput) -> dict[str, str]:
-    files: dict[str, str] = {}
-    for generator in generators():
-        files.update(generator(site))
-    return files
-
-
 def generate_pages(site: SiteInput) -> dict[str, str]:
     files: dict[str, str] = {}
     for generator in page_generators():
         files.update(generator(site))
+    return files
+
+
+def generate_site(site: SiteInput) -> dict[str, str]:
+    """Every file of the site, pages first (what a build writes, in one process)."""
+    files = generate_pages(site)
+    for file_set in file_sets():
+        files.update(file_set.generate(site))
     return files
 
 
