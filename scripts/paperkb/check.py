@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import config, layout
+from .cli import named_pages
 from .arxiv_ids import digits_fit_year, parse_arxiv_id
 from .pages import (
     PRIORITIES,
@@ -30,7 +31,6 @@ from .pages import (
     PageError,
     iter_page_paths,
     load_page,
-    page_arguments,
     scan_papers_dir,
 )
 from .vocab import Problem, Vocabulary, load_vocabulary
@@ -545,12 +545,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
-    named = page_arguments(args.paths, kb.papers_dir)
-    for message in named.problems(kb.relative(kb.papers_dir)):
-        print(f"paperkb check: {message}", file=sys.stderr)
-    if named.missing or named.empty:
+    selected = named_pages(args, kb)
+    if selected is None:
         return 2
-    selected = named.pages
     problems = check_pages(kb, selected if args.paths else None)
     if not args.paths:
         problems += check_sync_records(kb)

@@ -26,6 +26,17 @@ STAGES = (
 )
 
 
+def named_pages(args: argparse.Namespace, kb: config.KnowledgeBase) -> list[Path] | None:
+    """The pages a command's PATH arguments name (``pages.page_arguments``); None, after one line per bad
+    argument on stderr, when one does not exist or is a folder holding no page (the command exits 2)."""
+    from .pages import page_arguments
+
+    named = page_arguments(args.paths, kb.papers_dir)
+    for message in named.problems(kb.relative(kb.papers_dir)):
+        print(f"paperkb {args.command}: {message}", file=sys.stderr)
+    return None if named.missing or named.empty else named.pages
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperkb", description="Keep a knowledge base of AI research papers.")
     parser.add_argument("--version", action="version", version=f"paperkb {__version__}")

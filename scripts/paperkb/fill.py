@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import config, llm
+from .cli import named_pages
 from .llm import FillSettings, Generated, Ledger, PaperInput, Refused
 from .pages import (
     REQUIRED_SECTIONS,
@@ -42,7 +43,6 @@ from .pages import (
     is_missing,
     iter_page_paths,
     load_page,
-    page_arguments,
     parse_page,
     section_hash,
     set_keys,
@@ -511,16 +511,14 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
             api_key = llm.api_key_from_env()  # before any work
         except llm.MissingApiKey as exc:
             return _usage_error(str(exc))
-    named = page_arguments(args.paths, kb.papers_dir)  # a page named twice (a folder and a file in it) is filled once
-    for message in named.problems(kb.relative(kb.papers_dir)):
-        _usage_error(message)
-    if named.missing or named.empty:
+    named = named_pages(args, kb)  # a page named twice (a folder and a file in it) is filled once
+    if named is None:
         return 2
 
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
     planner = Planner(settings, model, vocab)
     report = Report()
-    jobs = plan_jobs(kb, planner, named.pages if args.paths else iter_page_paths(kb.papers_dir), report, args)
+    jobs = plan_jobs(kb, planner, named if args.paths else iter_page_paths(kb.papers_dir), report, args)
     planner.estimate(jobs, batch=args.batch)
     if args.dry_run:
         return dry_run(kb, planner, jobs, report, args)

@@ -18,8 +18,9 @@ import arxiv
 
 from . import config
 from .add import Ingest, Progress
+from .cli import named_pages
 from .arxiv_source import FETCHED_KEYS, ArxivError, ArxivSource, normalize_title, paper_metadata, result_id
-from .pages import PageError, iter_page_paths, load_page, page_arguments, set_keys, write_page
+from .pages import PageError, iter_page_paths, load_page, set_keys, write_page
 
 #: How many search results to look at per title.
 MAX_CANDIDATES = 10
@@ -91,14 +92,12 @@ def _has_arxiv(path: Path) -> bool:
 
 
 def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
-    named = page_arguments(args.paths, kb.papers_dir)
-    for message in named.problems(kb.relative(kb.papers_dir)):
-        print(f"paperkb resolve: {message}", file=sys.stderr)
-    if named.missing or named.empty:
+    named = named_pages(args, kb)
+    if named is None:
         return 2
     ingest = Ingest(kb)
     source = ArxivSource.for_kb(kb)
-    paths = pages_to_resolve(kb, named.pages if args.paths else None)
+    paths = pages_to_resolve(kb, named if args.paths else None)
     outcomes, error = resolve_pages(ingest, source, paths)
     if args.json:
         print(json.dumps({"pages": outcomes, "error": error, "requests": source.requests_made}, indent=2))
