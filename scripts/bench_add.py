@@ -23,9 +23,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # tests.support.fake_arxiv
 
-from paperkb import config  # noqa: E402
-from paperkb.add import Ingest, add_papers  # noqa: E402
-from paperkb.arxiv_source import ArxivSettings, ArxivSource  # noqa: E402
+from paperkb.model import config
+from paperkb.ingest.page_writer import Ingest
+from paperkb.ingest.add import add_papers
+from paperkb.ingest.arxiv_client import ArxivSettings
+from paperkb.ingest.arxiv_client import ArxivSource
 from tests.support.fake_arxiv import FakeArxiv, synthetic_papers  # noqa: E402
 
 MAX_BATCHED_REQUESTS = 10

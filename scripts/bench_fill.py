@@ -23,9 +23,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # tests.support.fake_anthropic
 
-from paperkb import cli, config  # noqa: E402
-from paperkb.llm import FillSettings  # noqa: E402
-from paperkb.pages import iter_page_paths, load_page  # noqa: E402
+import paperkb.cli as cli
+from paperkb.model import config
+from paperkb.fill.llm import FillSettings
+from paperkb.model.pages import iter_page_paths
+from paperkb.model.pages import load_page
 from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic  # noqa: E402
 
 ABSTRACT = (

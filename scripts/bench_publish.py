@@ -30,10 +30,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-from paperkb import bibtex, digest, feeds  # noqa: E402
-from paperkb.pages import load_pages, render_new_page  # noqa: E402
-from paperkb.site import SiteInput  # noqa: E402
-from paperkb.vocab import load_vocabulary  # noqa: E402
+from paperkb.publish import bibtex
+from paperkb.publish import digest
+from paperkb.publish import feeds
+from paperkb.model.pages import load_pages
+from paperkb.model.pages import render_new_page
+from paperkb.publish.site import SiteInput
+from paperkb.model.vocab import load_vocabulary
 
 BUDGET_RATIO = 2.5
 TODAY = dt.date(2026, 11, 22)

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from paperkb import check, config
-from paperkb.pages import load_page, parse_page, set_keys
+import paperkb.check as check
+from paperkb.model import config
+from paperkb.model.pages import load_page
+from paperkb.model.pages import parse_page
+from paperkb.model.pages import set_keys
 from tests.support.arxiv_env import arxiv_server, configure, kb, paperkb_process, run_cli  # noqa: F401 (fixtures)
 from tests.support.fake_arxiv import FakeArxiv, synthetic_papers
 
@@ -273,7 +276,7 @@ def test_a_progress_bar_on_a_terminal(kb: Path, arxiv_server: FakeArxiv):
     os.close(master)
     terminal = b"".join(chunks).decode()
     assert proc.returncode == 0
-    assert "\rfetching from arXiv [" in terminal and "] 2/2" in terminal
+    assert "fetching from arXiv" in terminal and "2/2" in terminal  # tqdm draws on a terminal only
     assert b"[#" not in out  # stdout stays clean for pipes
 
 

@@ -2,7 +2,9 @@
 
 import pytest
 
-from paperkb.arxiv_ids import ArxivId, is_valid_arxiv_id, parse_arxiv_id
+from paperkb.model.arxiv_ids import ArxivId
+from paperkb.model.arxiv_ids import is_valid_arxiv_id
+from paperkb.model.arxiv_ids import parse_arxiv_id
 
 
 @pytest.mark.parametrize(
@@ -41,7 +43,7 @@ def test_only_bare_ids_are_valid_page_values():
 
 
 def test_digit_count_is_left_to_arxiv_but_known_to_check():
-    from paperkb.arxiv_ids import digits_fit_year
+    from paperkb.model.arxiv_ids import digits_fit_year
 
     assert parse_arxiv_id("0808.05394") == ArxivId("0808.05394", None)  # arXiv answers: no such paper
     assert not digits_fit_year("0808.05394") and not digits_fit_year("2501.1294") and not digits_fit_year("0703.0001")

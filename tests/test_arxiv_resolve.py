@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from paperkb import check, config
-from paperkb.pages import load_page
+import paperkb.check as check
+from paperkb.model import config
+from paperkb.model.pages import load_page
 from tests.support.arxiv_env import arxiv_server, kb, run_cli  # noqa: F401 (fixtures)
 from tests.support.fake_arxiv import FakeArxiv
 

@@ -12,16 +12,15 @@ import arxiv
 import pytest
 from arxiv import _feed
 
-from paperkb import __version__, config
-from paperkb.arxiv_source import (
-    ArxivRejected,
-    ArxivSettings,
-    ArxivSource,
-    FetchError,
-    LabMatcher,
-    paper_metadata,
-)
-from paperkb.vocab import load_vocabulary
+from paperkb import __version__
+from paperkb.model import config
+from paperkb.ingest.arxiv_client import ArxivRejected
+from paperkb.ingest.arxiv_client import ArxivSettings
+from paperkb.ingest.arxiv_client import ArxivSource
+from paperkb.ingest.arxiv_client import FetchError
+from paperkb.ingest.arxiv_client import LabMatcher
+from paperkb.ingest.arxiv_client import paper_metadata
+from paperkb.model.vocab import load_vocabulary
 from tests.support.fake_arxiv import FIXTURES, FakeArxiv, Fault, load_table, synthetic_papers
 
 REPO = Path(__file__).resolve().parent.parent

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
-from paperkb import check, config
-from paperkb.sync import SyncRecordError, load_sync_records
+import paperkb.check as check
+from paperkb.model import config
+from paperkb.model.syncs import SyncRecordError
+from paperkb.model.syncs import load_sync_records
 from tests.support.arxiv_env import arxiv_server, kb, run_cli  # noqa: F401 (fixtures)
 from tests.support.fake_arxiv import Author, FakeArxiv, FakePaper, Fault, Version
 
 WINDOW = ("--since", "2026-11-15", "--until", "2026-11-21")
+
+
+def records_of(kb: Path) -> list:
+    """The knowledge base's sync records, asserting that every one of them reads."""
+    records, errors = load_sync_records(config.load(kb).syncs_dir)
+    assert errors == []
+    return records
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -57,7 +68,7 @@ def test_a_second_run_over_the_same_window_adds_nothing(kb: Path, arxiv_server: 
     pages_after_first = sorted((kb / "content" / "papers").iterdir())
     assert run_cli(kb, "sync", *WINDOW) == 0
     assert sorted((kb / "content" / "papers").iterdir()) == pages_after_first
-    records = load_sync_records(config.load(kb))
+    records = records_of(kb)
     assert [r["path"].name for r in records] == [f"{utc_today()}.yml", f"{utc_today()}-2.yml"]
     assert records[1]["added"] == [] and records[1]["counts"] == {"found": 3, "added": 0, "already_present": 3}
 
@@ -86,7 +97,7 @@ def test_the_default_window_starts_where_the_last_sync_ended(kb: Path, arxiv_ser
     assert run_cli(kb, "sync") == 0  # no record yet: the last 7 days
     first = arxiv_server.requests[0].params["search_query"]
     assert first.endswith(f"submittedDate:[{today - dt.timedelta(days=7):%Y%m%d}0000 TO {today:%Y%m%d}2359]")
-    assert "2611.07777" in load_sync_records(config.load(kb))[-1]["added"]
+    assert "2611.07777" in records_of(kb)[-1]["added"]
     syncs = kb / "content" / "syncs"
     (syncs / "2026-11-01.yml").write_text(
         "date: 2026-11-01\nwindow: {since: 2026-10-25, until: 2026-11-01}\nqueries: []\nadded: []\n"
@@ -104,17 +115,17 @@ def test_records_load_oldest_first_with_numbered_runs_in_order(kb: Path):
     for name in ("2026-11-03-10.yml", "2026-11-03.yml", "2026-11-03-2.yml", "2026-11-02.yml"):
         (syncs / name).write_text(f"date: {name[:10]}\n{body}")
     (syncs / "notes.txt").write_text("not a record")
-    names = [r["path"].name for r in load_sync_records(config.load(kb))]
+    names = [r["path"].name for r in records_of(kb)]
     assert names == ["2026-11-02.yml", "2026-11-03.yml", "2026-11-03-2.yml", "2026-11-03-10.yml"]
-    assert load_sync_records(config.load(kb))[0]["window"]["until"] == dt.date(2026, 11, 2)
+    assert records_of(kb)[0]["window"]["until"] == dt.date(2026, 11, 2)
 
 
 def test_a_broken_record_is_one_clear_error(kb: Path, arxiv_server: FakeArxiv, capsys):
     syncs = kb / "content" / "syncs"
     syncs.mkdir(parents=True, exist_ok=True)
     (syncs / "2026-11-02.yml").write_text("date: 2026-11-02\nwindow: {since: 2026-11-01\n")
-    with pytest.raises(SyncRecordError, match=r"2026-11-02\.yml:\d+: invalid YAML"):
-        load_sync_records(config.load(kb))
+    [error] = load_sync_records(config.load(kb).syncs_dir)[1]
+    assert re.search(r"2026-11-02\.yml:\d+: invalid YAML", str(error))
     assert run_cli(kb, "sync") == 2
     assert "2026-11-02.yml" in capsys.readouterr().err and arxiv_server.requests == []
     assert run_cli(kb, "sync", "--since", "2026-11-15", "--until", "2026-11-21", "--dry-run") == 0  # --since needs no record
@@ -132,15 +143,12 @@ def test_an_impossible_date_in_a_record_is_one_clear_error(kb: Path, arxiv_serve
     syncs = kb / "content" / "syncs"
     syncs.mkdir(parents=True, exist_ok=True)
     (syncs / "2025-01-01.yml").write_text(text)
-    with pytest.raises(SyncRecordError) as caught:
-        load_sync_records(config.load(kb))
-    assert (caught.value.line, caught.value.message.split(";")[0]) == (line, message)
+    records, [error] = load_sync_records(syncs)
+    assert records == [] and (error.line, error.message.split(";")[0]) == (line, message)
     assert run_cli(kb, "sync", "--dry-run") == 2
     assert f"2025-01-01.yml:{line}: {message}" in capsys.readouterr().err and arxiv_server.requests == []
     assert [(p.line, p.message.split(";")[0]) for p in check.check_sync_records(config.load(kb))] == [(line, message)]
-    from paperkb.digest import load_sync_records as digest_records
-
-    assert digest_records(syncs)[1][0].startswith(f"{syncs / '2025-01-01.yml'}:{line}: error: {message}")
+    assert error.report_line().startswith(f"{syncs / '2025-01-01.yml'}:{line}: error: {message}")
 
 
 def test_when_arxiv_fails_nothing_is_added_and_no_record_written(kb: Path, arxiv_server: FakeArxiv, capsys):
@@ -174,4 +182,4 @@ def test_paging_a_large_watch_query(kb: Path, arxiv_server: FakeArxiv):
     pyproject.write_text(text[:start] + '[[tool.paperkb.sync.queries]]\nname = "synthetic"\nquery = "ti:synthetic"\nmax_results = 25\n\n' + text[end:])
     assert run_cli(kb, "sync", *WINDOW) == 0
     assert [r.params["start"] for r in arxiv_server.requests] == ["0", "10", "20"]
-    assert load_sync_records(config.load(kb))[0]["counts"] == {"found": 25, "added": 25, "already_present": 0}
+    assert records_of(kb)[0]["counts"] == {"found": 25, "added": 25, "already_present": 0}

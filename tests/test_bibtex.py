@@ -16,9 +16,14 @@ from hypothesis import given, settings
 from pylatexenc import latex2text  # bibtexparser's own LaTeX decoder
 from hypothesis import strategies as st
 
-from paperkb import bibtex, config
-from paperkb.pages import as_list, load_pages, parse_page, render_new_page
-from paperkb.site import load_site_input
+from paperkb.model import config
+from paperkb.model import paths
+from paperkb.publish import bibtex
+from paperkb.model.pages import as_list
+from paperkb.model.pages import load_pages
+from paperkb.model.pages import parse_page
+from paperkb.model.pages import render_new_page
+from paperkb.model.site_input import load_site_input
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -153,11 +158,11 @@ def test_a_paper_without_arxiv_gets_its_url_and_no_eprint():
 def test_site_publishes_papers_bib_and_one_per_topic():
     site = dataclasses.replace(load_site_input(config.load(REPO)), today=dt.date(2026, 11, 22))
     files = bibtex.generate(site)
-    everything = parse(files[bibtex.ALL_PAPERS_BIB])
+    everything = parse(files[paths.ALL_PAPERS_BIB])
     assert len(everything.entries) == len(site.pages)
     all_keys = {e.key for e in everything.entries}
     for topic_id in site.vocab.topics:
-        topic = parse(files[bibtex.topic_bib_path(topic_id)])
+        topic = parse(files[paths.topic_bib_path(topic_id)])
         members = [p for p in site.pages if topic_id in as_list(p.meta.get("topics"))]
         assert len(topic.entries) == len(members)
         assert {e.key for e in topic.entries} <= all_keys  # the same key for a paper everywhere
@@ -168,8 +173,8 @@ def test_cite_footer_is_a_bibtex_block_with_the_site_key():
     keys = bibtex.generate(site) and bibtex.keys_for_site(site)
     page = next(p for p in site.pages if p.slug == "deepseek-r1")
     footer = bibtex.cite_footer(page)
-    assert footer.startswith('<h2 id="cite">Cite<a class="headerlink" href="#cite" title="Permanent link">&para;</a></h2>\n')
-    assert '<pre class="bibtex"><code>@misc{deepseekai2025deepseekr1,\n' in footer and footer.endswith("}</code></pre>")
+    assert footer.startswith('<h2 id="cite" data-search-exclude>Cite<a class="headerlink" href="#cite" title="Permanent link">&para;</a></h2>\n')
+    assert '<pre class="bibtex" data-search-exclude><code>@misc{deepseekai2025deepseekr1,\n' in footer and footer.endswith("}</code></pre>")
     inner = html.unescape(footer.split("<code>", 1)[1].rsplit("</code>", 1)[0])
     assert parse(inner).entries[0].key == keys["deepseek-r1"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from paperkb.pages import load_page
+from paperkb.model.pages import load_page
 from tests.support.browser import chromium_context, require_chromium, serve_directory
 from tests.support.site_build import (
     MACHINE_DATE,

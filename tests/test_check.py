@@ -11,9 +11,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from paperkb import check, config, layout
-from paperkb.cli import main
-from paperkb.pages import load_page, section_hash
+import paperkb.check as check
+from paperkb.cli.check import format_problem
+from paperkb.model import config
+from paperkb.model.vocab import Problem
+from paperkb.model import paths
+from paperkb.cli.main import main
+from paperkb.model.pages import load_page
+from paperkb.model.pages import section_hash
 
 TOPICS = """\
 - id: reasoning
@@ -155,7 +160,7 @@ def test_unterminated_front_matter(kb):
 
 def test_links_to_existing_and_generated_pages_are_fine(kb):
     write(kb, "other.md", GOOD.replace("2501.12948", "2412.19437"))
-    body = f"[o](other.md) [t]({layout.relative_link('papers/x.md', layout.topic_path('reasoning'))}) [home](../index.md#top) [web](https://arxiv.org)"
+    body = f"[o](other.md) [t]({paths.relative_link('papers/x.md', paths.topic_path('reasoning'))}) [home](../index.md#top) [web](https://arxiv.org)"
     assert problems_for(kb, GOOD.replace("Open reasoning models.", body)) == []
 
 
@@ -383,8 +388,8 @@ def test_a_page_outside_content_linking_to_a_missing_page_inside_has_no_tracebac
 
 def test_github_format_escapes_the_file_property_and_the_message(kb, monkeypatch):
     monkeypatch.chdir(kb.root)
-    problem = check.Problem(kb.papers_dir / "a,line=99:b%.md", 3, "100% wrong\nsecond line: here")
-    assert check.format_problem(problem, kb, "github") == (
+    problem = Problem(kb.papers_dir / "a,line=99:b%.md", 3, "100% wrong\nsecond line: here")
+    assert format_problem(problem, kb, "github") == (
         "::error file=content/papers/a%2Cline=99%3Ab%25.md,line=3::100%25 wrong%0Asecond line: here"
     )
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from paperkb import config, llm
+from paperkb.fill import llm
+from paperkb.model import config
 from tests.support.fill_kb import make_kb
 
 

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import os
 import re
+import sys
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,10 +20,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperkb import config, digest
-from paperkb.cli import main
-from paperkb.pages import load_page, parse_page, set_section, write_page
-from paperkb.site import load_site_input
+import paperkb.check as check
+from paperkb.model import config
+from paperkb.model import paths
+from paperkb.model import syncs
+from paperkb.publish import digest
+from paperkb.cli.main import main
+from paperkb.model.pages import load_page
+from paperkb.model.pages import parse_page
+from paperkb.model.pages import set_section
+from paperkb.model.pages import write_page
+from paperkb.model.site_input import load_site_input
 from tests.support.golden import Elements
 
 HERE = Path(__file__).parent
@@ -91,7 +99,7 @@ def test_command_output_matches_golden(capsys, name, args):
 # -- what a digest contains ----------------------------------------------------------------------------------
 def test_sync_digest_holds_exactly_the_papers_the_sync_added():
     site = site_input()
-    record = next(r for r in site.syncs if digest.record_date(r) == dt.date(2026, 11, 22))
+    record = next(r for r in site.syncs if syncs.record_date(r) == dt.date(2026, 11, 22))
     built = digest.digest_for_sync(site.pages, record)
     assert {p.meta["arxiv"] for p in built.papers} == {"2501.12948", "2412.19437", "2412.14093", "2504.07128", "2511.01234"}
     assert built.missing == ["2511.99999"]  # listed by the sync, no page now: reported, not invented
@@ -293,11 +301,11 @@ def test_bad_arguments_give_one_clear_line(capsys, args, message):
 def test_a_broken_sync_record_is_named_with_its_line(kb: Path):
     (kb / "content" / "syncs" / "2026-11-29.yml").write_text("date: 2026-11-29\nadded: [2501.1, \n", "utf-8")
     (kb / "content" / "syncs" / "2026-11-30.yml").write_text("window: {since: 2026-11-01}\n", "utf-8")
-    records, errors = digest.load_sync_records(kb / "content" / "syncs")
-    assert [digest.record_date(r).isoformat() for r in records] == ["2026-11-15", "2026-11-22"]
+    records, errors = syncs.load_sync_records(kb / "content" / "syncs")
+    assert [syncs.record_date(r).isoformat() for r in records] == ["2026-11-15", "2026-11-22"]
     assert len(errors) == 2
-    assert errors[0].startswith(f"{kb / 'content' / 'syncs' / '2026-11-29.yml'}:3: error: invalid YAML")
-    assert errors[1].startswith(f"{kb / 'content' / 'syncs' / '2026-11-30.yml'}:1: error: 'date' must be a date")
+    assert errors[0].report_line().startswith(f"{kb / 'content' / 'syncs' / '2026-11-29.yml'}:3: error: invalid YAML")
+    assert errors[1].report_line().startswith(f"{kb / 'content' / 'syncs' / '2026-11-30.yml'}:1: error: 'date' must be a date")
 
 
 def test_two_syncs_on_one_day_get_a_digest_page_each(kb: Path):
@@ -318,7 +326,11 @@ def test_raw_html_in_a_section_shows_as_text_in_site_digests(kb: Path):
 
 
 def test_pages_may_link_to_digests_feeds_and_bibliographies(kb: Path):
-    from paperkb import check
+    import paperkb.check as check
+    from paperkb.model import config
+    from paperkb.model import paths
+    from paperkb.model import syncs
+    from paperkb.publish import digest
 
     path = kb / "content" / "papers" / "deepseek-r1.md"
     page = load_page(path)
@@ -341,11 +353,12 @@ HOSTILE_SECTION = (
 
 
 def _site_hook():
-    """scripts/mkdocs_hooks.py as MkDocs loads it (by path: it is no package module)."""
+    """scripts/mkdocs_hooks.py as MkDocs loads it (by path, registered in sys.modules: it is no package module)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("paperkb_mkdocs_hooks", _HOOKS)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -375,7 +388,7 @@ def hazards(html: str) -> list[tuple[str, str, str]]:
 
 
 def test_escaped_backticks_are_no_code_span_for_raw_html_escaping():
-    from paperkb.publish import escape_raw_html
+    from paperkb.publish.markup import escape_raw_html
 
     assert escape_raw_html('\\`<img onerror="x()">\\`') == '\\`&lt;img onerror="x()">\\`'
     assert escape_raw_html("a `<b>` and ``x`<i>`` code") == "a `<b>` and ``x`<i>`` code"  # real spans untouched
@@ -398,7 +411,7 @@ def test_a_pipe_in_a_topic_title_stays_inside_its_digests_index_cell(kb: Path):
 
     topics = kb / "content" / "topics.yml"
     topics.write_text(topics.read_text("utf-8").replace("title: Reasoning", "title: 'Reasoning | Planning'"), "utf-8")
-    html = to_html(digest.generate(site_input(kb))[digest.DIGESTS_INDEX])
+    html = to_html(digest.generate(site_input(kb))[paths.DIGESTS_INDEX])
     rows = [row for row in re.findall(r"<tr>(.*?)</tr>", html, re.S) if "reasoning.bib" in row]
     assert len(rows) == 1
     cells = re.findall(r"<td>(.*?)</td>", rows[0], re.S)

@@ -14,9 +14,15 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from paperkb import config, feeds
-from paperkb.pages import as_list, load_page, render_new_page, set_section, write_page
-from paperkb.site import load_site_input
+from paperkb.model import config
+from paperkb.model import paths
+from paperkb.publish import feeds
+from paperkb.model.pages import as_list
+from paperkb.model.pages import load_page
+from paperkb.model.pages import render_new_page
+from paperkb.model.pages import set_section
+from paperkb.model.pages import write_page
+from paperkb.model.site_input import load_site_input
 
 HERE = Path(__file__).parent
 REPO = HERE.parent
@@ -62,7 +68,7 @@ def assert_valid_atom(document: str) -> ET.Element:
 
 def test_every_generated_feed_is_valid_atom_and_parses_cleanly():
     files = feeds.generate(site_input(REPO))  # the shipped knowledge base
-    assert feeds.ALL_PAPERS_FEED in files
+    assert paths.ALL_PAPERS_FEED in files
     assert any(path.startswith("feeds/topics/") for path in files)
     for path, document in files.items():
         assert_valid_atom(document)
@@ -73,7 +79,7 @@ def test_every_generated_feed_is_valid_atom_and_parses_cleanly():
 
 def test_feed_entries_match_their_pages_one_by_one():
     site = site_input(FIXTURE)
-    parsed = feedparser.parse(feeds.generate(site)[feeds.ALL_PAPERS_FEED])
+    parsed = feedparser.parse(feeds.generate(site)[paths.ALL_PAPERS_FEED])
     by_link = {f"{SITE_URL}papers/{p.slug}/": p for p in site.pages}
     assert len(parsed.entries) == len(site.pages)
     for entry in parsed.entries:
@@ -100,14 +106,14 @@ def test_hostile_text_stays_text(tmp_path: Path):
     root = tmp_path / "kb"
     shutil.copytree(FIXTURE, root)
     page = load_page(root / "content" / "papers" / "thoughtology.md")
-    parsed = feedparser.parse(feeds.generate(site_input(root))[feeds.ALL_PAPERS_FEED])
+    parsed = feedparser.parse(feeds.generate(site_input(root))[paths.ALL_PAPERS_FEED])
     entry = next(e for e in parsed.entries if e.link.endswith("/thoughtology/"))
     assert entry.title == "DeepSeek-R1 Thoughtology: Let's <think> about LLM Reasoning"
     assert '<script>alert("x")</script>' in entry.summary  # type="text": a reader shows it, never runs it
     # a filled page whose section tries to smuggle markup into the HTML content
     filled = load_page(root / "content" / "papers" / "deepseek-v3.md")
     write_page(filled, set_section(filled, "Summary", "Fine <script>steal()</script> [x](https://evil.example/) \x0b\x01 end"))
-    document = feeds.generate(site_input(root))[feeds.ALL_PAPERS_FEED]
+    document = feeds.generate(site_input(root))[paths.ALL_PAPERS_FEED]
     assert_valid_atom(document)  # control characters XML forbids are gone
     entry = next(e for e in feedparser.parse(document).entries if e.link.endswith("/deepseek-v3/"))
     assert "<script" not in entry.content[0].value and "evil.example" not in entry.content[0].value
@@ -119,7 +125,7 @@ def test_an_open_html_block_in_one_section_does_not_swallow_the_next(tmp_path: P
     shutil.copytree(FIXTURE, root)
     filled = load_page(root / "content" / "papers" / "deepseek-v3.md")
     write_page(filled, set_section(filled, "Summary", "Text.\n\n<div>\nan unclosed block."))
-    entry = next(e for e in feedparser.parse(feeds.generate(site_input(root))[feeds.ALL_PAPERS_FEED]).entries if e.link.endswith("/deepseek-v3/"))
+    entry = next(e for e in feedparser.parse(feeds.generate(site_input(root))[paths.ALL_PAPERS_FEED]).entries if e.link.endswith("/deepseek-v3/"))
     content = entry.content[0].value
     assert re.search(r"<h4[^>]*>Key Insights</h4>\s*<ul", content) and "<li" in content  # still a heading and a list
     assert "#### " not in content
@@ -129,7 +135,7 @@ def test_topic_feeds_hold_only_their_topic():
     site = site_input(FIXTURE)
     files = feeds.generate(site)
     for topic_id, topic in site.vocab.topics.items():
-        parsed = feedparser.parse(files[feeds.topic_feed_path(topic_id)])
+        parsed = feedparser.parse(files[paths.topic_feed_path(topic_id)])
         assert parsed.feed.title.endswith(topic.title)
         expected = {f"{SITE_URL}papers/{p.slug}/" for p in site.pages if topic_id in as_list(p.meta.get("topics"))}
         assert {e.link for e in parsed.entries} == expected
@@ -147,7 +153,7 @@ def test_feed_is_capped_at_the_newest_entries(tmp_path: Path):
         meta = {"title": f"Synthetic paper {n}", "arxiv": f"2601.{n:05d}", "authors": ["A. Person"],
                 "published": start, "added": start + dt.timedelta(days=n), "status": "todo"}
         (papers / f"synthetic-{n:03d}.md").write_text(render_new_page(meta), "utf-8")
-    parsed = feedparser.parse(feeds.generate(site_input(root))[feeds.ALL_PAPERS_FEED])
+    parsed = feedparser.parse(feeds.generate(site_input(root))[paths.ALL_PAPERS_FEED])
     assert len(parsed.entries) == feeds.MAX_ENTRIES
     added = {f"{SITE_URL}papers/{p.slug}/": p.meta["added"] for p in site_input(root).pages}
     shown = [added[e.link] for e in parsed.entries]
@@ -158,14 +164,14 @@ def test_feed_is_capped_at_the_newest_entries(tmp_path: Path):
 
 def test_entry_updated_follows_the_generated_sections():
     site = site_input(FIXTURE)
-    parsed = feedparser.parse(feeds.generate(site)[feeds.ALL_PAPERS_FEED])
+    parsed = feedparser.parse(feeds.generate(site)[paths.ALL_PAPERS_FEED])
     v3 = next(e for e in parsed.entries if e.link.endswith("/deepseek-v3/"))
     assert v3.updated.startswith("2026-11-21")  # generated on the day it was added
     assert parsed.feed.updated.startswith("2026-11-22")
 
 
 def test_without_site_url_links_fall_back_to_arxiv_and_stay_absolute():
-    document = feeds.generate(site_input(FIXTURE, site_url=""))[feeds.ALL_PAPERS_FEED]
+    document = feeds.generate(site_input(FIXTURE, site_url=""))[paths.ALL_PAPERS_FEED]
     assert_valid_atom(document)
     parsed = feedparser.parse(document)
     assert not parsed.bozo

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from paperkb.pages import load_page
+from paperkb.model.pages import load_page
 from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic
 from tests.support.fill_kb import REPO, add_page, kb_talking_to, run_fill, variant
 

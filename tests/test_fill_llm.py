@@ -9,9 +9,9 @@ from pathlib import Path
 import anthropic
 import pytest
 
-from paperkb import llm
-from paperkb.pages import parse_page
-from paperkb.vocab import load_vocabulary
+from paperkb.fill import llm
+from paperkb.model.pages import parse_page
+from paperkb.model.vocab import load_vocabulary
 from tests.support.fill_kb import PAGE, REPO
 
 SOURCE = (

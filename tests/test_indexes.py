@@ -18,11 +18,16 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paperkb import layout
-from paperkb.indexes import index_files
-from paperkb.pages import as_date, parse_page, render_new_page
-from paperkb.render import RAW_END, RAW_START, restore_raw_html, stash_raw_html
-from paperkb.site import SiteInput
+from paperkb.model import paths
+from paperkb.publish.indexes import index_files
+from paperkb.model.pages import as_date
+from paperkb.model.pages import parse_page
+from paperkb.model.pages import render_new_page
+from paperkb.publish.markup import RAW_END
+from paperkb.publish.markup import RAW_START
+from paperkb.publish.markup import restore_raw_html
+from paperkb.publish.markup import stash_raw_html
+from paperkb.publish.site import SiteInput
 from tests.support.golden import Elements, check_golden, golden_site, to_html
 
 
@@ -48,7 +53,7 @@ def test_index_pages_match_their_golden_files():
 def test_writes_exactly_the_paths_paperkb_check_accepts_as_link_targets():
     site = golden_site()
     produced = set(index_files(site))
-    accepted = layout.generated_paths(site.vocab.topics, [lab.name for lab in site.vocab.labs.values()])
+    accepted = paths.generated_paths(site.vocab.topics, [lab.name for lab in site.vocab.labs.values()])
     assert produced <= accepted
     others = accepted - produced  # what other stages generate (digests, feeds, BibTeX)
     assert not [p for p in others if p.endswith(".md") and (p.startswith(("topics/", "labs/", "priorities/", "papers/")) or "/" not in p)]
@@ -110,9 +115,9 @@ def test_lab_pages_resolve_aliases_and_unknown_labs_stay_plain_text():
 def test_each_priority_page_lists_its_papers_and_unrated_collects_the_rest():
     site = golden_site()
     files = index_files(site)
-    for name in layout.PRIORITY_PAGES:
-        expected = {p.slug for p in site.pages if (p.meta.get("priority") or layout.UNRATED) == name}
-        assert set(slugs_in_order(page_html(files, layout.priority_path(name)))) == expected, name
+    for name in paths.PRIORITY_PAGES:
+        expected = {p.slug for p in site.pages if (p.meta.get("priority") or paths.UNRATED) == name}
+        assert set(slugs_in_order(page_html(files, paths.priority_path(name)))) == expected, name
     assert set(slugs_in_order(page_html(files, "priorities/unrated.md"))) == {"hostile-title"}
 
 
@@ -192,7 +197,7 @@ def _target(here: str, href: str) -> tuple[list[str], str]:
     path, _, anchor = href.partition("#")
     if path.endswith(".md"):
         return [posixpath.normpath(posixpath.join(posixpath.dirname(here), path))], anchor
-    url = posixpath.normpath(posixpath.join(layout.page_url(here) or ".", path)) + "/"
+    url = posixpath.normpath(posixpath.join(paths.page_url(here) or ".", path)) + "/"
     url = "" if url in ("./", "/") else url
     candidates = [url + "index.md", url[:-1] + ".md"] if url else ["index.md"]
     return candidates, anchor
@@ -201,7 +206,7 @@ def _target(here: str, href: str) -> tuple[list[str], str]:
 def test_every_link_of_the_index_pages_leads_to_a_page_and_anchor_that_exist():
     site = golden_site()
     files = index_files(site)
-    existing = set(files) | {layout.paper_path(p.slug) for p in site.pages}
+    existing = set(files) | {paths.paper_path(p.slug) for p in site.pages}
     ids = {path: set(re.findall(r'id="([^"]+)"', to_html(text))) for path, text in files.items()}
     checked = 0
     for here, text in files.items():
@@ -228,11 +233,11 @@ def test_raw_blocks_render_the_same_through_markdown_or_through_the_hooks_stash(
 
 # -- layout ---------------------------------------------------------------------------------------------------------
 def test_page_urls_and_relative_urls_follow_mkdocs_directory_urls():
-    assert layout.page_url("index.md") == ""
-    assert layout.page_url("topics/index.md") == "topics/"
-    assert layout.page_url("topics/reasoning.md") == "topics/reasoning/"
-    assert layout.page_url("status.md#todo") == "status/#todo"
-    assert layout.relative_url("papers/x.md", "topics/a.md") == "../../topics/a/"
-    assert layout.relative_url("index.md", "papers/x.md") == "papers/x/"
-    assert layout.relative_url("index.md", "index.md") == "./"
-    assert layout.relative_url("topics/index.md", "status.md#draft") == "../status/#draft"
+    assert paths.page_url("index.md") == ""
+    assert paths.page_url("topics/index.md") == "topics/"
+    assert paths.page_url("topics/reasoning.md") == "topics/reasoning/"
+    assert paths.page_url("status.md#todo") == "status/#todo"
+    assert paths.relative_url("papers/x.md", "topics/a.md") == "../../topics/a/"
+    assert paths.relative_url("index.md", "papers/x.md") == "papers/x/"
+    assert paths.relative_url("index.md", "index.md") == "./"
+    assert paths.relative_url("topics/index.md", "status.md#draft") == "../status/#draft"

@@ -9,8 +9,12 @@ from pathlib import Path
 import frontmatter
 import pytest
 
-from paperkb import pages
-from paperkb.pages import PageError, parse_page, section_hash, set_keys, set_section
+from paperkb.model import pages
+from paperkb.model.pages import PageError
+from paperkb.model.pages import parse_page
+from paperkb.model.pages import section_hash
+from paperkb.model.pages import set_keys
+from paperkb.model.pages import set_section
 
 PAGE = """\
 ---

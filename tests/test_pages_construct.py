@@ -15,8 +15,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperkb import pages
-from paperkb.pages import InvalidDate, PageError, parse_page
+from paperkb.model import pages
+from paperkb.model.pages import InvalidDate
+from paperkb.model.pages import PageError
+from paperkb.model.pages import parse_page
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -17,9 +17,17 @@ from pathlib import Path
 import markdown
 import pytest
 
-from paperkb import config, fill, pipeline
-from paperkb.llm import FillSettings, Ledger, Usage
-from paperkb.pages import load_page, set_keys, set_section, write_page
+from paperkb.cli import fill
+from paperkb.cli import pipeline
+from paperkb.fill import filler
+from paperkb.model import config
+from paperkb.fill.llm import FillSettings
+from paperkb.fill.llm import Ledger
+from paperkb.fill.llm import Usage
+from paperkb.model.pages import load_page
+from paperkb.model.pages import set_keys
+from paperkb.model.pages import set_section
+from paperkb.model.pages import write_page
 from tests.support.arxiv_env import arxiv_server, kb, run_cli  # noqa: F401 (fixtures)
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.workflow_steps import StepRunner, git, workflow_step
@@ -68,13 +76,13 @@ def fake_fill(kb: Path, runner: StepRunner, filled: list[str], failed: list[tupl
             write_page(page, set_section(page, title, "- One\n- Two" if title == "Key Insights" else f"{title} text."))
         page = load_page(kb / path)
         write_page(page, set_keys(page, {"status": "draft"}))
-    report = fill.Report(filled=list(filled), failed=list(failed))
+    report = filler.FillReport(filled=list(filled), failed=list(failed))
     settings = FillSettings()
     ledger = Ledger(settings, 2.0)
     ledger.add(Usage(input=cost_tokens, output=cost_tokens // 4, requests=len(filled) + len(failed)))
     buffer = io.StringIO()
     with redirect_stdout(buffer):
-        fill.print_report(config.load(kb), report, ledger, settings.model)
+        fill.print_fill_report(config.load(kb), report, ledger, settings.model)
     (runner.temp / "fill.log").write_text(buffer.getvalue(), "utf-8")
 
 

@@ -15,8 +15,15 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperkb import render
-from paperkb.pages import load_page, parse_page, set_section
+from paperkb.model import config
+from paperkb.model import facts
+from paperkb.publish import digest
+from paperkb.publish import markup
+from paperkb.publish import paper as paper_page
+from paperkb.publish import sanitize
+from paperkb.model.pages import load_page
+from paperkb.model.pages import parse_page
+from paperkb.model.pages import set_section
 from tests.support.golden import INPUT, Elements, check_golden, golden_site, to_html
 
 
@@ -30,24 +37,26 @@ def vocab():
 
 def as_site_shows(paper) -> str:
     """The HTML the hook hands MkDocs' theme for this page (minus MkDocs' own link rewriting)."""
-    document = render.paper_document(paper, vocab())
-    return document.html(render.sanitize_html(to_html(document.markdown)))
+    document = paper_page.paper_document(paper, vocab())
+    return document.html(sanitize.sanitize_html(to_html(document.markdown)))
 
 
 def notes(html: str) -> list[str]:
-    return re.findall(r'<div class="admonition note pkb-machine">\s*<p class="admonition-title">([^<]*)</p>', html)
+    return re.findall(r'<div class="admonition note pkb-machine" data-search-exclude>\s*<p class="admonition-title">([^<]*)</p>', html)
 
 
 # -- golden -------------------------------------------------------------------------------------------------------
 def test_paper_pages_match_their_golden_files():
     site = golden_site()
-    check_golden({f"{p.slug}.md": render.paper_markdown(p, site.vocab) for p in site.pages}, "papers")
+    check_golden({f"{p.slug}.md": paper_page.paper_markdown(p, site.vocab) for p in site.pages}, "papers")
 
 
 def test_the_hook_form_and_the_markdown_form_render_the_same_page():
     for paper in golden_site().pages:
-        direct = to_html(render.paper_markdown(paper, vocab())).replace(render.RAW_START, "").replace(render.RAW_END, "")
-        assert re.sub(r"\s+", " ", render.sanitize_html(direct)).strip() == re.sub(r"\s+", " ", as_site_shows(paper)).strip()
+        direct = to_html(paper_page.paper_markdown(paper, vocab())).replace(markup.RAW_START, "").replace(markup.RAW_END, "")
+        # both through the sanitizer, which drops our own attributes (data-search-exclude) from the direct form
+        same = [re.sub(r"\s+", " ", sanitize.sanitize_html(html)).strip() for html in (direct, as_site_shows(paper))]
+        assert same[0] == same[1], paper.slug
 
 
 # -- header -------------------------------------------------------------------------------------------------------
@@ -55,7 +64,7 @@ def test_header_shows_badges_labs_topics_date_links_and_abstract():
     html = as_site_shows(page("reasoning-rl"))
     elements = Elements(html)
     # The theme shows the title as the page's h1 (the hook sets it as page.meta["title"]), above this HTML
-    assert render.title_of(page("reasoning-rl")) == "Reasoning-RL: Incentivizing Reasoning via Reinforcement Learning"
+    assert facts.title_of(page("reasoning-rl")) == "Reasoning-RL: Incentivizing Reasoning via Reinforcement Learning"
     assert "<h1" not in html
     badges = {a["href"]: a["class"] for a in elements.named("a") if "pkb-badge" in (a.get("class") or "")}
     assert badges == {
@@ -94,9 +103,9 @@ def test_long_author_lists_collapse_after_five():
 
 
 def test_short_author_lists_are_not_folded():
-    assert "<details" not in render.authors_html([f"Author {n}" for n in range(6)])
-    assert "and 2 more" in render.authors_html([f"Author {n}" for n in range(7)])
-    assert render.authors_html([]) == ""
+    assert "<details" not in paper_page.authors_html([f"Author {n}" for n in range(6)])
+    assert "and 2 more" in paper_page.authors_html([f"Author {n}" for n in range(7)])
+    assert paper_page.authors_html([]) == ""
 
 
 # -- escaping -----------------------------------------------------------------------------------------------------
@@ -104,7 +113,7 @@ def test_hostile_title_authors_and_abstract_show_as_text():
     html = as_site_shows(page("hostile-title"))
     elements = Elements(html)
     assert not {"script", "think", "img"} & elements.names()
-    title = Elements(render.html_text(render.title_of(page("hostile-title"))))  # page.meta["title"]: the theme's h1
+    title = Elements(markup.html_text(facts.title_of(page("hostile-title"))))  # page.meta["title"]: the theme's h1
     assert not title.names() and title.text == "<script>alert(1)</script> | *Bold* [link](x) <think>hm</think> & more"
     assert "[link](x) <think>hm</think>" in elements.text  # in the Cite block
     assert "<img src=x onerror=alert(2)>" in elements.text and "Pipe | Person" in elements.text
@@ -130,13 +139,13 @@ def test_raw_html_in_a_page_body_is_shown_as_text_or_defused():
 
 
 def test_sanitizer_keeps_what_markdown_makes_and_drops_the_rest():
-    fine = '<p class="x"><a href="../a/" title="t">a</a> <code>&lt;b&gt;</code> &amp; <img alt="i" src="i.png"></p>\n<td style="text-align: right;">1</td>'
-    assert render.sanitize_html(fine) == fine
-    assert render.sanitize_html('<p style="color: red" onmouseover="x()">t</p>') == "<p>t</p>"
-    assert render.sanitize_html('<a href="JaVaScRiPt:alert(1)">x</a>') == "<a>x</a>"
-    assert render.sanitize_html('<a href="java\nscript:alert(1)">x</a>') == "<a>x</a>"
-    assert render.sanitize_html("<svg onload=alert(1)>") == "&lt;svg onload=alert(1)&gt;"
-    assert render.sanitize_html("<style>p{}</style>") == "&lt;style&gt;p{}&lt;/style&gt;"
+    fine = '<p class="x"><a href="../a/" title="t">a</a> <code>&lt;b&gt;</code> &amp; <img alt="i" src="i.png"></p>\n<table><tbody><tr><td style="text-align: right;">1</td></tr></tbody></table>'
+    assert sanitize.sanitize_html(fine) == fine
+    assert sanitize.sanitize_html('<p style="color: red" onmouseover="x()">t</p>') == "<p>t</p>"
+    assert sanitize.sanitize_html('<a href="JaVaScRiPt:alert(1)">x</a>') == "<a>x</a>"
+    assert sanitize.sanitize_html('<a href="java\nscript:alert(1)">x</a>') == "<a>x</a>"
+    assert sanitize.sanitize_html("<svg onload=alert(1)>") == "&lt;svg onload=alert(1)&gt;"
+    assert sanitize.sanitize_html("<style>p{}</style>") == "&lt;style&gt;p{}&lt;/style&gt;"
 
 
 _PIECES = ["# Title", "## Section", "text with *em* and **strong**", "- item", "1. first", "> quote", "`code <x>`",
@@ -150,15 +159,13 @@ _PIECES = ["# Title", "## Section", "text with *em* and **strong**", "- item", "
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8))
-def test_sanitizer_fast_path_gives_the_same_document_as_the_full_parser(pieces):
-    html = to_html("\n\n".join(pieces))
-    parser = render._Sanitizer()  # the full parser, which the fast path skips when it can
-    parser.feed(html)
-    parser.close()
-    fast, full = Elements(render.sanitize_html(html)), Elements("".join(parser.out))
-    assert (fast.tags, fast.text) == (full.tags, full.text)
-    assert not {"script"} & fast.names() and not any("onerror" in attrs for _, attrs in fast.tags)
-    assert not any(_is_javascript(attrs.get(name)) for _, attrs in fast.tags for name in ("href", "src"))
+def test_sanitized_markdown_holds_nothing_that_runs_and_is_stable(pieces):
+    safe = sanitize.sanitize_html(to_html("\n\n".join(pieces)))
+    elements = Elements(safe)
+    assert not {"script", "iframe", "svg", "style"} & elements.names()
+    assert not any(name.startswith("on") for _, attrs in elements.tags for name in attrs)
+    assert not any(_is_javascript(attrs.get(name)) for _, attrs in elements.tags for name in ("href", "src"))
+    assert sanitize.sanitize_html(safe) == safe  # sanitizing twice changes nothing: no markup hides in the text
 
 
 def _is_javascript(url: str | None) -> bool:
@@ -177,7 +184,7 @@ def test_entity_encoded_javascript_urls_are_dropped_from_markdown_and_raw_html()
     for url in _ENCODED_JAVASCRIPT:
         sources = [f"[x]({url})", f"![i]({url})", f'<a href="{url}">r</a>', f'<img src="{url}" alt="r">']
         for source in sources:
-            html = render.sanitize_html(to_html(source))
+            html = sanitize.sanitize_html(to_html(source))
             elements = Elements(html)  # decodes attribute entities, as a browser does
             links = [attrs.get(name) for _, attrs in elements.tags for name in ("href", "src") if name in attrs]
             assert not any(_is_javascript(link) for link in links), (source, html)
@@ -189,7 +196,7 @@ def test_machine_written_sections_carry_a_note_right_under_their_heading():
     assert notes(html) == ["Machine-written by claude-sonnet-4-5 on 2025-02-01"] * 2
     for heading in ("summary", "key-insights"):
         after = html.split(f'<h2 id="{heading}">', 1)[1].split("</h2>", 1)[1]
-        assert after.lstrip().startswith('<div class="admonition note pkb-machine">'), heading
+        assert after.lstrip().startswith('<div class="admonition note pkb-machine" data-search-exclude>'), heading
     why = html.split('<h2 id="why-it-matters">', 1)[1]
     assert "pkb-machine" not in why
 
@@ -208,17 +215,17 @@ def test_a_stale_record_means_a_person_wrote_the_section():
 
 
 def test_model_names_in_notes_are_escaped():
-    note = render.machine_note({"model": '<b>"evil"</b> *model*', "date": "2025-01-01"})
-    html = to_html("## Summary\n\n" + render.raw_html(note))
+    note = paper_page.machine_note({"model": '<b>"evil"</b> *model*', "date": "2025-01-01"})
+    html = to_html("## Summary\n\n" + markup.raw_html(note))
     assert "<b>" not in html and "<em>" not in html
     assert 'Machine-written by <b>"evil"</b> *model* on 2025-01-01' in Elements(html).text
 
 
 # -- footers ------------------------------------------------------------------------------------------------------
 def test_registered_footers_end_every_paper_page():
-    footers = render.paper_footers()
+    footers = paper_page.paper_footers()
     for paper in golden_site().pages:
-        markdown = render.paper_markdown(paper, vocab())
+        markdown = paper_page.paper_markdown(paper, vocab())
         body_end = markdown.index("## Why It Matters") if "## Notes" not in markdown else markdown.index("## Notes")
         for footer in footers:
             block = footer(paper).strip()
@@ -240,8 +247,14 @@ def test_every_generator_skips_list_items_that_are_not_names(kb_copy):
     import dataclasses
     import datetime as dt
 
-    from paperkb import config, digest
-    from paperkb.site import generate_site, load_site_input
+    from paperkb.model import config
+    from paperkb.model import facts
+    from paperkb.publish import digest
+    from paperkb.publish import markup
+    from paperkb.publish import paper
+    from paperkb.publish import sanitize
+    from paperkb.publish.site import generate_site
+    from paperkb.model.site_input import load_site_input
 
     (kb_copy / "content" / "papers" / "odd.md").write_text(ODD_LISTS, encoding="utf-8")
     (kb_copy / "content" / "papers" / "odd2.md").write_text(
@@ -249,13 +262,13 @@ def test_every_generator_skips_list_items_that_are_not_names(kb_copy):
     )
     site = dataclasses.replace(load_site_input(config.load(kb_copy), "https://kb.example.org/"), today=dt.date(2026, 11, 22))
     odd = next(p for p in site.pages if p.slug == "odd")
-    assert render.topics_of(odd) == [] and render.labs_of(odd) == ["DeepSeek"] and render.authors_of(odd) == ["Ada Lovelace"]
+    assert facts.topics_of(odd) == [] and facts.labs_of(odd) == ["DeepSeek"] and facts.authors_of(odd) == ["Ada Lovelace"]
     files = generate_site(site)
     assert "Ada Lovelace" in files["feeds/papers.xml"]
     bib_entry = files["papers.bib"].split("Odd lists")[1].split("\n}")[0]
     assert re.search(r"author\s*= \{Ada Lovelace\},", bib_entry) and "'a'" not in bib_entry
     assert "Odd lists" in files["feeds/topics/reasoning.xml"]  # odd2 still names 'reasoning' as a string
-    header = render.header_html(odd, site.vocab, "papers/odd.md")
+    header = paper_page.header_html(odd, site.vocab, "papers/odd.md")
     assert "Ada Lovelace" in header and "{'a': 1}" not in header
     window = digest.digest_for_window(site.pages, dt.date(2026, 11, 20), dt.date(2026, 11, 20))
     links = digest.ExternalLinks("https://kb.example.org/")
@@ -265,7 +278,7 @@ def test_every_generator_skips_list_items_that_are_not_names(kb_copy):
 
 # -- raw blocks and ids ------------------------------------------------------------------------------------------
 def test_a_note_under_a_heading_with_text_right_below_it_stays_a_block():
-    from paperkb.pages import section_hash
+    from paperkb.model.pages import section_hash
 
     text = (
         "---\ntitle: Tight\narxiv: '2501.00001'\nstatus: draft\ngenerated:\n  summary: {model: m, date: 2026-01-01, sha256: "
@@ -280,8 +293,8 @@ def test_a_note_under_a_heading_with_text_right_below_it_stays_a_block():
 
 
 def test_the_cite_block_is_renamed_only_for_an_element_id_never_for_text():
-    footer = render.section_heading("Cite", "cite") + '\n<pre><code>title = {Setting id="summary"}</code></pre>'
-    assert render.unique_ids(footer, {"summary"}) == footer  # text that reads id="summary" is not an id
-    renamed = render.unique_ids(footer, {"cite", "cite_1"})
+    footer = markup.section_heading("Cite", "cite") + '\n<pre><code>title = {Setting id="summary"}</code></pre>'
+    assert markup.unique_ids(footer, {"summary"}) == footer  # text that reads id="summary" is not an id
+    renamed = markup.unique_ids(footer, {"cite", "cite_1"})
     assert '<h2 id="cite_2">' in renamed and 'href="#cite_2"' in renamed and 'id="summary"' in renamed
-    assert render.element_ids('<p>Write <code>&lt;span id="cite"&gt;</code> or id="x"</p><h2 id="a">A</h2>') == ["a"]
+    assert markup.element_ids('<p>Write <code>&lt;span id="cite"&gt;</code> or id="x"</p><h2 id="a">A</h2>') == ["a"]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from paperkb import config
-from paperkb.pages import load_pages
-from paperkb.vocab import load_vocabulary
+from paperkb.model import config
+from paperkb.model.pages import load_pages
+from paperkb.model.vocab import load_vocabulary
 from tests.support.golden import Elements
 from tests.support.site_build import (
     MACHINE_DATE,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from paperkb.vocab import load_vocabulary
+from paperkb.model.vocab import load_vocabulary
 
 TOPICS = "- id: reasoning\n  title: Reasoning\n  description: Models that think.\n"
 LABS = "- name: DeepSeek\n"

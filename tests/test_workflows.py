@@ -174,7 +174,7 @@ def test_sync_runs_on_a_schedule_and_on_dispatch_with_a_cost_cap():
 def test_sync_runs_sync_then_fill_with_the_cap_then_check():
     runs = [step.get("run", "") for _, step in steps(sync_workflow())]
     order = [next(i for i, run in enumerate(runs) if command in run) for command in
-             ("paperkb sync --json", 'paperkb fill --max-cost "$MAX_COST"', "paperkb check", "python -m paperkb.pipeline")]
+             ("paperkb sync --json", 'paperkb fill --max-cost "$MAX_COST"', "paperkb check", "python -m paperkb.cli.pipeline")]
     assert order == sorted(order)
 
 

@@ -6,34 +6,39 @@ cross-page rules (the same arXiv ID twice). Nothing here raises on bad content.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import difflib
 import multiprocessing
 import os
 import posixpath
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import config, layout
-from .cli import named_pages
-from .arxiv_ids import digits_fit_year, parse_arxiv_id
-from .pages import (
-    PRIORITIES,
-    REQUIRED_SECTIONS,
-    SECTION_TITLES,
-    STATUSES,
-    InvalidDate,
-    Page,
-    PageError,
-    iter_page_paths,
-    load_page,
-    scan_papers_dir,
-)
-from .vocab import Problem, Vocabulary, load_vocabulary
+from paperkb.model import config
+from paperkb.model import paths
+from paperkb.model.arxiv_ids import digits_fit_year
+from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.pages import PRIORITIES
+from paperkb.model.pages import REQUIRED_SECTIONS
+from paperkb.model.pages import SECTION_TITLES
+from paperkb.model.pages import STATUSES
+from paperkb.model.pages import InvalidDate
+from paperkb.model.pages import Page
+from paperkb.model.pages import PageError
+from paperkb.model.pages import load_page
+from paperkb.model.pages import scan_papers_dir
+from paperkb.model.vocab import Problem
+from paperkb.model.vocab import Vocabulary
+from paperkb.model.vocab import load_vocabulary
+
+from paperkb.model.syncs import load_sync_records
+
+from paperkb.publish.bibtex import cite_footer
+from paperkb.publish.markup import element_ids
+from paperkb.publish.sanitize import sanitize_html
+from paperkb.publish.markup import unique_ids
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ class PageChecker:
 # -- rules --------------------------------------------------------------------------------------------------
 def rule_slug(c: PageChecker) -> None:
     if not SLUG.match(c.page.slug):
-        c.report(1, f"file name '{c.page.path.name}' is not a slug; rename it to '{layout.slugify(c.page.slug) or 'paper'}.md'")
+        c.report(1, f"file name '{c.page.path.name}' is not a slug; rename it to '{paths.slugify(c.page.slug) or 'paper'}.md'")
 
 
 def rule_keys(c: PageChecker) -> None:
@@ -371,8 +376,6 @@ def anchor_ids(page: Page) -> list[str]:
     if key not in _anchor_cache:
         import markdown
 
-        from .bibtex import cite_footer
-        from .render import element_ids, sanitize_html, unique_ids
 
         body = sanitize_html(markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS).convert(page.text[page.fm_end :]))
         ids = list(dict.fromkeys(element_ids(body)))
@@ -386,7 +389,7 @@ def _neighbours(page_dir: Path, site_paths: set[str], content_dir: Path) -> list
         rel_dir = page_dir.resolve().relative_to(content_dir.resolve()).as_posix()
     except ValueError:
         return []
-    return [layout.relative_link(f"{rel_dir}/x.md", p) for p in site_paths] + [p.name for p in page_dir.glob("*.md")]
+    return [paths.relative_link(f"{rel_dir}/x.md", p) for p in site_paths] + [p.name for p in page_dir.glob("*.md")]
 
 
 def rule_template(c: PageChecker) -> None:
@@ -425,7 +428,7 @@ RULES: tuple[Callable[[PageChecker], None], ...] = (
 # -- running --------------------------------------------------------------------------------------------------
 def site_paths(vocab: Vocabulary) -> set[str]:
     """Docs paths that exist only once the site is generated (index pages), valid as link targets."""
-    return layout.generated_paths(vocab.topics, [lab.name for lab in vocab.labs.values()])
+    return paths.generated_paths(vocab.topics, [lab.name for lab in vocab.labs.values()])
 
 
 #: Below this many pages one process is fastest; above it, pages are checked on every core.
@@ -506,57 +509,16 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
 
 def check_sync_records(kb: config.KnowledgeBase) -> list[Problem]:
     """Sync records feed the digests; one that does not read would silently drop its digest."""
-    from .sync import scan_sync_records
-
-    return [Problem(exc.path, exc.line, exc.message) for exc in scan_sync_records(kb.syncs_dir)[1]]
+    return [Problem(exc.path, exc.line, exc.message) for exc in load_sync_records(kb.syncs_dir)[1]]
 
 
-def _github_data(text: str) -> str:
-    """Escape a workflow command's message (GitHub's rules: %, CR, LF)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _github_property(text: str) -> str:
-    """Escape a workflow command's property value: also ':' and ',', which would end it."""
-    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _shown_path(path: Path, kb: config.KnowledgeBase) -> str:
-    """kb.relative, but resolving the folder only: a symlinked page is named as itself, not its target."""
-    path = Path(path)
-    try:
-        return str((path.absolute().parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return kb.relative(path)
 
 
-def format_problem(problem: Problem, kb: config.KnowledgeBase, style: str) -> str:
-    path = _shown_path(problem.path, kb)
-    if style == "github":
-        return f"::{problem.severity} file={_github_property(path)},line={problem.line}::{_github_data(problem.message)}"
-    return f"{path}:{problem.line}: {problem.severity}: {problem.message}"
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("check", help="validate pages and vocabularies", description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders to check (default: every page)")
-    parser.add_argument("--format", choices=("text", "github"), default="text", help="github: workflow annotations")
-    parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
-    selected = named_pages(args, kb)
-    if selected is None:
-        return 2
-    problems = check_pages(kb, selected if args.paths else None)
-    if not args.paths:
-        problems += check_sync_records(kb)
-    problems.sort(key=lambda p: (str(p.path), p.line))
-    for problem in problems:
-        print(format_problem(problem, kb, args.format))
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
-    pages = len(selected) if args.paths else len(iter_page_paths(kb.papers_dir))
-    sys.stdout.flush()  # the problems first, then the summary, also when both go to one log
-    print(f"checked {pages} page(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
-    return 1 if errors else 0

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from paperkb import cli, config
+from paperkb.cli import main as cli
+from paperkb.model import config
 from tests.support.fake_arxiv import FakeArxiv, load_table
 
 #: Fast but real: every wait still happens, only shorter.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from paperkb import cli
+from paperkb.cli import main as cli
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -19,9 +19,9 @@ import os
 import re
 from pathlib import Path
 
-from paperkb.pages import load_pages
-from paperkb.site import SiteInput
-from paperkb.vocab import load_vocabulary
+from paperkb.model.pages import load_pages
+from paperkb.model.site_input import SiteInput
+from paperkb.model.vocab import load_vocabulary
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "kb"
 INPUT = GOLDEN / "input"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .layout import slugify
+from paperkb.model.paths import slugify
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: Slugs the site's own pages use in topics/ and labs/ (the index of each); a topic or lab must not take them.

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+import yaml
+
 
 class ConfigError(Exception):
     """The repository or its configuration cannot be used; the message says how to fix it."""
@@ -126,3 +128,21 @@ def load(root: Path | None = None) -> KnowledgeBase:
             f"{pyproject}: [tool.paperkb] content_dir must be a folder name (a string such as \"content\"), not {content_dir!r}"
         )
     return KnowledgeBase(root, settings)
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml, whose !!python/name and !ENV tags a safe loader would refuse."""
+
+
+_TolerantLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+
+
+def read_site_url(root: Path) -> str:
+    """mkdocs.yml's site_url ('' when unset or unreadable), always ending in '/' when set."""
+    try:
+        config = yaml.load((Path(root) / "mkdocs.yml").read_text("utf-8"), Loader=_TolerantLoader)
+    except (OSError, yaml.YAMLError):
+        return ""
+    url = str((config or {}).get("site_url") or "").strip() if isinstance(config, dict) else ""
+    return url if not url or url.endswith("/") else url + "/"

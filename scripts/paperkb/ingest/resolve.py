@@ -8,29 +8,31 @@ as it is. A match that another page already holds is reported, not duplicated.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import arxiv
 
-from . import config
-from .add import Ingest, Progress
-from .cli import named_pages
-from .arxiv_source import FETCHED_KEYS, ArxivError, ArxivSource, normalize_title, paper_metadata, result_id
-from .pages import PageError, iter_page_paths, load_page, set_keys, write_page
+from paperkb.model import config
+from paperkb.ingest.page_writer import Ingest
+from paperkb.ingest.arxiv_client import FETCHED_KEYS
+from paperkb.ingest.arxiv_client import ArxivError
+from paperkb.ingest.arxiv_client import ArxivSource
+from paperkb.ingest.arxiv_client import normalize_title
+from paperkb.ingest.arxiv_client import paper_metadata
+from paperkb.ingest.arxiv_client import result_id
+from paperkb.model.pages import PageError
+from paperkb.model.pages import iter_page_paths
+from paperkb.model.pages import load_page
+from paperkb.model.pages import set_keys
+from paperkb.model.pages import write_page
+
+from paperkb.ingest.page_writer import make_progress
 
 #: How many search results to look at per title.
 MAX_CANDIDATES = 10
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("resolve", help="find arXiv IDs of pages without one, by title", description="Find the arXiv ID of pages that have none by searching arXiv for the exact title.")
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: every page without 'arxiv')")
-    parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
-    parser.set_defaults(func=run)
 
 
 def title_query(title: str) -> str:
@@ -91,30 +93,11 @@ def _has_arxiv(path: Path) -> bool:
         return True  # `paperkb check` reports unreadable pages; resolve leaves them alone
 
 
-def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
-    named = named_pages(args, kb)
-    if named is None:
-        return 2
-    ingest = Ingest(kb)
-    source = ArxivSource.for_kb(kb)
-    paths = pages_to_resolve(kb, named if args.paths else None)
-    outcomes, error = resolve_pages(ingest, source, paths)
-    if args.json:
-        print(json.dumps({"pages": outcomes, "error": error, "requests": source.requests_made}, indent=2))
-    else:
-        for line in outcome_lines(outcomes):
-            print(line)
-    if error:
-        print(f"paperkb resolve: {error}", file=sys.stderr)
-    counts = {status: sum(o["status"] == status for o in outcomes) for status in ("resolved", "ambiguous", "no_match", "duplicate", "error")}
-    print("paperkb resolve: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items() if n or s == "resolved"), file=sys.stderr)
-    unresolved = any(o["status"] in ("ambiguous", "no_match", "duplicate", "error") for o in outcomes)
-    return 1 if error or unresolved else 0
 
 
 def resolve_pages(ingest: Ingest, source: ArxivSource, paths: list[Path]) -> tuple[list[dict[str, Any]], str | None]:
     outcomes: list[dict[str, Any]] = []
-    progress = Progress(len(paths), "searching arXiv")
+    progress = make_progress(len(paths), "searching arXiv")
     try:
         for index, path in enumerate(paths):
             try:
@@ -124,21 +107,9 @@ def resolve_pages(ingest: Ingest, source: ArxivSource, paths: list[Path]) -> tup
             except ArxivError as exc:
                 left = ", ".join(ingest.relative(p) for p in paths[index:])
                 return outcomes, f"{exc}; not searched: {left}"
-            progress.advance()
+            progress.update()
     finally:
         progress.close()
     return outcomes, None
 
 
-def outcome_lines(outcomes: list[dict[str, Any]]) -> list[str]:
-    lines: list[str] = []
-    for o in outcomes:
-        if o["status"] == "resolved":
-            lines.append(f"resolved {o['path']}: arxiv {o['arxiv']} (added {', '.join(o['filled'])})")
-        elif o["status"] in ("ambiguous", "no_match"):
-            what = "several arXiv papers have this title" if o["status"] == "ambiguous" else "no arXiv paper has exactly this title"
-            lines.append(f"unchanged {o['path']}: {what}" + ("; candidates:" if o["candidates"] else ""))
-            lines += [f"  {c['arxiv']}  {c['title']}" for c in o["candidates"]]
-        else:
-            lines.append(f"{'skipped' if o['status'] == 'skipped' else 'unchanged'} {o['path']}: {o.get('message', o['status'])}")
-    return lines

@@ -15,21 +15,44 @@ page's Summary, Key Insights and Why It Matters; pages still ``todo`` show their
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import html
 import re
-import sys
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import config, layout, render
-from .render import priority_of
-from .arxiv_ids import abs_url, parse_arxiv_id
-from .pages import PRIORITIES, Page, as_date, as_list, is_missing, load_pages
-from .publish import escape_raw_html, markdown_to_safe_html, md_escape, read_site_url, rebase_links, site_page_url
+from paperkb.model import facts
+from paperkb.model import paths
+from paperkb.publish import markup
+from paperkb.model.facts import priority_of
+from paperkb.model.arxiv_ids import abs_url
+from paperkb.model.pages import PRIORITIES
+from paperkb.model.pages import Page
+from paperkb.model.pages import as_date
+from paperkb.publish.markup import escape_raw_html
+from paperkb.publish.sanitize import markdown_to_safe_html
+from paperkb.publish.markup import md_escape
+from paperkb.publish.markup import rebase_links
+from paperkb.model.paths import site_page_url
+
+from paperkb.model.paths import DIGESTS_INDEX
+from paperkb.model.paths import MONTHLY
+from paperkb.model.paths import WEEKLY
+from paperkb.model.syncs import _record_ids
+from paperkb.model.facts import abstract_of
+from paperkb.model.facts import added_date
+from paperkb.model.facts import is_pending
+from paperkb.model.facts import paper_source_url
+from paperkb.model.syncs import record_date
+from paperkb.model.syncs import record_window
+from paperkb.model.facts import section
+from paperkb.model.paths import sync_digest_path
+
+from paperkb.model.paths import ALL_PAPERS_BIB
+from paperkb.model.paths import ALL_PAPERS_FEED
+from paperkb.model.paths import topic_bib_path
+from paperkb.model.paths import topic_feed_path
 
 BRAND = "AI Research Sync"
 DEFAULT_TOP = 10
@@ -42,17 +65,8 @@ SECTIONS = ("Summary", "Key Insights", "Why It Matters")
 # Markdown that must start its own block (list, heading, quote, table, fence, indented code).
 _BLOCK_START = re.compile(r"^(?:[-*+] |\d+[.)] |#|>|\||```|~~~| {4}|\t)")
 
-DIGESTS_INDEX = "digests/index.md"
-WEEKLY = "digests/weekly.md"
-MONTHLY = "digests/monthly.md"
-STATIC_PATHS = (DIGESTS_INDEX, WEEKLY, MONTHLY)
 
 
-def sync_digest_path(record: dict[str, Any]) -> str:
-    """digests/<record file name>.md: one page per sync run, even for two runs on one day (<date>-2)."""
-    path = record.get("path")
-    stem = Path(path).stem if path else (record_date(record) or dt.date.today()).isoformat()
-    return f"digests/{stem}.md"
 
 
 # -- the digest ------------------------------------------------------------------------------------------
@@ -104,8 +118,6 @@ def order_pages(pages: Iterable[Page]) -> list[Page]:
     return sorted(pages, key=digest_order)
 
 
-def added_date(page: Page) -> dt.date | None:
-    return as_date(page.meta.get("added"))
 
 
 def pages_added_between(pages: Iterable[Page], since: dt.date | None, until: dt.date | None) -> list[Page]:
@@ -131,21 +143,10 @@ def rolling_digest(pages: Iterable[Page], today: dt.date, days: int, *, top: int
 
 
 # -- sync records ------------------------------------------------------------------------------------------
-def _record_ids(record: dict[str, Any]) -> list[str]:
-    ids = []
-    for value in as_list(record.get("added")):
-        parsed = parse_arxiv_id(str(value))
-        ids.append(parsed.id if parsed else str(value))
-    return ids
 
 
-def record_date(record: dict[str, Any]) -> dt.date | None:
-    return as_date(record.get("date"))
 
 
-def record_window(record: dict[str, Any]) -> tuple[dt.date | None, dt.date | None]:
-    window = record.get("window") if isinstance(record.get("window"), dict) else {}
-    return as_date(window.get("since")), as_date(window.get("until"))
 
 
 def digest_for_sync(pages: Iterable[Page], record: dict[str, Any], *, top: int = DEFAULT_TOP) -> Digest:
@@ -160,13 +161,6 @@ def digest_for_sync(pages: Iterable[Page], record: dict[str, Any], *, top: int =
     return Digest(date, since, until, order_pages(found), top, "Sync run", dict(counts), missing)
 
 
-def load_sync_records(syncs_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every sync record (oldest first, each with its ``path``) and one ``path:line: error: …`` line per
-    unreadable one: unlike ``paperkb sync``, a bad record does not stop a digest or the site from building."""
-    from .sync import scan_sync_records
-
-    records, errors = scan_sync_records(syncs_dir)
-    return records, [f"{exc.path}:{exc.line}: error: {exc.message}" for exc in errors]
 
 
 # -- links -------------------------------------------------------------------------------------------------
@@ -192,14 +186,14 @@ class SiteLinks(Links):
         self.lab_names = set(lab_names)
 
     def paper(self, page: Page) -> str:
-        return layout.relative_link(self.digest_path, layout.paper_path(page.slug))
+        return paths.relative_link(self.digest_path, paths.paper_path(page.slug))
 
     def lab(self, name: str) -> str | None:
-        return layout.relative_link(self.digest_path, layout.lab_path(name)) if name in self.lab_names else None
+        return paths.relative_link(self.digest_path, paths.lab_path(name)) if name in self.lab_names else None
 
     def section_text(self, page: Page, text: str) -> str:
         return rebase_links(
-            text, layout.paper_path(page.slug), lambda path, frag: layout.relative_link(self.digest_path, path) + frag
+            text, paths.paper_path(page.slug), lambda path, frag: paths.relative_link(self.digest_path, path) + frag
         )
 
 
@@ -211,13 +205,13 @@ class ExternalLinks(Links):
 
     def paper(self, page: Page) -> str | None:
         if self.site_url:
-            return site_page_url(self.site_url, layout.paper_path(page.slug))
+            return site_page_url(self.site_url, paths.paper_path(page.slug))
         return paper_source_url(page)
 
     def section_text(self, page: Page, text: str) -> str:
         if not self.site_url:
             return text
-        return rebase_links(text, layout.paper_path(page.slug), lambda path, frag: site_page_url(self.site_url, path) + frag)
+        return rebase_links(text, paths.paper_path(page.slug), lambda path, frag: site_page_url(self.site_url, path) + frag)
 
     def accept(self, href: str) -> str | None:
         """E-mail links: only to arXiv and to the site's paper pages."""
@@ -229,29 +223,18 @@ class ExternalLinks(Links):
         return None
 
 
-def paper_source_url(page: Page) -> str | None:
-    arxiv_id = page.meta.get("arxiv")
-    if isinstance(arxiv_id, str) and arxiv_id.strip():
-        return abs_url(arxiv_id.strip())
-    url = page.meta.get("url")
-    return str(url) if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
 
 # -- what a paper shows -------------------------------------------------------------------------------------
 def authors_line(page: Page) -> str:
-    authors = render.authors_of(page)
+    authors = facts.authors_of(page)
     if len(authors) > MAX_AUTHORS_SHOWN:
         return ", ".join(authors[:MAX_AUTHORS_SHOWN]) + f" et al. ({len(authors)} authors)"
     return ", ".join(authors) or "unknown"
 
 
-def is_pending(page: Page) -> bool:
-    return bool(page.missing_sections())
 
 
-def section(page: Page, title: str) -> str | None:
-    text = page.section_text(title)
-    return None if is_missing(text) else text
 
 
 def priority_label(page: Page) -> str:
@@ -259,8 +242,6 @@ def priority_label(page: Page) -> str:
     return priority.upper() if priority else "unrated"
 
 
-def abstract_of(page: Page) -> str:
-    return " ".join(str(page.meta.get("abstract") or "").split())
 
 
 def counts_line(digest: Digest) -> str:
@@ -324,7 +305,7 @@ def _labelled(label: str, text: str) -> list[str]:
 
 def _meta_rows_markdown(page: Page, links: Links) -> list[tuple[str, str]]:
     rows = [("Authors", md_escape(authors_line(page)))]
-    labs = render.labs_of(page)
+    labs = facts.labs_of(page)
     if labs:
         rows.append(("Labs", ", ".join(_link(md_escape(name), links.lab(name)) for name in labs)))
     arxiv_id = page.meta.get("arxiv")
@@ -415,7 +396,7 @@ def _paper_html(page: Page, links: ExternalLinks) -> str:
     label = priority_label(page)
     badge = f'<span style="display:inline-block;padding:1px 8px;border-radius:10px;color:#ffffff;background:{_BADGE[label]};font-size:12px;">{esc(label)}</span>'
     meta = [f"<strong>Authors:</strong> {esc(authors_line(page))}"]
-    labs = render.labs_of(page)
+    labs = facts.labs_of(page)
     if labs:
         meta.append(f"<strong>Labs:</strong> {esc(', '.join(labs))}")
     arxiv_id = page.meta.get("arxiv")
@@ -469,8 +450,6 @@ def generate(site, top: int = DEFAULT_TOP) -> dict[str, str]:
 
 def render_index(digests: list[tuple[str, Digest]], topics: dict[str, Any]) -> str:
     """The digests index: rolling digests, every sync run (newest first), and where to subscribe or cite."""
-    from .bibtex import ALL_PAPERS_BIB, topic_bib_path
-    from .feeds import ALL_PAPERS_FEED, topic_feed_path
 
     here = DIGESTS_INDEX
     rolling = [(p, d) for p, d in digests if p in (WEEKLY, MONTHLY)]
@@ -478,108 +457,37 @@ def render_index(digests: list[tuple[str, Digest]], topics: dict[str, Any]) -> s
     out = [f"# {BRAND} digests", "", "Each digest is built from the paper pages at every site build, so it always shows their current text.", ""]
     out += ["## Rolling", ""]
     for path, digest in rolling:
-        out.append(f"- [{digest.label}]({layout.relative_link(here, path)}) — papers added {digest.window}: {len(digest.papers)}")
+        out.append(f"- [{digest.label}]({paths.relative_link(here, path)}) — papers added {digest.window}: {len(digest.papers)}")
     out += ["", "## Sync runs", ""]
     if syncs:
         out += ["| Date | Window | Papers | Sync counts |", "| --- | --- | --- | --- |"]
         for path, digest in syncs:
-            out.append(f"| [{Path(path).stem}]({layout.relative_link(here, path)}) | {digest.window} | {len(digest.papers)} | {counts_line(digest) or '—'} |")
+            out.append(f"| [{Path(path).stem}]({paths.relative_link(here, path)}) | {digest.window} | {len(digest.papers)} | {counts_line(digest) or '—'} |")
     else:
         out.append("No sync has run yet.")
     out += ["", "## Subscribe and cite", ""]
-    out.append(f"- Atom feed of newly added papers: [all papers]({layout.relative_link(here, ALL_PAPERS_FEED)})")
-    out.append(f"- BibTeX of every paper: [papers.bib]({layout.relative_link(here, ALL_PAPERS_BIB)})")
+    out.append(f"- Atom feed of newly added papers: [all papers]({paths.relative_link(here, ALL_PAPERS_FEED)})")
+    out.append(f"- BibTeX of every paper: [papers.bib]({paths.relative_link(here, ALL_PAPERS_BIB)})")
     if topics:
         out += ["", "| Topic | Feed | BibTeX |", "| --- | --- | --- |"]
         for topic_id, topic in topics.items():
-            title = render.md_text(getattr(topic, "title", topic_id))  # escapes '|' too: a table cell
+            title = markup.md_text(getattr(topic, "title", topic_id))  # escapes '|' too: a table cell
             out.append(
-                f"| [{title}]({layout.relative_link(here, layout.topic_path(topic_id))}) "
-                f"| [Atom]({layout.relative_link(here, topic_feed_path(topic_id))}) "
-                f"| [{topic_id}.bib]({layout.relative_link(here, topic_bib_path(topic_id))}) |"
+                f"| [{title}]({paths.relative_link(here, paths.topic_path(topic_id))}) "
+                f"| [Atom]({paths.relative_link(here, topic_feed_path(topic_id))}) "
+                f"| [{topic_id}.bib]({paths.relative_link(here, topic_bib_path(topic_id))}) |"
             )
     return "\n".join(out) + "\n"
 
 
 # -- command ---------------------------------------------------------------------------------------------------
-def _date_arg(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a date; write it as YYYY-MM-DD") from None
 
 
-def _site_url_arg(value: str) -> str:
-    """Only http(s) URLs with a host: the value lands in every paper link's href (a javascript: URL would run)."""
-    parts = urllib.parse.urlsplit(value.strip())
-    if value.strip() and (parts.scheme.lower() not in ("http", "https") or not parts.netloc):
-        raise argparse.ArgumentTypeError(f"'{value}' is not an http(s) site URL; write it like https://example.org/kb/")
-    return value.strip()
 
 
-def _top_arg(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number of papers (0 or more)")
-    return number
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "digest", help="print a Research Sync digest (Markdown or e-mail HTML)", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--since", type=_date_arg, metavar="DATE", help=f"first day papers were added (default: {WEEKLY_DAYS - 1} days before --until)")
-    parser.add_argument("--until", type=_date_arg, metavar="DATE", help="last day papers were added (default: today)")
-    parser.add_argument("--sync", metavar="DATE", help="the digest of one sync run instead: its date, or 'latest'")
-    parser.add_argument("--top", type=_top_arg, default=DEFAULT_TOP, metavar="N", help=f"papers shown in full (default {DEFAULT_TOP})")
-    parser.add_argument("--format", choices=("md", "html"), default="md", help="md (default) or html: a self-contained e-mail")
-    parser.add_argument("--site-url", type=_site_url_arg, metavar="URL", help="where paper links point (default: site_url from mkdocs.yml, else arXiv)")
-    parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
-    pages, _errors = load_pages(kb.papers_dir)  # broken pages are `paperkb check`'s to report
-    if args.sync:
-        digest = _sync_digest(kb, pages, args)
-        if digest is None:
-            return 2
-    else:
-        until = args.until or dt.date.today()
-        try:
-            since = args.since or until - dt.timedelta(days=WEEKLY_DAYS - 1)
-        except OverflowError:  # before 0001-01-07 the default window would start before year 1
-            print(f"paperkb digest: --until {until} leaves no room for a {WEEKLY_DAYS}-day window; pass --since", file=sys.stderr)
-            return 2
-        if since > until:
-            print(f"paperkb digest: --since {since} is after --until {until}; swap them", file=sys.stderr)
-            return 2
-        digest = digest_for_window(pages, since, until, top=args.top)
-    site_url = args.site_url if args.site_url is not None else read_site_url(kb.root)
-    if site_url and not site_url.endswith("/"):
-        site_url += "/"
-    links = ExternalLinks(site_url)
-    sys.stdout.write(render_html(digest, links) if args.format == "html" else render_markdown(digest, links))
-    return 0
 
 
-def _sync_digest(kb: config.KnowledgeBase, pages: list[Page], args: argparse.Namespace) -> Digest | None:
-    records, errors = load_sync_records(kb.syncs_dir)
-    for line in errors:
-        print(line, file=sys.stderr)
-    if args.sync == "latest":
-        chosen = records[-1:] 
-    else:
-        try:
-            wanted = dt.date.fromisoformat(args.sync)
-        except ValueError:
-            print(f"paperkb digest: --sync '{args.sync}' is not a date; write YYYY-MM-DD or 'latest'", file=sys.stderr)
-            return None
-        chosen = [r for r in records if record_date(r) == wanted]
-    if not chosen:
-        where = kb.relative(kb.syncs_dir)
-        print(f"paperkb digest: no sync record for '{args.sync}' in {where}; run `paperkb sync` or pick a date listed there", file=sys.stderr)
-        return None
-    return digest_for_sync(pages, chosen[-1], top=args.top)

@@ -18,22 +18,31 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Iterable
 
-from . import layout
-from .arxiv_ids import abs_url
-from .digest import BRAND, ExternalLinks, abstract_of, added_date, is_pending, section
-from .pages import Page, as_date
-from .publish import markdown_to_safe_html, site_page_url
-from .render import authors_of, pages_by_topic, topics_of
+from paperkb.model import paths
+from paperkb.model.arxiv_ids import abs_url
+from paperkb.publish.digest import BRAND
+from paperkb.publish.digest import ExternalLinks
+from paperkb.model.facts import abstract_of
+from paperkb.model.facts import added_date
+from paperkb.model.facts import is_pending
+from paperkb.model.facts import section
+from paperkb.model.pages import Page
+from paperkb.model.pages import as_date
+from paperkb.publish.sanitize import markdown_to_safe_html
+from paperkb.model.paths import site_page_url
+from paperkb.model.facts import authors_of
+from paperkb.model.facts import pages_by_topic
+from paperkb.model.facts import topics_of
+
+from paperkb.model.paths import ALL_PAPERS_FEED
+from paperkb.model.paths import topic_feed_path
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-ALL_PAPERS_FEED = "feeds/papers.xml"
 MAX_ENTRIES = 50
 SECTION_TITLES = ("Summary", "Key Insights", "Why It Matters")
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def topic_feed_path(topic_id: str) -> str:
-    return f"feeds/topics/{topic_id}.xml"
 
 
 def _clean(text: object) -> str:
@@ -117,7 +126,7 @@ def _entry(page: Page, site_url: str, topics: dict) -> ET.Element:
     """One page's <entry>; built once and shared by every feed the page is in (ElementTree keeps no parents)."""
     links = ExternalLinks(site_url)
     entry = ET.Element(f"{{{ATOM_NS}}}entry")
-    link = links.paper(page) or (site_page_url(site_url, layout.paper_path(page.slug)) if site_url else "")
+    link = links.paper(page) or (site_page_url(site_url, paths.paper_path(page.slug)) if site_url else "")
     _sub(entry, "title", " ".join(str(page.meta.get("title", page.slug)).split()), type="text")
     if link:
         _sub(entry, "link", rel="alternate", type="text/html", href=link)
@@ -179,9 +188,6 @@ def _entry_xml(entry: ET.Element) -> str:
     return "\n  " + ET.tostring(entry, encoding="unicode").replace(_ENTRY_NS, "", 1)
 
 
-def paths(site) -> list[str]:
-    """The feeds ``generate`` writes, known from the vocabulary alone (the build lists them up front)."""
-    return [ALL_PAPERS_FEED] + [topic_feed_path(topic_id) for topic_id in site.vocab.topics]
 
 
 def generate(site) -> dict[str, str]:
@@ -191,7 +197,7 @@ def generate(site) -> dict[str, str]:
         ALL_PAPERS_FEED: build_feed(
             site.pages, feed_path=ALL_PAPERS_FEED, title=f"{BRAND} — new papers",
             subtitle="Papers newly added to the knowledge base, with their summaries.",
-            site_url=site.site_url, alternate_path=layout.ALL_PAPERS, topics=topics, today=site.today, cache=cache,
+            site_url=site.site_url, alternate_path=paths.ALL_PAPERS, topics=topics, today=site.today, cache=cache,
         )
     }
     for topic_id, members in pages_by_topic(site.pages, topics).items():
@@ -199,7 +205,7 @@ def generate(site) -> dict[str, str]:
         files[topic_feed_path(topic_id)] = build_feed(
             members, feed_path=topic_feed_path(topic_id), title=f"{BRAND} — {topic.title}",
             subtitle=f"Papers newly added to the topic {topic.title}.",
-            site_url=site.site_url, alternate_path=layout.topic_path(topic_id), topics=topics, today=site.today,
+            site_url=site.site_url, alternate_path=paths.topic_path(topic_id), topics=topics, today=site.today,
             cache=cache,
         )
     return files

@@ -34,9 +34,10 @@ import requests
 from arxiv import _feed
 from lxml import etree
 
-from . import __version__, config
-from .arxiv_ids import parse_arxiv_id
-from .vocab import Vocabulary
+from paperkb import __version__
+from paperkb.model import config
+from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.vocab import Vocabulary
 
 DEFAULT_API = "https://export.arxiv.org/api/query"
 API_ENV = "PAPERKB_ARXIV_API"

@@ -18,7 +18,6 @@ thread: an interrupted run leaves every page untouched or completely updated.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import re
@@ -30,28 +29,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import config, llm
-from .cli import named_pages
-from .llm import FillSettings, Generated, Ledger, PaperInput, Refused
-from .pages import (
-    REQUIRED_SECTIONS,
-    SECTION_KEYS,
-    SECTION_TITLES,
-    Page,
-    PageError,
-    atomic_write,
-    is_missing,
-    iter_page_paths,
-    load_page,
-    parse_page,
-    section_hash,
-    set_keys,
-    set_map_entries,
-    set_scalar,
-    set_section,
-    write_page,
-)
-from .vocab import Vocabulary, load_vocabulary
+from paperkb.fill import llm
+from paperkb.model import config
+from paperkb.fill.llm import FillSettings
+from paperkb.fill.llm import Generated
+from paperkb.fill.llm import Ledger
+from paperkb.fill.llm import PaperInput
+from paperkb.fill.llm import Refused
+from paperkb.model.pages import REQUIRED_SECTIONS
+from paperkb.model.pages import SECTION_KEYS
+from paperkb.model.pages import SECTION_TITLES
+from paperkb.model.pages import Page
+from paperkb.model.pages import PageError
+from paperkb.model.pages import atomic_write
+from paperkb.model.pages import is_missing
+from paperkb.model.pages import load_page
+from paperkb.model.pages import parse_page
+from paperkb.model.pages import section_hash
+from paperkb.model.pages import set_keys
+from paperkb.model.pages import set_map_entries
+from paperkb.model.pages import set_scalar
+from paperkb.model.pages import set_section
+from paperkb.model.pages import write_page
+from paperkb.model.vocab import Vocabulary
 
 STATE_FILE = Path(".paperkb-state") / "fill-batch.json"
 MAX_CONCURRENCY = 16
@@ -87,7 +87,7 @@ class Outcome:
 
 
 @dataclass
-class Report:
+class FillReport:
     filled: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -173,7 +173,7 @@ def compose(page: Page, generated: Generated, model: str, label: str, today: dt.
     return page.text, list(written)
 
 
-def apply(outcome: Outcome, report: Report, kb: config.KnowledgeBase, today: dt.date) -> None:
+def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today: dt.date) -> None:
     """Write one result (from the main thread only) and record it in the report."""
     job = outcome.job
     shown = kb.relative(job.path)
@@ -279,7 +279,7 @@ class Session:
         return f"{exc.__class__.__name__}: {exc}"
 
 
-def run_concurrently(session: Session, jobs: list[Job], concurrency: int, on_outcome: Callable[[Outcome], None], report: Report, kb: config.KnowledgeBase) -> None:
+def run_concurrently(session: Session, jobs: list[Job], concurrency: int, on_outcome: Callable[[Outcome], None], report: FillReport, kb: config.KnowledgeBase) -> None:
     """At most ``concurrency`` requests in flight; results are applied here, in the main thread."""
     queue = deque(jobs)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fill")
@@ -368,7 +368,7 @@ def custom_id(number: int, path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", f"p{number:05d}-{path.stem}")[:64]
 
 
-def submit_batch(session: Session, jobs: list[Job], state: BatchState, report: Report, kb: config.KnowledgeBase) -> dict[str, Any] | None:
+def submit_batch(session: Session, jobs: list[Job], state: BatchState, report: FillReport, kb: config.KnowledgeBase) -> dict[str, Any] | None:
     affordable = []
     for job in jobs:
         if not session.ledger.reserve(job.estimate):
@@ -401,7 +401,7 @@ def submit_batch(session: Session, jobs: list[Job], state: BatchState, report: R
     return record
 
 
-def collect_batch(session: Session, record: dict[str, Any], poll_seconds: float, report: Report, kb: config.KnowledgeBase, today: dt.date) -> None:
+def collect_batch(session: Session, record: dict[str, Any], poll_seconds: float, report: FillReport, kb: config.KnowledgeBase, today: dt.date) -> None:
     """Poll until the batch has ended, then apply each result as it is read."""
     batch_id = record["id"]
     batches = session.client.messages.batches
@@ -420,7 +420,7 @@ def collect_batch(session: Session, record: dict[str, Any], poll_seconds: float,
         handle_batch_result(session, record["model"], entry, item.result, report, kb, today)
 
 
-def handle_batch_result(session: Session, model: str, entry: dict[str, Any], result: Any, report: Report, kb: config.KnowledgeBase, today: dt.date) -> None:
+def handle_batch_result(session: Session, model: str, entry: dict[str, Any], result: Any, report: FillReport, kb: config.KnowledgeBase, today: dt.date) -> None:
     path = kb.root / entry["path"]
     try:
         page = load_page(path)
@@ -456,7 +456,7 @@ def batch_failure(session: Session, exc: Exception, state: BatchState) -> str:
     return message
 
 
-def run_batch(session: Session, jobs: list[Job], poll_seconds: float, report: Report, kb: config.KnowledgeBase, today: dt.date) -> None:
+def run_batch(session: Session, jobs: list[Job], poll_seconds: float, report: FillReport, kb: config.KnowledgeBase, today: dt.date) -> None:
     state = BatchState(kb)
     record = state.load()
     if record is not None:
@@ -476,130 +476,13 @@ def run_batch(session: Session, jobs: list[Job], poll_seconds: float, report: Re
 
 
 # -- the command ----------------------------------------------------------------------------------------------
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "fill", help="write missing Summary / Key Insights / Why It Matters with Claude",
-        description="Write the missing Summary, Key Insights and Why It Matters of pages with Claude; change nothing else."
-    )
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: every page)")
-    parser.add_argument("--dry-run", action="store_true", help="list what would be filled, with token and cost estimates; needs no API key")
-    parser.add_argument("--limit", type=int, metavar="N", help="fill at most N pages")
-    parser.add_argument("--model", metavar="M", help="Claude model id (default: [tool.paperkb.fill] model)")
-    parser.add_argument("--concurrency", type=int, metavar="K", help=f"requests in flight, 1-{MAX_CONCURRENCY} (default: config, 4)")
-    parser.add_argument("--batch", action="store_true", help="use the Message Batches API (half price, slower); resumes a pending batch")
-    parser.add_argument("--max-cost", type=float, metavar="USD", help="stop starting requests once the estimated cost would exceed USD")
-    parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS, metavar="S", help="with --batch: how often to check the batch")
-    parser.set_defaults(func=run)
 
 
-def _usage_error(message: str) -> int:
-    print(f"paperkb fill: {message}", file=sys.stderr)
-    return 2
 
 
-def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
-    settings = FillSettings.from_table(kb.section("fill"), f"{kb.relative(kb.root / 'pyproject.toml')} [tool.paperkb.fill]")
-    model = args.model or settings.model
-    concurrency = settings.concurrency if args.concurrency is None else args.concurrency  # 0 is an error, not "unset"
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
-        return _usage_error(f"--concurrency must be between 1 and {MAX_CONCURRENCY}, not {concurrency}")
-    if args.limit is not None and args.limit < 0 or args.max_cost is not None and args.max_cost < 0:
-        return _usage_error("--limit and --max-cost must not be negative")
-    api_key = None
-    if not args.dry_run:
-        try:
-            api_key = llm.api_key_from_env()  # before any work
-        except llm.MissingApiKey as exc:
-            return _usage_error(str(exc))
-    named = named_pages(args, kb)  # a page named twice (a folder and a file in it) is filled once
-    if named is None:
-        return 2
-
-    vocab = load_vocabulary(kb.topics_file, kb.labs_file)
-    planner = Planner(settings, model, vocab)
-    report = Report()
-    jobs = plan_jobs(kb, planner, named if args.paths else iter_page_paths(kb.papers_dir), report, args)
-    planner.estimate(jobs, batch=args.batch)
-    if args.dry_run:
-        return dry_run(kb, planner, jobs, report, args)
-
-    ledger = Ledger(settings, args.max_cost)
-    pending_batch = BatchState(kb).load() if args.batch else None
-    if not jobs and pending_batch is None:
-        print_report(kb, report, ledger, model)
-        return 1 if report.failed else 0
-    session = Session(llm.make_client(settings, api_key), settings, planner, ledger)
-    today = dt.date.today()
-    if args.batch:
-        import anthropic
-
-        try:
-            run_batch(session, jobs, args.poll_seconds, report, kb, today)
-        except anthropic.APIError as exc:  # the batch endpoints failed as a whole: nothing was applied
-            print(f"paperkb fill: {batch_failure(session, exc, BatchState(kb))}", file=sys.stderr)
-            return 1
-    else:
-        run_concurrently(session, jobs, concurrency, lambda outcome: apply(outcome, report, kb, today), report, kb)
-    print_report(kb, report, ledger, model)
-    return 1 if report.failed else 0
 
 
-def plan_jobs(kb: config.KnowledgeBase, planner: Planner, paths: list[Path], report: Report, args: argparse.Namespace) -> list[Job]:
-    in_batch = set() if args.batch else BatchState(kb).pending_paths()
-    jobs: list[Job] = []
-    for path in paths:
-        try:
-            page = load_page(path)
-        except PageError as exc:
-            report.failed.append((kb.relative(exc.path), f"line {exc.line}: {exc.message}"))
-            continue
-        if path.resolve() in in_batch:
-            report.skipped.append((kb.relative(path), "waiting in a pending batch; collect it with 'paperkb fill --batch'"))
-            continue
-        planned = planner.plan(page)
-        if isinstance(planned, str):
-            report.skipped.append((kb.relative(path), planned))
-        elif planned is not None:
-            jobs.append(planned)
-            if planned.kept:
-                report.skipped.append((kb.relative(path), persons_note(planned.kept)))
-    if args.limit is not None and len(jobs) > args.limit:
-        report.not_started += [kb.relative(job.path) for job in jobs[args.limit :]]
-        report.note = f"--limit {args.limit}: {len(jobs) - args.limit} page(s) left for a later run"
-        jobs = jobs[: args.limit]
-    return jobs
 
 
-def dry_run(kb: config.KnowledgeBase, planner: Planner, jobs: list[Job], report: Report, args: argparse.Namespace) -> int:
-    for job in jobs:
-        triage = f" + {', '.join(job.triage)}" if job.triage else ""
-        print(f"would fill {kb.relative(job.path)}: {', '.join(job.titles)}{triage} "
-              f"(input: {job.paper.label}; ~{job.est_input:,} tokens in, ~{job.est_output:,} out)")  # fmt: skip
-    for shown, reason in report.skipped:
-        print(f"skip {shown}: {reason}")
-    for shown, reason in report.failed:
-        print(f"error {shown}: {reason}")
-    prefix = llm.estimate_tokens("".join(block["text"] for block in planner.system))
-    total = sum(job.estimate for job in jobs)
-    mode = "batch (half price)" if args.batch else "standard"
-    print(
-        f"{len(jobs)} page(s) to fill with {planner.model}: ~{sum(j.est_input for j in jobs):,} input tokens "
-        f"(a ~{prefix:,}-token prefix, cached after the first request), ~{sum(j.est_output for j in jobs):,} output tokens; "
-        f"estimated cost ${total:.4f} ({mode})"
-    )
-    if report.note:
-        print(report.note)
-    return 0
 
 
-def print_report(kb: config.KnowledgeBase, report: Report, ledger: Ledger, model: str) -> None:
-    t = ledger.totals
-    print(f"fill: {len(report.filled)} filled, {len(report.failed)} failed, {len(report.skipped)} skipped, {len(report.not_started)} not started")
-    for shown, reason in report.failed:
-        print(f"  failed  {shown}: {reason}")
-    for shown, reason in report.skipped:
-        print(f"  skipped {shown}: {reason}")
-    if report.note:
-        print(f"  {report.note}")
-    print(f"tokens: {t.input:,} input, {t.output:,} output, {t.cache_read:,} cache read, {t.cache_write:,} cache write ({t.requests} request(s))")
-    print(f"cost: ${ledger.spent:.4f} at the configured prices ({model})")

@@ -22,9 +22,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import config
-from .pages import PRIORITIES, SECTION_TITLES, Page, as_date, as_list, is_missing
-from .vocab import Vocabulary
+from paperkb.model import config
+from paperkb.model.pages import PRIORITIES
+from paperkb.model.pages import SECTION_TITLES
+from paperkb.model.pages import Page
+from paperkb.model.pages import as_date
+from paperkb.model.pages import as_list
+from paperkb.model.pages import is_missing
+from paperkb.model.vocab import Vocabulary
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 TRIAGE_KEYS = ("priority", "topics", "labs")

@@ -1,12 +1,19 @@
-"""Where every page of the site lives (paths relative to the docs dir), in one place.
+"""Where every page and file of the site lives, and its URL: in one place.
 
-The index generator writes these paths and ``paperkb check`` accepts links to them, so both agree.
+Docs paths are relative to the docs dir (``content/``). The generators write these paths, the hook and the
+digests link to them, and ``paperkb check`` accepts links to them, so all agree. URLs follow MkDocs'
+``use_directory_urls`` (its default): ``papers/x.md`` is served at ``papers/x/``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
+from pathlib import Path
+from typing import Any
+
+from paperkb.model.syncs import record_date
 
 HOME = "index.md"
 ALL_PAPERS = "papers/index.md"
@@ -99,8 +106,6 @@ def generated_paths(topic_ids, lab_names) -> set[str]:
     paths.update(topic_path(t) for t in topic_ids)
     paths.update(lab_path(name) for name in lab_names)
     paths.update(priority_path(p) for p in PRIORITY_PAGES)
-    from .publish import published_paths  # digests, feeds, bibliographies
-
     paths.update(published_paths(topic_ids))
     return paths
 
@@ -112,3 +117,43 @@ def page_slug(title: str, max_length: int = 60) -> str:
     if len(slug) > max_length:
         slug = slug[:max_length].rsplit("-", 1)[0]
     return slug
+
+
+def site_page_url(site_url: str, docs_path: str) -> str:
+    """The absolute URL of a docs page or file: 'https://x.org/kb/' + 'papers/a.md' -> 'https://x.org/kb/papers/a/'
+    (files that are not pages keep their path: 'feeds/papers.xml')."""
+    base = site_url if site_url.endswith("/") else site_url + "/"
+    return base + (page_url(docs_path) if docs_path.partition("#")[0].endswith(".md") else docs_path)
+
+
+# -- digests, feeds and bibliographies --------------------------------------------------------------------------
+DIGESTS_INDEX = "digests/index.md"
+WEEKLY = "digests/weekly.md"
+MONTHLY = "digests/monthly.md"
+STATIC_PATHS = (DIGESTS_INDEX, WEEKLY, MONTHLY)
+ALL_PAPERS_FEED = "feeds/papers.xml"
+ALL_PAPERS_BIB = "papers.bib"
+
+
+def sync_digest_path(record: dict[str, Any]) -> str:
+    """digests/<record file name>.md: one page per sync run, even for two runs on one day (<date>-2)."""
+    path = record.get("path")
+    stem = Path(path).stem if path else (record_date(record) or dt.date.today()).isoformat()
+    return f"digests/{stem}.md"
+
+
+def topic_feed_path(topic_id: str) -> str:
+    return f"feeds/topics/{topic_id}.xml"
+
+
+def topic_bib_path(topic_id: str) -> str:
+    return f"bib/topics/{topic_id}.bib"
+
+
+def published_paths(topic_ids) -> set[str]:
+    """Docs paths of the digests, feeds and bibliographies every build writes (link targets for `check`).
+
+    A sync run's own digest (digests/<date>.md) exists only once its record does, so it is not listed.
+    """
+    topics = list(topic_ids)
+    return {*STATIC_PATHS, ALL_PAPERS_FEED, ALL_PAPERS_BIB, *map(topic_feed_path, topics), *map(topic_bib_path, topics)}

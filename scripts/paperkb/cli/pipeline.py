@@ -3,7 +3,7 @@
 ``.github/workflows/sync.yml`` runs ``paperkb sync --json``, ``paperkb fill --max-cost …`` and ``paperkb
 check``, then calls::
 
-    python -m paperkb.pipeline --sync-json sync.json --fill-log fill.log --fill-exit 1 --check-exit 0 \
+    python -m paperkb.cli.pipeline --sync-json sync.json --fill-log fill.log --fill-exit 1 --check-exit 0 \
         --changes changes.txt --max-cost 2 --run-url URL --title-out title.txt --body-out body.md
 
 ``--changes`` is ``git status --porcelain -- content`` after the run: new page files are what sync added,
@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .pages import PageError, load_page
-from .publish import md_escape
+from paperkb.model.pages import PageError
+from paperkb.model.pages import load_page
+from paperkb.publish.markup import md_escape
 
 PAPERS_PREFIX = "content/papers/"
 
@@ -179,7 +180,7 @@ def _read(path: str | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m paperkb.pipeline", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m paperkb.cli.pipeline", description=__doc__.splitlines()[0])
     parser.add_argument("--sync-json", metavar="FILE", help="output of `paperkb sync --json`")
     parser.add_argument("--fill-log", metavar="FILE", help="output of `paperkb fill` (text report or --json)")
     parser.add_argument("--fill-exit", type=int, default=0)

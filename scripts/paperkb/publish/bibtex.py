@@ -21,11 +21,17 @@ import re
 import unicodedata
 from typing import Any, Iterable
 
-from .arxiv_ids import abs_url
-from .pages import Page, as_date, load_pages
-from .render import authors_of, pages_by_topic, section_heading
+from paperkb.model.arxiv_ids import abs_url
+from paperkb.model.pages import Page
+from paperkb.model.pages import as_date
+from paperkb.model.pages import load_pages
+from paperkb.model.facts import authors_of
+from paperkb.model.facts import pages_by_topic
+from paperkb.publish.markup import section_heading
 
-ALL_PAPERS_BIB = "papers.bib"
+from paperkb.model.paths import ALL_PAPERS_BIB
+from paperkb.model.paths import topic_bib_path
+
 _STOPWORDS = frozenset(
     "a an the on of in for to and or with via from at by is are do does can what how why when towards toward".split()
 )
@@ -46,8 +52,6 @@ _LATEX_SPECIALS = {
 _SPECIALS_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
 
 
-def topic_bib_path(topic_id: str) -> str:
-    return f"bib/topics/{topic_id}.bib"
 
 
 # -- escaping ---------------------------------------------------------------------------------------------
@@ -240,9 +244,6 @@ def key_for_page(page: Page) -> str:
     return keys[page.slug]
 
 
-def paths(site) -> list[str]:
-    """The files ``generate`` writes, known from the vocabulary alone (the build lists them up front)."""
-    return [ALL_PAPERS_BIB] + [topic_bib_path(topic_id) for topic_id in site.vocab.topics]
 
 
 def generate(site) -> dict[str, str]:
@@ -265,4 +266,4 @@ def cite_footer(page: Page) -> str:
     if text != page.text or cached_key != key:
         entry = format_entry(page, key)
     code = html.escape(entry.rstrip("\n"), quote=False)
-    return section_heading("Cite", "cite") + f'\n<pre class="bibtex"><code>{code}</code></pre>'
+    return section_heading("Cite", "cite", search=False) + f'\n<pre class="bibtex" data-search-exclude><code>{code}</code></pre>'

@@ -24,35 +24,31 @@ matter does not parse is named as an error, never duplicated.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config, layout
-from .add import Ingest
-from .arxiv_ids import parse_arxiv_id
-from .arxiv_source import canonical_id
-from .pages import (
-    PRIORITIES,
-    REQUIRED_SECTIONS,
-    SECTION_TITLES,
-    Page,
-    PageError,
-    load_page,
-    parse_page,
-    read_text,
-    render_new_page,
-    section_hash,
-    set_map_entries,
-    set_scalar,
-    set_section,
-    write_page,
-    atomic_write,
-)
-from .vocab import Vocabulary
+from paperkb.model import config
+from paperkb.model import paths
+from paperkb.ingest.page_writer import Ingest
+from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.ingest.arxiv_client import canonical_id
+from paperkb.model.pages import PRIORITIES
+from paperkb.model.pages import REQUIRED_SECTIONS
+from paperkb.model.pages import SECTION_TITLES
+from paperkb.model.pages import Page
+from paperkb.model.pages import PageError
+from paperkb.model.pages import load_page
+from paperkb.model.pages import parse_page
+from paperkb.model.pages import render_new_page
+from paperkb.model.pages import section_hash
+from paperkb.model.pages import set_map_entries
+from paperkb.model.pages import set_scalar
+from paperkb.model.pages import set_section
+from paperkb.model.pages import write_page
+from paperkb.model.pages import atomic_write
+from paperkb.model.vocab import Vocabulary
 
 
 class DigestError(Exception):
@@ -73,7 +69,7 @@ class DigestEntry:
 
 
 @dataclass
-class Digest:
+class DigestFile:
     path: Path
     model: str
     sync_date: dt.date
@@ -91,7 +87,7 @@ def _date(path: Path, line: int, value: str, what: str) -> dt.date:
         raise DigestError(path, line, f"{what} '{value.strip()}' is not a date; write YYYY-MM-DD") from None
 
 
-def parse_digest(path: Path, text: str) -> Digest:
+def parse_digest(path: Path, text: str) -> DigestFile:
     model = sync_date = None
     entries: list[DigestEntry] = []
     entry: DigestEntry | None = None
@@ -126,7 +122,7 @@ def parse_digest(path: Path, text: str) -> Digest:
         if not item.arxiv:
             raise DigestError(path, item.line, f"entry '{item.title}' has no '**arXiv:** <id>' line")
         item.sections = {k: v.strip() for k, v in item.sections.items() if v.strip()}
-    return Digest(path, model, sync_date, entries)
+    return DigestFile(path, model, sync_date, entries)
 
 
 def _entry_field(path: Path, number: int, entry: DigestEntry, name: str, value: str) -> str | None:
@@ -173,7 +169,7 @@ def _canonical_labs(names: list[str], vocab: Vocabulary) -> list[str]:
     return labs
 
 
-def _record(digest: Digest, text: str) -> dict:
+def _record(digest: DigestFile, text: str) -> dict:
     return {
         "model": digest.model,
         "date": digest.sync_date,
@@ -182,7 +178,7 @@ def _record(digest: Digest, text: str) -> dict:
     }
 
 
-def _new_page(entry: DigestEntry, digest: Digest, vocab: Vocabulary, path: Path) -> str:
+def _new_page(entry: DigestEntry, digest: DigestFile, vocab: Vocabulary, path: Path) -> str:
     authors = entry.authors or [a for a in entry.author_labs]
     meta = {
         "title": entry.title,
@@ -205,7 +201,7 @@ class Completion:
     persons: list[str]  # section keys missing but with a generated record: a person's, left alone
 
 
-def complete_page(page: Page, entry: DigestEntry, digest: Digest) -> Completion:
+def complete_page(page: Page, entry: DigestEntry, digest: DigestFile) -> Completion:
     """The page with the digest's sections written where the page's are missing and not a person's.
 
     Only the bytes written change: ``generated`` gains entries (its other entries and comments stay),
@@ -235,7 +231,7 @@ def complete_page(page: Page, entry: DigestEntry, digest: Digest) -> Completion:
     return Completion(page.text, changed, persons)
 
 
-def import_digest(kb: config.KnowledgeBase, digest: Digest, dry_run: bool = False) -> tuple[list[str], list[str]]:
+def import_digest(kb: config.KnowledgeBase, digest: DigestFile, dry_run: bool = False) -> tuple[list[str], list[str]]:
     """Apply a digest to the knowledge base; returns (one human-readable line per entry, errors).
 
     A dry run goes through exactly the same steps on pages held in memory, so it reports what the real run
@@ -275,13 +271,13 @@ def _names_taken(papers_dir: Path) -> list[Path]:
     return [path for path in papers_dir.iterdir() if path.name.endswith(".md")] if papers_dir.is_dir() else []
 
 
-def _create(kb: config.KnowledgeBase, ingest: Ingest, entry: DigestEntry, digest: Digest, written: dict[Path, str]) -> tuple[str | None, str | None]:
+def _create(kb: config.KnowledgeBase, ingest: Ingest, entry: DigestEntry, digest: DigestFile, written: dict[Path, str]) -> tuple[str | None, str | None]:
     """(report line, error) for an entry whose paper has no page yet."""
     try:
         slug = ingest.slug_for(entry.title, entry.arxiv)
     except StopIteration:  # the title's slug and all its numbered fallbacks are taken
-        base = layout.page_slug(entry.title)
-        fallback = f"{base}-{layout.slugify(entry.arxiv)}"
+        base = paths.page_slug(entry.title)
+        fallback = f"{base}-{paths.slugify(entry.arxiv)}"
         where = kb.relative(kb.papers_dir / f"{base}.md")
         return None, f"skipped {entry.arxiv}: {where}, {fallback}.md and {fallback}-2…99.md are all taken; rename or remove one"
     path = kb.papers_dir / f"{slug}.md"
@@ -311,35 +307,5 @@ def _disagreements(page: Page, entry: DigestEntry) -> str:
 
 
 # -- command ----------------------------------------------------------------------------------------------
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "import-digest",
-        help="create or complete pages from an 'AI Research Sync' digest",
-        description="Create or complete pages from an 'AI Research Sync — Summaries' digest; "
-        "only missing sections are written, never a person's text.",
-    )
-    parser.add_argument("file", type=Path, metavar="FILE", help="the digest (Markdown)")
-    parser.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
-    parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
-    try:
-        text = read_text(args.file)
-    except FileNotFoundError:
-        print(f"paperkb import-digest: {args.file}: no such file", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError:
-        print(f"paperkb import-digest: {args.file}:1: not UTF-8 text; save it as UTF-8", file=sys.stderr)
-        return 2
-    try:
-        digest = parse_digest(args.file, text)
-    except DigestError as exc:
-        print(f"paperkb import-digest: {exc}", file=sys.stderr)
-        return 2
-    lines, errors = import_digest(kb, digest, dry_run=args.dry_run)
-    for line in lines:
-        print(line)
-    for error in errors:
-        print(f"paperkb import-digest: {error}", file=sys.stderr)
-    return 1 if errors else 0

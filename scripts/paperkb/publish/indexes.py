@@ -1,13 +1,13 @@
 """The site's index pages, as pure functions: ``SiteInput`` in, ``{docs_path: markdown}`` out.
 
-``index_files`` writes exactly ``layout.generated_paths(...)``: the home dashboard, the all-papers table,
+``index_files`` writes exactly ``paths.generated_paths(...)``: the home dashboard, the all-papers table,
 a topics index and a page per topic, the same for labs, a priorities index and a page per priority
 (plus "unrated"), the contributors' status board and a timeline by month. Every path comes from
 ``layout``.
 
 Small tables and prose are Markdown with relative links, which MkDocs checks in strict builds. Lists of
 papers (thousands of rows at scale) are HTML in raw blocks (``render.raw_html``), with links to built URLs
-(``layout.relative_url``): Markdown parsing of those rows dominated the build; the build test checks that
+(``paths.relative_url``): Markdown parsing of those rows dominated the build; the build test checks that
 every link in the built site resolves.
 
 Output is deterministic (sorted; nothing depends on the clock) and everything that came from a page or a
@@ -25,22 +25,36 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from . import layout
-from .pages import SECTION_TITLES, STATUSES, Page, as_date
-from .render import docs_link, html_text, md_link, md_text, raw_html
-from .render import labs_of, machine_written, priority_of, status_of, title_of, topics_of
-from .site import SiteInput
-from .vocab import Lab, Topic, Vocabulary
+from paperkb.model import paths
+from paperkb.model.pages import SECTION_TITLES
+from paperkb.model.pages import STATUSES
+from paperkb.model.pages import Page
+from paperkb.model.pages import as_date
+from paperkb.publish.markup import docs_link
+from paperkb.publish.markup import html_text
+from paperkb.publish.markup import md_link
+from paperkb.publish.markup import md_text
+from paperkb.publish.markup import raw_html
+from paperkb.model.facts import labs_of
+from paperkb.model.facts import machine_written
+from paperkb.model.facts import priority_of
+from paperkb.model.facts import status_of
+from paperkb.model.facts import title_of
+from paperkb.model.facts import topics_of
+from paperkb.publish.site import SiteInput
+from paperkb.model.vocab import Lab
+from paperkb.model.vocab import Topic
+from paperkb.model.vocab import Vocabulary
 
 LATEST_ADDITIONS = 10
 STATUS_TITLES = {"todo": "To do", "draft": "Awaiting review", "reviewed": "Reviewed"}
-PRIORITY_TITLES = {"urgent": "Urgent", "high": "High", "medium": "Medium", "low": "Low", layout.UNRATED: "Unrated"}
-PRIORITY_RANK = {name: rank for rank, name in enumerate(layout.PRIORITY_PAGES)}
+PRIORITY_TITLES = {"urgent": "Urgent", "high": "High", "medium": "Medium", "low": "Low", paths.UNRATED: "Unrated"}
+PRIORITY_RANK = {name: rank for rank, name in enumerate(paths.PRIORITY_PAGES)}
 
 
 def _link(prefix: str, docs_path: str, text_html: str) -> str:
     """An HTML link to a docs page from a page whose URL prefix back to the site root is ``prefix``."""
-    return f'<a href="{prefix}{layout.page_url(docs_path) or "./"}">{text_html}</a>'
+    return f'<a href="{prefix}{paths.page_url(docs_path) or "./"}">{text_html}</a>'
 
 
 @dataclass(frozen=True)
@@ -61,13 +75,13 @@ class Paper:
 
     @property
     def priority_page(self) -> str:
-        return self.priority or layout.UNRATED
+        return self.priority or paths.UNRATED
 
 
 def paper_of(page: Page, vocab: Vocabulary) -> Paper:
     return Paper(
         slug=page.slug,
-        path=layout.paper_path(page.slug),
+        path=paths.paper_path(page.slug),
         title=title_of(page),
         published=as_date(page.meta.get("published")),
         added=as_date(page.meta.get("added")),
@@ -132,13 +146,13 @@ def _title(paper: Paper, prefix: str) -> str:
 
 def _labs(paper: Paper, prefix: str) -> str:
     return ", ".join(
-        _link(prefix, layout.lab_path(lab.name), html_text(lab.name)) if lab else html_text(name) for name, lab in paper.labs
+        _link(prefix, paths.lab_path(lab.name), html_text(lab.name)) if lab else html_text(name) for name, lab in paper.labs
     )
 
 
 def _topics(paper: Paper, prefix: str) -> str:
     return ", ".join(
-        _link(prefix, layout.topic_path(topic.id), html_text(topic.title)) if topic else html_text(topic_id)
+        _link(prefix, paths.topic_path(topic.id), html_text(topic.title)) if topic else html_text(topic_id)
         for topic_id, topic in paper.topics
     )
 
@@ -149,8 +163,8 @@ CELL_BUILDERS: dict[str, Callable[[Paper, str], str]] = {
     "title": _title,
     "labs": _labs,
     "topics": _topics,
-    "priority": lambda p, prefix: _link(prefix, layout.priority_path(p.priority), PRIORITY_TITLES[p.priority_page]),
-    "status": lambda p, prefix: _link(prefix, layout.status_anchor(p.status), p.status),
+    "priority": lambda p, prefix: _link(prefix, paths.priority_path(p.priority), PRIORITY_TITLES[p.priority_page]),
+    "status": lambda p, prefix: _link(prefix, paths.status_anchor(p.status), p.status),
     "missing": lambda p, prefix: html_text(", ".join(p.missing) or "—"),
     "machine": lambda p, prefix: html_text(", ".join(p.machine) or "—"),
 }
@@ -185,7 +199,7 @@ class Listing:
 
     def __init__(self, here: str, cells: Cells):
         self.here = here
-        self.prefix = "../" * layout.page_url(here).count("/")
+        self.prefix = "../" * paths.page_url(here).count("/")
         self.cells = cells
 
     def table(self, papers: list[Paper], columns: Iterable[str]) -> str:
@@ -207,7 +221,7 @@ class Listing:
 
 # -- pages ----------------------------------------------------------------------------------------------------------
 def home_page(papers: list[Paper], vocab: Vocabulary, cells: Cells) -> str:
-    here = layout.HOME
+    here = paths.HOME
     listing = Listing(here, cells)
     statuses = Counter(p.status for p in papers)
     priorities = Counter(p.priority_page for p in papers)
@@ -218,24 +232,24 @@ def home_page(papers: list[Paper], vocab: Vocabulary, cells: Cells) -> str:
             "# paperkb",
             "",
             f"A knowledge base of AI research papers: {count_label(len(papers))}, {len(vocab.topics)} topics, "
-            f"{len(vocab.labs)} labs. Browse {docs_link('all papers', here, layout.ALL_PAPERS)}, "
-            f"the {docs_link('topics', here, layout.TOPICS_INDEX)}, the {docs_link('labs', here, layout.LABS_INDEX)} "
-            f"or the {docs_link('timeline', here, layout.TIMELINE)}; help out on the "
-            f"{docs_link('status board', here, layout.STATUS_BOARD)}.",
+            f"{len(vocab.labs)} labs. Browse {docs_link('all papers', here, paths.ALL_PAPERS)}, "
+            f"the {docs_link('topics', here, paths.TOPICS_INDEX)}, the {docs_link('labs', here, paths.LABS_INDEX)} "
+            f"or the {docs_link('timeline', here, paths.TIMELINE)}; help out on the "
+            f"{docs_link('status board', here, paths.STATUS_BOARD)}.",
             "",
             "## By status",
             "",
             "| Status | Papers |",
             "|---|---:|",
-            *(f"| {docs_link(STATUS_TITLES[s], here, layout.status_anchor(s))} | {statuses[s]} |" for s in STATUSES),
+            *(f"| {docs_link(STATUS_TITLES[s], here, paths.status_anchor(s))} | {statuses[s]} |" for s in STATUSES),
             "",
             "## By priority",
             "",
             "| Priority | Papers |",
             "|---|---:|",
             *(
-                f"| {docs_link(PRIORITY_TITLES[p], here, layout.priority_path(p))} | {priorities[p]} |"
-                for p in layout.PRIORITY_PAGES
+                f"| {docs_link(PRIORITY_TITLES[p], here, paths.priority_path(p))} | {priorities[p]} |"
+                for p in paths.PRIORITY_PAGES
             ),
             "",
             "## Urgent papers",
@@ -249,7 +263,7 @@ def home_page(papers: list[Paper], vocab: Vocabulary, cells: Cells) -> str:
 
 
 def all_papers_page(papers: list[Paper], cells: Cells) -> str:
-    listing = Listing(layout.ALL_PAPERS, cells)
+    listing = Listing(paths.ALL_PAPERS, cells)
     return "\n".join(
         [
             front_matter("All papers", search=False),
@@ -288,10 +302,10 @@ def _vocabulary_page(title: str, about: str, path: str, mine: list[Paper], cells
 
 
 def topics_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
-    here = layout.TOPICS_INDEX
+    here = paths.TOPICS_INDEX
     counts = Counter(topic.id for p in papers for _, topic in p.topics if topic)
     rows = [
-        f"| {docs_link(topic.title, here, layout.topic_path(topic.id))} | {counts[topic.id]} | {md_text(topic.description)} |"
+        f"| {docs_link(topic.title, here, paths.topic_path(topic.id))} | {counts[topic.id]} | {md_text(topic.description)} |"
         for topic in sorted(vocab.topics.values(), key=lambda t: (t.title.casefold(), t.id))
     ]
     about = "Topics are defined in `content/topics.yml`; pages name them in their `topics:` list."
@@ -302,14 +316,14 @@ def topic_page(topic: Topic, papers: list[Paper], cells: Cells) -> str:
     mine = newest_first(p for p in papers if any(t is topic for _, t in p.topics))
     about = md_text(topic.description) if topic.description else ""
     columns = ("date", "title", "labs", "priority", "status")
-    return _vocabulary_page(topic.title, about, layout.topic_path(topic.id), mine, cells, columns)
+    return _vocabulary_page(topic.title, about, paths.topic_path(topic.id), mine, cells, columns)
 
 
 def labs_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
-    here = layout.LABS_INDEX
+    here = paths.LABS_INDEX
     counts = Counter(lab.name for p in papers for _, lab in p.labs if lab)
     rows = [
-        f"| {docs_link(lab.name, here, layout.lab_path(lab.name))} | {counts[lab.name]} | "
+        f"| {docs_link(lab.name, here, paths.lab_path(lab.name))} | {counts[lab.name]} | "
         f"{md_link(lab.homepage, lab.homepage) if lab.homepage else '—'} |"
         for lab in sorted(vocab.labs.values(), key=lambda lab: lab.name.casefold())
     ]
@@ -325,15 +339,15 @@ def lab_page(lab: Lab, papers: list[Paper], cells: Cells) -> str:
     if lab.aliases:
         about.append("Also written: " + ", ".join(md_text(alias) for alias in lab.aliases))
     columns = ("date", "title", "topics", "priority", "status")
-    return _vocabulary_page(lab.name, "  \n".join(about), layout.lab_path(lab.name), mine, cells, columns)
+    return _vocabulary_page(lab.name, "  \n".join(about), paths.lab_path(lab.name), mine, cells, columns)
 
 
 def priorities_index_page(papers: list[Paper]) -> str:
-    here = layout.PRIORITIES_INDEX
+    here = paths.PRIORITIES_INDEX
     counts = Counter(p.priority_page for p in papers)
     rows = [
-        f"| {docs_link(PRIORITY_TITLES[name], here, layout.priority_path(name))} | {counts[name]} |"
-        for name in layout.PRIORITY_PAGES
+        f"| {docs_link(PRIORITY_TITLES[name], here, paths.priority_path(name))} | {counts[name]} |"
+        for name in paths.PRIORITY_PAGES
     ]
     return "\n".join(
         [
@@ -352,9 +366,9 @@ def priorities_index_page(papers: list[Paper]) -> str:
 
 
 def priority_page(name: str, papers: list[Paper], cells: Cells) -> str:
-    listing = Listing(layout.priority_path(name), cells)
+    listing = Listing(paths.priority_path(name), cells)
     mine = newest_first(p for p in papers if p.priority_page == name)
-    title = f"{PRIORITY_TITLES[name]} priority" if name != layout.UNRATED else "Unrated papers"
+    title = f"{PRIORITY_TITLES[name]} priority" if name != paths.UNRATED else "Unrated papers"
     return "\n".join(
         [
             front_matter(title, search=False),
@@ -368,7 +382,7 @@ def priority_page(name: str, papers: list[Paper], cells: Cells) -> str:
 
 
 def status_board_page(papers: list[Paper], cells: Cells) -> str:
-    listing = Listing(layout.STATUS_BOARD, cells)
+    listing = Listing(paths.STATUS_BOARD, cells)
     todo = by_priority(p for p in papers if p.status == "todo")
     draft = by_priority(p for p in papers if p.status == "draft")
     reviewed = [p for p in papers if p.status == "reviewed"]
@@ -399,7 +413,7 @@ def status_board_page(papers: list[Paper], cells: Cells) -> str:
 
 
 def timeline_page(papers: list[Paper], cells: Cells) -> str:
-    listing = Listing(layout.TIMELINE, cells)
+    listing = Listing(paths.TIMELINE, cells)
     lines = [front_matter("Timeline", search=False), "# Timeline", "", "Papers by month of publication, newest first.", ""]
     by_month: dict[tuple[int, int] | None, list[Paper]] = {}
     for paper in newest_first(papers):  # dicts keep insertion order: months come newest first, undated last
@@ -415,23 +429,23 @@ def timeline_page(papers: list[Paper], cells: Cells) -> str:
 
 
 def index_files(site: SiteInput) -> dict[str, str]:
-    """Every index page of the site (exactly ``layout.generated_paths`` for the vocabularies)."""
+    """Every index page of the site (exactly ``paths.generated_paths`` for the vocabularies)."""
     vocab = site.vocab
     papers = [paper_of(page, vocab) for page in site.pages]
     cells = Cells()
     files = {
-        layout.HOME: home_page(papers, vocab, cells),
-        layout.ALL_PAPERS: all_papers_page(papers, cells),
-        layout.TOPICS_INDEX: topics_index_page(papers, vocab),
-        layout.LABS_INDEX: labs_index_page(papers, vocab),
-        layout.PRIORITIES_INDEX: priorities_index_page(papers),
-        layout.STATUS_BOARD: status_board_page(papers, cells),
-        layout.TIMELINE: timeline_page(papers, cells),
+        paths.HOME: home_page(papers, vocab, cells),
+        paths.ALL_PAPERS: all_papers_page(papers, cells),
+        paths.TOPICS_INDEX: topics_index_page(papers, vocab),
+        paths.LABS_INDEX: labs_index_page(papers, vocab),
+        paths.PRIORITIES_INDEX: priorities_index_page(papers),
+        paths.STATUS_BOARD: status_board_page(papers, cells),
+        paths.TIMELINE: timeline_page(papers, cells),
     }
     for topic in vocab.topics.values():
-        files[layout.topic_path(topic.id)] = topic_page(topic, papers, cells)
+        files[paths.topic_path(topic.id)] = topic_page(topic, papers, cells)
     for lab in vocab.labs.values():
-        files[layout.lab_path(lab.name)] = lab_page(lab, papers, cells)
-    for name in layout.PRIORITY_PAGES:
-        files[layout.priority_path(name)] = priority_page(name, papers, cells)
+        files[paths.lab_path(lab.name)] = lab_page(lab, papers, cells)
+    for name in paths.PRIORITY_PAGES:
+        files[paths.priority_path(name)] = priority_page(name, papers, cells)
     return dict(sorted(files.items()))

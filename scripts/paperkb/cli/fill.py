@@ -1,0 +1,157 @@
+"""``paperkb fill``: write the missing Summary, Key Insights and Why It Matters (the logic: ``paperkb.fill``)."""
+
+from __future__ import annotations
+
+from paperkb.fill.filler import BatchState
+from paperkb.fill.filler import DEFAULT_POLL_SECONDS
+from paperkb.fill.llm import FillSettings
+from paperkb.fill.filler import Job
+from paperkb.fill.llm import Ledger
+from paperkb.fill.filler import MAX_CONCURRENCY
+from paperkb.model.pages import PageError
+from pathlib import Path
+from paperkb.fill.filler import Planner
+from paperkb.fill.filler import Session
+from paperkb.fill.filler import apply
+import argparse
+from paperkb.fill.filler import batch_failure
+from paperkb.model import config
+import datetime as dt
+from paperkb.model.pages import iter_page_paths
+from paperkb.fill import llm
+from paperkb.model.pages import load_page
+from paperkb.model.vocab import load_vocabulary
+from paperkb.cli.common import named_pages
+from paperkb.fill.filler import persons_note
+from paperkb.fill.filler import run_batch
+from paperkb.fill.filler import run_concurrently
+import sys
+
+from paperkb.fill.filler import FillReport
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "fill", help="write missing Summary / Key Insights / Why It Matters with Claude",
+        description="Write the missing Summary, Key Insights and Why It Matters of pages with Claude; change nothing else."
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: every page)")
+    parser.add_argument("--dry-run", action="store_true", help="list what would be filled, with token and cost estimates; needs no API key")
+    parser.add_argument("--limit", type=int, metavar="N", help="fill at most N pages")
+    parser.add_argument("--model", metavar="M", help="Claude model id (default: [tool.paperkb.fill] model)")
+    parser.add_argument("--concurrency", type=int, metavar="K", help=f"requests in flight, 1-{MAX_CONCURRENCY} (default: config, 4)")
+    parser.add_argument("--batch", action="store_true", help="use the Message Batches API (half price, slower); resumes a pending batch")
+    parser.add_argument("--max-cost", type=float, metavar="USD", help="stop starting requests once the estimated cost would exceed USD")
+    parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS, metavar="S", help="with --batch: how often to check the batch")
+    parser.set_defaults(func=run)
+
+
+def _usage_error(message: str) -> int:
+    print(f"paperkb fill: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
+    settings = FillSettings.from_table(kb.section("fill"), f"{kb.relative(kb.root / 'pyproject.toml')} [tool.paperkb.fill]")
+    model = args.model or settings.model
+    concurrency = settings.concurrency if args.concurrency is None else args.concurrency  # 0 is an error, not "unset"
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        return _usage_error(f"--concurrency must be between 1 and {MAX_CONCURRENCY}, not {concurrency}")
+    if args.limit is not None and args.limit < 0 or args.max_cost is not None and args.max_cost < 0:
+        return _usage_error("--limit and --max-cost must not be negative")
+    api_key = None
+    if not args.dry_run:
+        try:
+            api_key = llm.api_key_from_env()  # before any work
+        except llm.MissingApiKey as exc:
+            return _usage_error(str(exc))
+    named = named_pages(args, kb)  # a page named twice (a folder and a file in it) is filled once
+    if named is None:
+        return 2
+
+    vocab = load_vocabulary(kb.topics_file, kb.labs_file)
+    planner = Planner(settings, model, vocab)
+    report = FillReport()
+    jobs = plan_jobs(kb, planner, named if args.paths else iter_page_paths(kb.papers_dir), report, args)
+    planner.estimate(jobs, batch=args.batch)
+    if args.dry_run:
+        return dry_run(kb, planner, jobs, report, args)
+
+    ledger = Ledger(settings, args.max_cost)
+    pending_batch = BatchState(kb).load() if args.batch else None
+    if not jobs and pending_batch is None:
+        print_fill_report(kb, report, ledger, model)
+        return 1 if report.failed else 0
+    session = Session(llm.make_client(settings, api_key), settings, planner, ledger)
+    today = dt.date.today()
+    if args.batch:
+        import anthropic
+
+        try:
+            run_batch(session, jobs, args.poll_seconds, report, kb, today)
+        except anthropic.APIError as exc:  # the batch endpoints failed as a whole: nothing was applied
+            print(f"paperkb fill: {batch_failure(session, exc, BatchState(kb))}", file=sys.stderr)
+            return 1
+    else:
+        run_concurrently(session, jobs, concurrency, lambda outcome: apply(outcome, report, kb, today), report, kb)
+    print_fill_report(kb, report, ledger, model)
+    return 1 if report.failed else 0
+
+
+def plan_jobs(kb: config.KnowledgeBase, planner: Planner, paths: list[Path], report: FillReport, args: argparse.Namespace) -> list[Job]:
+    in_batch = set() if args.batch else BatchState(kb).pending_paths()
+    jobs: list[Job] = []
+    for path in paths:
+        try:
+            page = load_page(path)
+        except PageError as exc:
+            report.failed.append((kb.relative(exc.path), f"line {exc.line}: {exc.message}"))
+            continue
+        if path.resolve() in in_batch:
+            report.skipped.append((kb.relative(path), "waiting in a pending batch; collect it with 'paperkb fill --batch'"))
+            continue
+        planned = planner.plan(page)
+        if isinstance(planned, str):
+            report.skipped.append((kb.relative(path), planned))
+        elif planned is not None:
+            jobs.append(planned)
+            if planned.kept:
+                report.skipped.append((kb.relative(path), persons_note(planned.kept)))
+    if args.limit is not None and len(jobs) > args.limit:
+        report.not_started += [kb.relative(job.path) for job in jobs[args.limit :]]
+        report.note = f"--limit {args.limit}: {len(jobs) - args.limit} page(s) left for a later run"
+        jobs = jobs[: args.limit]
+    return jobs
+
+
+def dry_run(kb: config.KnowledgeBase, planner: Planner, jobs: list[Job], report: FillReport, args: argparse.Namespace) -> int:
+    for job in jobs:
+        triage = f" + {', '.join(job.triage)}" if job.triage else ""
+        print(f"would fill {kb.relative(job.path)}: {', '.join(job.titles)}{triage} "
+              f"(input: {job.paper.label}; ~{job.est_input:,} tokens in, ~{job.est_output:,} out)")  # fmt: skip
+    for shown, reason in report.skipped:
+        print(f"skip {shown}: {reason}")
+    for shown, reason in report.failed:
+        print(f"error {shown}: {reason}")
+    prefix = llm.estimate_tokens("".join(block["text"] for block in planner.system))
+    total = sum(job.estimate for job in jobs)
+    mode = "batch (half price)" if args.batch else "standard"
+    print(
+        f"{len(jobs)} page(s) to fill with {planner.model}: ~{sum(j.est_input for j in jobs):,} input tokens "
+        f"(a ~{prefix:,}-token prefix, cached after the first request), ~{sum(j.est_output for j in jobs):,} output tokens; "
+        f"estimated cost ${total:.4f} ({mode})"
+    )
+    if report.note:
+        print(report.note)
+    return 0
+
+
+def print_fill_report(kb: config.KnowledgeBase, report: FillReport, ledger: Ledger, model: str) -> None:
+    t = ledger.totals
+    print(f"fill: {len(report.filled)} filled, {len(report.failed)} failed, {len(report.skipped)} skipped, {len(report.not_started)} not started")
+    for shown, reason in report.failed:
+        print(f"  failed  {shown}: {reason}")
+    for shown, reason in report.skipped:
+        print(f"  skipped {shown}: {reason}")
+    if report.note:
+        print(f"  {report.note}")
+    print(f"tokens: {t.input:,} input, {t.output:,} output, {t.cache_read:,} cache read, {t.cache_write:,} cache write ({t.requests} request(s))")
+    print(f"cost: ${ledger.spent:.4f} at the configured prices ({model})")

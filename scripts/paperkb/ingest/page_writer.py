@@ -1,0 +1,210 @@
+"""Creating and refreshing pages from arXiv results, shared by ``add``, ``resolve``, ``sync`` and
+``import-digest``: :class:`Ingest` (pages by arXiv ID, new slugs, atomic writes), :class:`IngestReport`
+(what a run did) and the progress bar of long runs.
+
+Which keys a refresh may change: only the keys arXiv gives (``arxiv_client.FETCHED_KEYS``), never the body,
+``priority``, ``topics``, ``status`` or ``added``. A key is updated when it is absent, or when its current value
+is still exactly what arXiv gave for the version the page records (``version``). A value that differs from
+arXiv's was set by a person and is kept. A page without ``version`` was written by hand: only its absent keys
+are filled."""
+
+from __future__ import annotations
+
+from typing import Any
+from paperkb.ingest.arxiv_client import FETCHED_KEYS
+from paperkb.ingest.arxiv_client import LabMatcher
+from paperkb.model.pages import PageError
+from pathlib import Path
+from typing import TextIO
+from paperkb.model.vocab import Vocabulary
+import arxiv
+from dataclasses import asdict
+from paperkb.model.pages import atomic_write
+from paperkb.ingest.arxiv_client import canonical_id
+from paperkb.model import config
+from dataclasses import dataclass
+import datetime as dt
+from dataclasses import field
+from paperkb.model.pages import iter_page_paths
+from paperkb.model import paths as layout
+from paperkb.model.pages import load_page
+from paperkb.model.vocab import load_vocabulary
+from paperkb.ingest.arxiv_client import paper_metadata
+from paperkb.model.arxiv_ids import parse_arxiv_id
+import re
+from paperkb.model.pages import read_text
+from paperkb.model.pages import render_new_page
+from paperkb.ingest.arxiv_client import same_value
+from paperkb.model.pages import set_keys
+import shutil
+import sys
+from tqdm import tqdm
+from paperkb.model.pages import write_page
+ID_FORMS = "2501.12948, 2501.12948v2, arXiv:2501.12948, https://arxiv.org/abs/2501.12948 or cs/9901001"
+
+
+_ARXIV_LINE = re.compile(r"^arxiv:\s*['\"]?([^'\"\s#]+)", re.M)
+
+
+@dataclass
+class IngestReport:
+    """What a run did; printed for people, or as JSON with --json."""
+
+    added: list[dict[str, Any]] = field(default_factory=list)
+    already_present: list[dict[str, Any]] = field(default_factory=list)
+    refreshed: list[dict[str, Any]] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    invalid: list[dict[str, str]] = field(default_factory=list)
+    not_fetched: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.not_found or self.invalid or self.not_fetched or self.errors)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Ingest:
+    """The knowledge base as ``add``/``resolve``/``sync`` see it: pages by arXiv ID, and how to write new ones."""
+
+    def __init__(self, kb: config.KnowledgeBase, vocab: Vocabulary | None = None, today: dt.date | None = None, dry_run: bool = False):
+        self.kb = kb
+        self.vocab = vocab or load_vocabulary(kb.topics_file, kb.labs_file)
+        self.labs = LabMatcher(self.vocab)
+        self.today = today or dt.date.today()
+        self.dry_run = dry_run
+        self.by_id: dict[str, Path] = pages_by_arxiv_id(kb.papers_dir)
+        self.slugs: set[str] = {path.stem for path in iter_page_paths(kb.papers_dir)}
+
+    def existing(self, arxiv_id: str) -> Path | None:
+        return self.by_id.get(canonical_id(arxiv_id))
+
+    def relative(self, path: Path) -> str:
+        return self.kb.relative(path)
+
+    def slug_for(self, title: str, arxiv_id: str) -> str:
+        """The title's slug; if a page already has it, the slug with the arXiv ID appended."""
+        base = layout.page_slug(title)
+        candidates = [base, f"{base}-{layout.slugify(arxiv_id)}"]
+        candidates += [f"{candidates[1]}-{n}" for n in range(2, 100)]
+        return next(c for c in candidates if c not in self.slugs)
+
+    def create(self, result: arxiv.Result, topics: list[str] = (), priority: str | None = None) -> dict[str, Any]:
+        """Write a new page for a result (unless dry run); returns what was added."""
+        fetched = paper_metadata(result, self.labs)
+        slug = self.slug_for(fetched["title"], fetched["arxiv"])
+        path = self.kb.papers_dir / f"{slug}.md"
+        meta = new_page_meta(fetched, list(topics), priority, self.today)
+        if not self.dry_run:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, render_new_page(meta))
+        self.slugs.add(slug)
+        self.by_id[fetched["arxiv"]] = path
+        return {"arxiv": fetched["arxiv"], "version": fetched.get("version"), "title": fetched["title"], "path": self.relative(path)}
+
+    def refresh(self, path: Path, latest: arxiv.Result, basis: arxiv.Result | None) -> dict[str, Any]:
+        """Update the fetched keys a person has not changed; ``basis`` is arXiv's answer for the page's version."""
+        page = load_page(path)
+        new = paper_metadata(latest, self.labs)
+        old = paper_metadata(basis, self.labs) if basis is not None else None
+        updates, removed, kept = refresh_plan(page.meta, new, old)
+        page_version = page.meta.get("version")
+        outcome = {
+            "arxiv": new["arxiv"],
+            "path": self.relative(path),
+            "updated": sorted([*updates, *removed]),
+            "kept": kept,
+            "newer_version": None,
+        }
+        if isinstance(page_version, int) and new.get("version", 0) > page_version:
+            outcome["newer_version"] = {"from": page_version, "to": new["version"]}
+        if (updates or removed) and not self.dry_run:
+            write_page(page, set_keys(page, updates, removed))
+        return outcome
+
+
+def pages_by_arxiv_id(papers_dir: Path) -> dict[str, Path]:
+    """Every page by its canonical arXiv ID (the first page wins); shared by add, resolve, sync, import-digest.
+
+    A page whose front matter does not parse is still found, by its ``arxiv:`` line, so that no command
+    creates a second page for a paper while a person is half-way through editing the first.
+    """
+    found: dict[str, Path] = {}
+    for path in iter_page_paths(papers_dir):
+        arxiv_id = _page_arxiv_id(path)
+        if arxiv_id:
+            found.setdefault(canonical_id(arxiv_id), path)
+    return found
+
+
+def _page_arxiv_id(path: Path) -> str | None:
+    """The page's arXiv ID; for a page that does not parse, read from its `arxiv:` line (no duplicates then)."""
+    try:
+        value = load_page(path).meta.get("arxiv")
+    except PageError:
+        try:
+            head = read_text(path).split("\n---", 1)[0]
+        except (OSError, UnicodeDecodeError):
+            return None  # not readable as text: `paperkb check` names it
+        match = _ARXIV_LINE.search(head)
+        value = match.group(1) if match else None
+    parsed = parse_arxiv_id(str(value)) if value else None
+    return parsed.id if parsed else None
+
+
+def new_page_meta(fetched: dict[str, Any], topics: list[str], priority: str | None, today: dt.date) -> dict[str, Any]:
+    """Front matter of a new page, in the order people read it."""
+    order = (
+        "title", "arxiv", "version", "authors", "labs", "topics", "priority", "published", "updated", "added",
+        "categories", "primary_category", "doi", "journal_ref", "comment", "status", "abstract",
+    )  # fmt: skip
+    extra = {"topics": topics or None, "priority": priority, "added": today, "status": "todo"}
+    merged = {**fetched, **extra}
+    return {key: merged.get(key) for key in order if merged.get(key) is not None}
+
+
+def refresh_plan(current: dict[str, Any], new: dict[str, Any], old: dict[str, Any] | None) -> tuple[dict[str, Any], list[str], list[str]]:
+    """(keys to set, keys to remove, keys kept because a person set them) for a refresh."""
+    updates: dict[str, Any] = {}
+    removed: list[str] = []
+    kept: list[str] = []
+    for key in FETCHED_KEYS:
+        if key == "arxiv":
+            continue  # the page's identity; never rewritten
+        value = new.get(key)
+        if key not in current or current[key] is None:
+            if value is not None:
+                updates[key] = value
+        elif same_value(key, current[key], value):
+            continue
+        elif old is not None and same_value(key, current[key], old.get(key)):
+            if value is None:
+                removed.append(key)
+            else:
+                updates[key] = value
+        else:
+            kept.append(key)
+    return updates, removed, kept
+
+
+def parse_arguments(arguments: list[str], report: IngestReport) -> list[str]:
+    """Valid, distinct, version-free IDs in the order given; malformed arguments go to report.invalid."""
+    ids: list[str] = []
+    for argument in arguments:
+        parsed = parse_arxiv_id(argument)
+        if parsed is None:
+            report.invalid.append({"argument": argument, "error": f"'{argument}' is not an arXiv ID or URL; use {ID_FORMS}"})
+        else:
+            ids.append(canonical_id(parsed.id))
+    return list(dict.fromkeys(ids))
+
+
+def make_progress(total: int, label: str, stream: TextIO | None = None) -> tqdm:
+    """A progress bar on stderr, drawn only when that stream is a terminal (tqdm's ``disable=None``)."""
+    # A terminal that reports no size (a bare pty) gets shutil's 80x24: tqdm hides a bar on a 0-row screen
+    size = shutil.get_terminal_size()
+    stream = stream or sys.stderr
+    return tqdm(total=total, desc=label, file=stream, disable=None if total else True, unit="paper", ncols=size.columns, nrows=size.lines)

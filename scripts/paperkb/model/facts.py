@@ -1,0 +1,92 @@
+"""What the site, digests, feeds and BibTeX read from a page's front matter, read one way everywhere.
+
+Every reader of `authors`, `topics`, `labs`, `priority` and `status` goes through these: a value `paperkb check`
+would reject (a mapping where a list belongs, an unknown status) must not crash a build or a digest."""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import Iterable
+from paperkb.model.pages import PRIORITIES
+from paperkb.model.pages import Page
+from paperkb.model.pages import REQUIRED_SECTIONS
+from paperkb.model.pages import STATUSES
+from paperkb.model.arxiv_ids import abs_url
+from paperkb.model.pages import as_date
+from paperkb.model.pages import as_list
+import datetime as dt
+from paperkb.model.pages import is_missing
+def title_of(page: Page) -> str:
+    title = page.meta.get("title")
+    return " ".join(str(title).split()) if title not in (None, "") else page.slug
+
+
+def priority_of(page: Page) -> str | None:
+    """The page's priority, or None when unrated (absent or not one of PRIORITIES: `check` reports those)."""
+    value = page.meta.get("priority")
+    return value if value in PRIORITIES else None
+
+
+def status_of(page: Page) -> str:
+    """The page's status; anything `check` would reject counts as todo, so it shows where work is needed."""
+    value = page.meta.get("status")
+    return value if value in STATUSES else "todo"
+
+
+def names_in(value: Any) -> list[str]:
+    """The non-empty strings of a front-matter list. Every site generator reads `authors`, `topics` and
+    `labs` through this: items that are mappings, lists or numbers (`topics:` written as a mapping) are
+    `paperkb check`'s to report, and must not crash the build (a dict is not even hashable)."""
+    return [item for item in as_list(value) if isinstance(item, str) and item.strip()]
+
+
+def authors_of(page: Page) -> list[str]:
+    return [" ".join(name.split()) for name in names_in(page.meta.get("authors"))]
+
+
+def topics_of(page: Page) -> list[str]:
+    return names_in(page.meta.get("topics"))
+
+
+def pages_by_topic(pages: list[Page], topic_ids: Iterable[str]) -> dict[str, list[Page]]:
+    """Each topic's pages, in the order of ``pages``: one pass over the pages for every topic at once."""
+    members: dict[str, list[Page]] = {topic_id: [] for topic_id in topic_ids}
+    for page in pages:
+        for topic_id in dict.fromkeys(topics_of(page)):
+            if topic_id in members:
+                members[topic_id].append(page)
+    return members
+
+
+def labs_of(page: Page) -> list[str]:
+    return names_in(page.meta.get("labs"))
+
+
+def machine_written(page: Page) -> list[str]:
+    """Keys of the required sections that still hold exactly the text a model wrote."""
+    return [key for key, _ in REQUIRED_SECTIONS if page.is_machine_written(key)]
+
+
+def added_date(page: Page) -> dt.date | None:
+    return as_date(page.meta.get("added"))
+
+
+def paper_source_url(page: Page) -> str | None:
+    arxiv_id = page.meta.get("arxiv")
+    if isinstance(arxiv_id, str) and arxiv_id.strip():
+        return abs_url(arxiv_id.strip())
+    url = page.meta.get("url")
+    return str(url) if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def is_pending(page: Page) -> bool:
+    return bool(page.missing_sections())
+
+
+def section(page: Page, title: str) -> str | None:
+    text = page.section_text(title)
+    return None if is_missing(text) else text
+
+
+def abstract_of(page: Page) -> str:
+    return " ".join(str(page.meta.get("abstract") or "").split())

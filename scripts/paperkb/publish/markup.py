@@ -1,0 +1,278 @@
+"""Helpers shared by what the site publishes beyond its pages (digests, feeds, citations).
+
+- ``site_page_url``: the absolute URL of a docs page (MkDocs directory URLs: papers/x.md -> papers/x/).
+- ``rebase_links``: move the relative links of a paper section so they still work from another page.
+- ``markdown_to_safe_html``: Markdown -> HTML through an allow-list, for e-mail and feed readers, where
+  nothing may run or load: every text node escaped, only harmless tags, no attributes but the
+  inline styles we add and the links a caller accepts.
+- ``read_site_url``: mkdocs.yml's ``site_url`` for commands that run outside a MkDocs build.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+from typing import Callable
+
+
+from typing import Any
+from paperkb.model import paths as layout
+import urllib.parse
+
+LinkFilter = Callable[[str], "str | None"]
+
+_MD_LINK = re.compile(r"(\]\(\s*<?)([^)\s>]+)(>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\))|^(\s*\[[^\]\n]+\]:\s*<?)(\S+?)(>?\s*)$", re.M)
+_FENCED = re.compile(r"^[ \t]{0,3}(```|~~~).*?^[ \t]{0,3}\1[^\n]*$", re.M | re.S)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+_MD_SPECIALS = re.compile(r"([\\`*_\[\]#])")
+
+
+
+
+def md_escape(text: str) -> str:
+    """Plain text made safe to place inside Markdown (no emphasis, links or raw HTML from it)."""
+    # Python-Markdown has no backslash escape for '<' and '&': entities keep them literal.
+    text = html.escape(" ".join(str(text).split()), quote=False)
+    return _MD_SPECIALS.sub(r"\\\1", text)
+
+
+# -- links inside page sections -----------------------------------------------------------------------------
+def resolve_docs_link(from_docs_path: str, target: str) -> tuple[str, str] | None:
+    """A relative link of a docs page -> (docs path it points to, '#fragment' or ''); None for URLs/anchors."""
+    if _SCHEME.match(target) or target.startswith(("#", "/")):
+        return None
+    path, _, fragment = target.partition("#")
+    path = path.split("?", 1)[0]
+    if not path:
+        return None
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(from_docs_path), path))
+    if resolved.startswith("../"):
+        return None
+    return resolved, ("#" + fragment if fragment else "")
+
+
+def rebase_links(text: str, from_docs_path: str, relink: Callable[[str, str], str | None]) -> str:
+    """Rewrite the relative links of Markdown text written for ``from_docs_path``.
+
+    ``relink(docs_path, fragment)`` returns the new target (or None to leave the link as written).
+    Fenced code is left alone.
+    """
+
+    def replace(match: re.Match) -> str:
+        if match.group(2) is not None:
+            head, target, tail = match.group(1), match.group(2), match.group(3)
+        else:
+            head, target, tail = match.group(4), match.group(5), match.group(6)
+        resolved = resolve_docs_link(from_docs_path, target)
+        new = relink(*resolved) if resolved else None
+        return head + (new if new is not None else target) + tail
+
+    pieces, last = [], 0
+    for fence in _FENCED.finditer(text):
+        pieces.append(_MD_LINK.sub(replace, text[last : fence.start()]))
+        pieces.append(fence.group(0))
+        last = fence.end()
+    pieces.append(_MD_LINK.sub(replace, text[last:]))
+    return "".join(pieces)
+
+
+# A backslash escape is matched (and skipped) first: "\\`" is a literal backtick, not the start of a code span,
+# so "\\`<img onerror=…>\\`" must have its '<' escaped. A span closes on a backtick run of its own length.
+_CODE_SPAN = re.compile(r"\\.|(`+)(?:.+?)(?<!`)\1(?!`)", re.S)
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^<>\s]+)>")
+
+
+def escape_raw_html(text: str) -> str:
+    """Markdown whose raw HTML shows as text ('<script>' -> '&lt;script&gt;'); code and autolinks untouched.
+
+    For the paper sections quoted in digests: the same result a reader sees on the paper page, where unknown
+    tags are shown as text. The site's hook also sanitizes digest pages' HTML (mkdocs_hooks.py); this keeps the
+    Markdown itself readable and harmless wherever else it is rendered.
+    """
+
+    def outside_code(piece: str) -> str:
+        pieces, last = [], 0
+        for span in _CODE_SPAN.finditer(piece):
+            if span.group(1) is None:  # a backslash escape: left to the text around it
+                continue
+            pieces.append(_escape_lt(piece[last : span.start()]))
+            pieces.append(span.group(0))
+            last = span.end()
+        pieces.append(_escape_lt(piece[last:]))
+        return "".join(pieces)
+
+    pieces, last = [], 0
+    for fence in _FENCED.finditer(text):
+        pieces.append(outside_code(text[last : fence.start()]))
+        pieces.append(fence.group(0))
+        last = fence.end()
+    pieces.append(outside_code(text[last:]))
+    return "".join(pieces)
+
+
+def _escape_lt(text: str) -> str:
+    parts = _AUTOLINK.split(text)  # odd indexes: the URL of an autolink, kept as one
+    return "".join(f"<{part}>" if i % 2 else part.replace("<", "&lt;") for i, part in enumerate(parts))
+
+
+# -- safe HTML ------------------------------------------------------------------------------------------------
+
+
+
+
+
+
+
+
+
+
+
+
+# -- configuration -----------------------------------------------------------------------------------------
+
+
+
+
+
+
+# Characters that are markup anywhere in a line with this site's extensions (tables, attr_list); a
+# backslash makes each literal. '<', '>', '&' and '"' become entities instead, which Markdown passes
+# through. At the start of a line '#', '-', '+', '1.' and '~~~' open blocks, so they are escaped there too.
+_MD_INLINE = re.compile(r"([\\`*_{}\[\]|])")
+
+
+_MD_LINE_START = re.compile(r"^(?:([#+\-])|(\d+)\.(?=\s|$)|(~))")
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    if match.group(2):
+        return match.group(2) + "\\."
+    return "&#126;"
+
+
+def md_text(value: Any) -> str:
+    """Outside text as literal inline Markdown: one line, no markup, no HTML, safe in a table cell."""
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return _MD_LINE_START.sub(_escape_line_start, _MD_INLINE.sub(r"\\\1", text), count=1)
+
+
+def html_text(value: Any) -> str:
+    """Outside text for HTML: one line, entities for every special character (quotes too)."""
+    return html.escape(" ".join(str(value).split()), quote=True)
+
+
+def md_url(url: str) -> str:
+    """A link target for ``[text](...)``: percent-encode what could end or break the link."""
+    return "<" + urllib.parse.quote(str(url).strip(), safe="/:?#[]@!$&'()*+,;=%~-._") + ">"
+
+
+def md_link(text: Any, target: str) -> str:
+    return f"[{md_text(text)}]({md_url(target)})"
+
+
+def docs_link(text: Any, from_path: str, to_path: str) -> str:
+    """A Markdown link between two docs pages: relative, so MkDocs checks it and rewrites it."""
+    return md_link(text, layout.relative_link(from_path, to_path))
+
+
+def a(text: Any, href: str, cls: str = "", title: str = "") -> str:
+    """An HTML link, text and attributes escaped."""
+    attrs = f' class="{cls}"' if cls else ""
+    attrs += f' title="{html_text(title)}"' if title else ""
+    return f'<a href="{html.escape(href, quote=True)}"{attrs}>{html_text(text)}</a>'
+
+
+def docs_a(text: Any, from_path: str, to_path: str, cls: str = "", title: str = "") -> str:
+    """An HTML link between two docs pages, to the built URL (``layout.relative_url``)."""
+    return a(text, layout.relative_url(from_path, to_path), cls, title)
+
+
+# Generated HTML (the paper header, the index tables) goes into the Markdown as a raw HTML block between
+# these markers. Markdown passes such a block through unchanged; the MkDocs hook swaps each marked block
+# for a placeholder before Markdown runs and puts it back afterwards: the same page, without parsing
+# thousands of generated table rows (the build-time budget). The hook does this for generated pages only
+# (and for the header it builds itself): markers written into a paper page are ordinary text there.
+RAW_START = "<!-- paperkb:html -->"
+
+
+RAW_END = "<!-- /paperkb:html -->"
+
+
+_RAW_BLOCK = re.compile(re.escape(RAW_START) + r"\n(.*?)\n" + re.escape(RAW_END) + r"\n?", re.S)
+
+
+def raw_html(fragment: str) -> str:
+    """A Markdown block holding ``fragment`` verbatim (keep blank lines out of it: one block)."""
+    return f"{RAW_START}\n{fragment.strip()}\n{RAW_END}\n"
+
+
+def _placeholder(index: int) -> str:
+    return f"PAPERKB-RAW-{index}"
+
+
+def stash_raw_html(markdown: str, blocks: list[str] | None = None) -> tuple[str, list[str]]:
+    """Replace each marked raw block by a placeholder paragraph; return the Markdown and the blocks.
+
+    Blocks are appended to ``blocks`` when given (numbering continues after the ones already there)."""
+    blocks = [] if blocks is None else blocks
+
+    def stash(match: re.Match[str]) -> str:
+        blocks.append(match.group(1))
+        return f"\n{_placeholder(len(blocks) - 1)}\n\n"
+
+    return _RAW_BLOCK.sub(stash, markdown), blocks
+
+
+def restore_raw_html(rendered: str, blocks: list[str]) -> str:
+    """Put stashed blocks back where Markdown rendered their placeholders."""
+    for index, block in enumerate(blocks):
+        rendered = rendered.replace(f"<p>{_placeholder(index)}</p>", block, 1)
+    return rendered
+
+
+_START_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
+
+
+_ID_IN_TAG = re.compile(r'\sid="([^"]+)"')
+
+
+def element_ids(html_text_: str) -> list[str]:
+    """The ids of the elements in an HTML fragment (in start tags only: text that reads id="x" is not one)."""
+    return [anchor for tag in _START_TAG.findall(html_text_) if ' id="' in tag for anchor in _ID_IN_TAG.findall(tag)]
+
+
+def unique_ids(fragment: str, taken: set[str]) -> str:
+    """``fragment`` with each element id that ``taken`` has renamed the way Markdown's toc extension does
+    (x -> x_1), and the links to it with it; text is left alone."""
+    renamed: dict[str, str] = {}
+    for anchor in element_ids(fragment):
+        new = anchor
+        n = 0
+        while new in taken:
+            n += 1
+            new = f"{anchor}_{n}"
+        taken.add(new)
+        if new != anchor:
+            renamed[anchor] = new
+    if not renamed:
+        return fragment
+
+    def rename(tag: re.Match[str]) -> str:
+        text = tag.group(0)
+        for old, new in renamed.items():
+            text = text.replace(f'id="{old}"', f'id="{new}"').replace(f'href="#{old}"', f'href="#{new}"')
+        return text
+
+    return _START_TAG.sub(rename, fragment)
+
+
+def section_heading(title: str, anchor: str, search: bool = True) -> str:
+    """An h2 as Markdown's toc extension writes it (id and permalink), for HTML built outside Markdown;
+    ``search=False`` keeps the section out of the search index (Material's ``data-search-exclude``)."""
+    anchor = html_text(anchor)
+    exclude = "" if search else " data-search-exclude"
+    return f'<h2 id="{anchor}"{exclude}>{html_text(title)}<a class="headerlink" href="#{anchor}" title="Permanent link">&para;</a></h2>'
