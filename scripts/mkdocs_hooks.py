@@ -46,6 +46,7 @@ class BuildState:
     vocab: Vocabulary | None = None
     papers: dict[str, tuple[Page, paper.PaperDocument]] = field(default_factory=dict)  # src_uri -> parse, document
     raw_blocks: dict[str, list[str]] = field(default_factory=dict)  # src_uri -> HTML blocks of a generated page
+    read_by_mkdocs: int = 0  # paper pages gen-files could not parse, read and reported here
 
 
 _build = BuildState()
@@ -98,6 +99,7 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
             log.warning("%s:%d: %s (run `paperkb check`)", uri, exc.line, exc.message)
             return markdown
         _build.papers[uri] = (parsed, paper.paper_document(parsed, _build.vocab, uri))
+        _build.read_by_mkdocs += 1
         markdown = _build.papers[uri][1].markdown
     parsed = _build.papers[uri][0]
     # The front matter, as MkDocs would have read it. Themes print meta titles unescaped; topic titles become
@@ -127,6 +129,11 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
         return document.html(html, footer)
     blocks = _build.raw_blocks.pop(uri, None)
     return markup.restore_raw_html(html, blocks) if blocks else html
+
+
+def on_post_build(config, **kwargs) -> None:
+    shared = len(_build.papers) - _build.read_by_mkdocs
+    log.info("paperkb: %d paper page(s) rendered from the shared parse, %d read again by MkDocs", shared, _build.read_by_mkdocs)
 
 
 def _lift_title_entries(page) -> None:

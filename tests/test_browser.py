@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from paperkb.model.pages import load_page
+from paperkb.model.pages import load_page, render_new_page
 from tests.support.browser import chromium_context, require_chromium, serve_directory
 from tests.support.site_build import (
     MACHINE_DATE,
@@ -23,7 +23,10 @@ from tests.support.site_build import (
     mkdocs_build,
 )
 
+from tests.support.hostile import HTML_VECTORS, MARKDOWN_VECTORS
+
 pytestmark = pytest.mark.browser
+HOSTILE_SLUG = "hostile-vectors"
 SCREENSHOTS = Path("/tmp")
 
 
@@ -32,6 +35,7 @@ def site(tmp_path_factory):
     require_chromium()  # skip (or fail in CI) before spending a build
     root = copy_knowledge_base(tmp_path_factory.mktemp("kb"))
     add_machine_written_page(root)
+    (root / "content" / "papers" / f"{HOSTILE_SLUG}.md").write_text(hostile_page(), "utf-8")
     result = mkdocs_build(root)
     assert result.returncode == 0, result.stderr[-4000:]
     with serve_directory(root / "site") as base:
@@ -121,3 +125,26 @@ def test_dark_mode_follows_the_system_and_the_toggle(site):
         page.locator("form[data-md-component=palette] label:visible").first.click()
         assert body.get_attribute("data-md-color-scheme") == "default"
         assert body.evaluate("e => getComputedStyle(e).backgroundColor") != background
+
+
+def hostile_page() -> str:
+    """A paper page whose Summary holds every hostile vector of tests/support/hostile.py."""
+    body = "\n\n".join(HTML_VECTORS + MARKDOWN_VECTORS)
+    meta = {"title": "Hostile Vectors: Every Way In", "arxiv": "2511.00009", "topics": ["reasoning"], "status": "todo"}
+    return render_new_page(meta, {"summary": body})
+
+
+def test_a_page_of_hostile_vectors_runs_no_script_and_keeps_materials_config(site, browser_page):
+    dialogs = []
+    browser_page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    browser_page.goto(f"{site['base']}papers/{HOSTILE_SLUG}/")
+    browser_page.wait_for_load_state("load")
+    browser_page.mouse.move(200, 300)  # hover handlers, if any survived
+    browser_page.keyboard.press("Tab")  # focus handlers
+    assert browser_page.evaluate("window.__pwned") is None and not dialogs
+    # Material's config is its own, not a clobbering element's: search works and shows inert results
+    assert browser_page.evaluate("document.getElementById('__config').tagName") == "SCRIPT"
+    browser_page.keyboard.press("/")
+    browser_page.keyboard.type("Hostile Vectors")
+    browser_page.locator(".md-search-result__item").first.wait_for()
+    assert browser_page.evaluate("window.__pwned") is None and not dialogs
