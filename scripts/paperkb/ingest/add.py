@@ -4,7 +4,7 @@ Every argument is validated first (IDs, ``arXiv:`` IDs, abs/pdf URLs, old-style 
 version); the valid ones are fetched in batched ``id_list`` requests through one shared client. A paper that
 already has a page (same ID, any version) is not duplicated. Pages are written one at a time, atomically.
 
-Which keys ``--refresh`` may change: only the keys arXiv gives (``arxiv_source.FETCHED_KEYS``), never the body,
+Which keys ``--refresh`` may change: only the keys arXiv gives (``arxiv_client.FETCHED_KEYS``), never the body,
 ``priority``, ``topics``, ``status`` or ``added``. A key is updated when it is absent, or when its current value
 is still exactly what arXiv gave for the version the page records (``version``): for a page at v1 while arXiv
 has v2, paperkb also fetches v1 and compares. A value that differs from arXiv's was set by a person and is
