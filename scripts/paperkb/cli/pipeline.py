@@ -26,7 +26,7 @@ from typing import Any
 
 from paperkb.model.pages import PageError
 from paperkb.model.pages import load_page
-from paperkb.publish.markup import md_escape
+from paperkb.publish.markup import md_text
 
 PAPERS_PREFIX = "content/papers/"
 
@@ -52,7 +52,7 @@ class RunFacts:
 
 def quote(text: Any) -> str:
     """Outside text, inert in a GitHub comment: no Markdown, no HTML, no @-mention, no #-reference."""
-    return md_escape(text).replace("@", "&#64;")
+    return md_text(text).replace("@", "&#64;")
 
 
 # -- reading what the commands reported --------------------------------------------------------------------

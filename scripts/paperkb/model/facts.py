@@ -16,6 +16,8 @@ from paperkb.model.pages import as_date
 from paperkb.model.pages import as_list
 import datetime as dt
 from paperkb.model.pages import is_missing
+
+from paperkb.model.arxiv_ids import parse_arxiv_id
 def title_of(page: Page) -> str:
     title = page.meta.get("title")
     return " ".join(str(title).split()) if title not in (None, "") else page.slug
@@ -71,12 +73,24 @@ def added_date(page: Page) -> dt.date | None:
     return as_date(page.meta.get("added"))
 
 
-def paper_source_url(page: Page) -> str | None:
-    arxiv_id = page.meta.get("arxiv")
-    if isinstance(arxiv_id, str) and arxiv_id.strip():
-        return abs_url(arxiv_id.strip())
+def arxiv_id_of(page: Page) -> str | None:
+    """The page's arXiv ID without version ('2501.12948'), None when absent or malformed (check reports it)."""
+    value = page.meta.get("arxiv")
+    parsed = parse_arxiv_id(value) if isinstance(value, str) else None
+    return parsed.id if parsed else None
+
+
+def url_of(page: Page) -> str | None:
+    """The page's own ``url`` (a paper not on arXiv), only when it is an http(s) URL."""
     url = page.meta.get("url")
-    return str(url) if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def paper_source_url(page: Page) -> str | None:
+    """Where the paper itself is read: its arXiv abstract page, else its ``url``. The one rule for every
+    link to a paper's source (paper pages, digests, feeds, e-mail)."""
+    arxiv_id = arxiv_id_of(page)
+    return abs_url(arxiv_id) if arxiv_id else url_of(page)
 
 
 def is_pending(page: Page) -> bool:

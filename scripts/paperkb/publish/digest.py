@@ -32,7 +32,7 @@ from paperkb.model.pages import Page
 from paperkb.model.pages import as_date
 from paperkb.publish.markup import escape_raw_html
 from paperkb.publish.sanitize import markdown_to_safe_html
-from paperkb.publish.markup import md_escape
+from paperkb.publish.markup import md_text
 from paperkb.publish.markup import rebase_links
 from paperkb.model.paths import site_page_url
 
@@ -53,6 +53,8 @@ from paperkb.model.paths import ALL_PAPERS_BIB
 from paperkb.model.paths import ALL_PAPERS_FEED
 from paperkb.model.paths import topic_bib_path
 from paperkb.model.paths import topic_feed_path
+
+from paperkb.model.facts import arxiv_id_of
 
 BRAND = "AI Research Sync"
 DEFAULT_TOP = 10
@@ -273,7 +275,7 @@ def render_markdown(digest: Digest, links: Links) -> str:
         out += ["---", "", "## More papers", ""]
         out += [_listed_markdown(page, links) for page in digest.listed] + [""]
     if digest.missing:
-        out += [f"*Added by this sync but no longer in the knowledge base: {', '.join(md_escape(i) for i in digest.missing)}.*", ""]
+        out += [f"*Added by this sync but no longer in the knowledge base: {', '.join(md_text(i) for i in digest.missing)}.*", ""]
     return "\n".join(out)
 
 
@@ -282,13 +284,13 @@ def _link(text: str, href: str | None) -> str:
 
 
 def _paper_markdown(page: Page, links: Links) -> list[str]:
-    title = md_escape(page.meta.get("title", page.slug))
+    title = md_text(page.meta.get("title", page.slug))
     out = [f"## {_link(title, links.paper(page))}", ""]
     out += [f"- **{name}:** {value}" for name, value in _meta_rows_markdown(page, links)] + [""]
     if is_pending(page):
         out += ["**Summary pending** — the paper's abstract until its page is filled:", ""]
         abstract = abstract_of(page)
-        out += [f"> {md_escape(abstract)}" if abstract else "> (no abstract yet)", ""]
+        out += [f"> {md_text(abstract)}" if abstract else "> (no abstract yet)", ""]
         return out
     for title_ in SECTIONS:
         text = escape_raw_html(links.section_text(page, section(page, title_) or ""))
@@ -304,15 +306,13 @@ def _labelled(label: str, text: str) -> list[str]:
 
 
 def _meta_rows_markdown(page: Page, links: Links) -> list[tuple[str, str]]:
-    rows = [("Authors", md_escape(authors_line(page)))]
+    rows = [("Authors", md_text(authors_line(page)))]
     labs = facts.labs_of(page)
     if labs:
-        rows.append(("Labs", ", ".join(_link(md_escape(name), links.lab(name)) for name in labs)))
-    arxiv_id = page.meta.get("arxiv")
-    if isinstance(arxiv_id, str) and arxiv_id.strip():
-        rows.append(("arXiv", _link(md_escape(arxiv_id), abs_url(arxiv_id.strip()))))
-    elif paper_source_url(page):
-        rows.append(("Link", _link(md_escape(paper_source_url(page)), paper_source_url(page))))
+        rows.append(("Labs", ", ".join(_link(md_text(name), links.lab(name)) for name in labs)))
+    arxiv_id, source = arxiv_id_of(page), paper_source_url(page)
+    if source:
+        rows.append(("arXiv", _link(md_text(arxiv_id), source)) if arxiv_id else ("Link", _link(md_text(source), source)))
     published = as_date(page.meta.get("published"))
     rows.append(("Published", published.isoformat() if published else "unknown"))
     rows.append(("Priority", priority_label(page)))
@@ -329,7 +329,7 @@ def _listed_details(page: Page) -> str:
 
 
 def _listed_markdown(page: Page, links: Links) -> str:
-    title = md_escape(page.meta.get("title", page.slug))
+    title = md_text(page.meta.get("title", page.slug))
     return f"- {_link(title, links.paper(page))} — {_listed_details(page)}"
 
 
@@ -399,9 +399,9 @@ def _paper_html(page: Page, links: ExternalLinks) -> str:
     labs = facts.labs_of(page)
     if labs:
         meta.append(f"<strong>Labs:</strong> {esc(', '.join(labs))}")
-    arxiv_id = page.meta.get("arxiv")
-    if isinstance(arxiv_id, str) and arxiv_id.strip():
-        meta.append(f"<strong>arXiv:</strong> {_html_link(arxiv_id.strip(), abs_url(arxiv_id.strip()), links)}")
+    arxiv_id = arxiv_id_of(page)
+    if arxiv_id:
+        meta.append(f"<strong>arXiv:</strong> {_html_link(arxiv_id, abs_url(arxiv_id), links)}")
     published = as_date(page.meta.get("published"))
     meta.append(f"<strong>Published:</strong> {esc(published.isoformat() if published else 'unknown')} &middot; {badge}")
     parts = [

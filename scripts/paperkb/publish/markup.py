@@ -25,16 +25,10 @@ LinkFilter = Callable[[str], "str | None"]
 _MD_LINK = re.compile(r"(\]\(\s*<?)([^)\s>]+)(>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\))|^(\s*\[[^\]\n]+\]:\s*<?)(\S+?)(>?\s*)$", re.M)
 _FENCED = re.compile(r"^[ \t]{0,3}(```|~~~).*?^[ \t]{0,3}\1[^\n]*$", re.M | re.S)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
-_MD_SPECIALS = re.compile(r"([\\`*_\[\]#])")
 
 
 
 
-def md_escape(text: str) -> str:
-    """Plain text made safe to place inside Markdown (no emphasis, links or raw HTML from it)."""
-    # Python-Markdown has no backslash escape for '<' and '&': entities keep them literal.
-    text = html.escape(" ".join(str(text).split()), quote=False)
-    return _MD_SPECIALS.sub(r"\\\1", text)
 
 
 # -- links inside page sections -----------------------------------------------------------------------------

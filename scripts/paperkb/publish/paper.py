@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from paperkb.model import paths
-from paperkb.model.arxiv_ids import parse_arxiv_id
 from paperkb.model.pages import REQUIRED_SECTIONS
 from paperkb.model.pages import Page
 from paperkb.model.pages import as_date
@@ -54,6 +53,11 @@ from paperkb.model.facts import topics_of
 from paperkb.publish.markup import unique_ids
 
 from paperkb.publish.bibtex import cite_footer
+
+from paperkb.model.arxiv_ids import abs_url
+from paperkb.model.facts import arxiv_id_of
+from paperkb.model.arxiv_ids import pdf_url
+from paperkb.model.facts import url_of
 
 #: Authors shown before the rest are folded into "and N more".
 AUTHORS_SHOWN = 5
@@ -163,17 +167,11 @@ def vocab_links(page: Page, vocab: Vocabulary, docs_path: str) -> tuple[list[str
 
 def source_links(page: Page) -> list[str]:
     """Links to the paper itself: arXiv abstract and PDF, or its `url` when it is not on arXiv."""
-    arxiv = page.meta.get("arxiv")
-    parsed = parse_arxiv_id(arxiv) if isinstance(arxiv, str) else None
-    if parsed:
-        return [
-            a(f"arXiv:{parsed.id}", f"https://arxiv.org/abs/{parsed.id}", title="Abstract on arXiv"),
-            a("PDF", f"https://arxiv.org/pdf/{parsed.id}", title="PDF on arXiv"),
-        ]
-    url = page.meta.get("url")
-    if isinstance(url, str) and url.startswith(("https://", "http://")):
-        return [a("Paper", url)]
-    return []
+    arxiv_id = arxiv_id_of(page)
+    if arxiv_id:
+        return [a(f"arXiv:{arxiv_id}", abs_url(arxiv_id), title="Abstract on arXiv"), a("PDF", pdf_url(arxiv_id), title="PDF on arXiv")]
+    url = url_of(page)
+    return [a("Paper", url)] if url else []
 
 
 def abstract_html(page: Page) -> str:
