@@ -40,6 +40,8 @@ from paperkb.publish.markup import element_ids
 from paperkb.publish.sanitize import sanitize_html
 from paperkb.publish.markup import unique_ids
 
+from paperkb.model.pages import FENCED_BLOCK
+
 
 @dataclass(frozen=True)
 class Key:
@@ -77,7 +79,6 @@ SCHEMA: dict[str, Key] = {
 GENERATED_FIELDS = {"model", "date", "sha256", "input"}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\)|^\s*\[[^\]\n]+\]:\s*<?(\S+?)>?\s*$", re.M)
-_FENCED = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.M | re.S)  # Python-Markdown: fences start a line
 _TYPE_NAMES = {"str": "text", "list": "a list", "date": "a date (YYYY-MM-DD)", "int": "a whole number", "map": "a mapping", "url": "an http(s) URL"}
 
 
@@ -292,7 +293,7 @@ def _blank(match: re.Match[str]) -> str:
 def rule_links(c: PageChecker) -> None:
     if "](" not in c.page.body and "]:" not in c.page.body:
         return  # no inline link or link definition: nothing for the (costly) patterns below to find
-    body = _INLINE_CODE.sub(_blank, _FENCED.sub(_blank, c.page.body))  # links in code are text
+    body = _INLINE_CODE.sub(_blank, FENCED_BLOCK.sub(_blank, c.page.body))  # links in code are text
     page_dir = c.page.path.parent
     for match in _LINK.finditer(body):
         target = match.group(1) or match.group(2)
@@ -330,7 +331,7 @@ def rule_indented_fences(c: PageChecker) -> None:
     body = c.page.body
     if "```" not in body and "~~~" not in body:
         return
-    match = _INDENTED_FENCE.search(_FENCED.sub(_blank, body))
+    match = _INDENTED_FENCE.search(FENCED_BLOCK.sub(_blank, body))
     if match:
         c.report(
             c.page.body_first_line + body.count("\n", 0, match.start()),

@@ -82,7 +82,11 @@ _PLACEHOLDER = re.compile(
 )
 BOM = "\ufeff"
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
-_FENCE = re.compile(r"^[ \t]{0,3}(```+|~~~+)")
+#: The one code-fence rule, Python-Markdown's (MkDocs' fenced_code): a fence of three or more backticks or tildes
+#: at the very start of a line, closed by the same fence on a line of its own. An indented fence is no fence to
+#: MkDocs (``paperkb check`` warns about it). Headings, links and raw HTML inside a fence are code.
+FENCE_LINE = re.compile(r"^(`{3,}|~{3,})")
+FENCED_BLOCK = re.compile(r"^(`{3,}|~{3,})[^\n]*\n.*?^\1[ \t]*$", re.M | re.S)
 
 
 class PageError(Exception):
@@ -334,12 +338,12 @@ def headings(text: str, start: int = 0) -> Iterator[tuple[int, str, int, int, in
     fence: str | None = None
     for line in text[start:].splitlines(keepends=True):
         stripped = line.rstrip("\r\n")
-        fence_match = _FENCE.match(stripped)
+        fence_match = FENCE_LINE.match(stripped)
         if fence_match:
             marker = fence_match.group(1)
             if fence is None:
-                fence = marker[0] * 3
-            elif marker.startswith(fence):
+                fence = marker
+            elif stripped.rstrip(" \t") == fence:
                 fence = None
         elif fence is None:
             heading = _HEADING.match(stripped)

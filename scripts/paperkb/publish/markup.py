@@ -20,10 +20,11 @@ from typing import Any
 from paperkb.model import paths as layout
 import urllib.parse
 
+from paperkb.model.pages import FENCED_BLOCK
+
 LinkFilter = Callable[[str], "str | None"]
 
 _MD_LINK = re.compile(r"(\]\(\s*<?)([^)\s>]+)(>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\))|^(\s*\[[^\]\n]+\]:\s*<?)(\S+?)(>?\s*)$", re.M)
-_FENCED = re.compile(r"^[ \t]{0,3}(```|~~~).*?^[ \t]{0,3}\1[^\n]*$", re.M | re.S)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 
 
@@ -63,7 +64,7 @@ def rebase_links(text: str, from_docs_path: str, relink: Callable[[str, str], st
         return head + (new if new is not None else target) + tail
 
     pieces, last = [], 0
-    for fence in _FENCED.finditer(text):
+    for fence in FENCED_BLOCK.finditer(text):
         pieces.append(_MD_LINK.sub(replace, text[last : fence.start()]))
         pieces.append(fence.group(0))
         last = fence.end()
@@ -97,7 +98,7 @@ def escape_raw_html(text: str) -> str:
         return "".join(pieces)
 
     pieces, last = [], 0
-    for fence in _FENCED.finditer(text):
+    for fence in FENCED_BLOCK.finditer(text):
         pieces.append(outside_code(text[last : fence.start()]))
         pieces.append(fence.group(0))
         last = fence.end()
