@@ -14,10 +14,8 @@ import pytest
 
 import paperkb.check as check
 from paperkb.model import config
-from paperkb.model.pages import load_page
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import set_keys
-from tests.support.arxiv_env import arxiv_server, configure, kb, paperkb_process, run_cli  # noqa: F401 (fixtures)
+from paperkb.model.pages import load_page, parse_page, set_keys
+from tests.support.arxiv_env import configure, paperkb_process, run_cli
 from tests.support.fake_arxiv import FakeArxiv, synthetic_papers
 
 

@@ -13,12 +13,10 @@ import yaml
 
 import paperkb.check as check
 from paperkb.cli.check import format_problem
-from paperkb.model import config
-from paperkb.model.vocab import Problem
-from paperkb.model import paths
 from paperkb.cli.main import main
-from paperkb.model.pages import load_page
-from paperkb.model.pages import section_hash
+from paperkb.model import config, paths
+from paperkb.model.pages import load_page, section_hash
+from paperkb.model.vocab import Problem
 
 TOPICS = """\
 - id: reasoning

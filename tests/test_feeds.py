@@ -12,17 +12,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
-import pytest
 
-from paperkb.model import config
-from paperkb.model import paths
-from paperkb.publish import feeds
-from paperkb.model.pages import as_list
-from paperkb.model.pages import load_page
-from paperkb.model.pages import render_new_page
-from paperkb.model.pages import set_section
-from paperkb.model.pages import write_page
+from paperkb.model import config, paths
+from paperkb.model.pages import as_list, load_page, render_new_page, set_section, write_page
 from paperkb.model.site_input import load_site_input
+from paperkb.publish import feeds
 
 HERE = Path(__file__).parent
 REPO = HERE.parent

@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 import paperkb.check as check
-from paperkb.model import config
-from paperkb.model import pages
-from paperkb.model.pages import load_page
-from paperkb.model.pages import section_hash
+from paperkb.model import config, pages
+from paperkb.model.pages import load_page, section_hash
 from paperkb.model.vocab import load_vocabulary
 from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic
 from tests.support.fill_kb import PAGE, add_page, kb_talking_to, run_fill, variant

@@ -8,12 +8,10 @@ from pathlib import Path
 import pytest
 
 import paperkb.check as check
-from paperkb.model import config
 from paperkb.cli.main import main
-from paperkb.ingest.import_digest import DigestError
-from paperkb.ingest.import_digest import parse_digest
-from paperkb.model.pages import load_page
-from paperkb.model.pages import section_hash
+from paperkb.ingest.import_digest import DigestError, parse_digest
+from paperkb.model import config
+from paperkb.model.pages import load_page, section_hash
 
 FIXTURE = Path(__file__).parent / "fixtures" / "digests" / "ai-research-sync-2026-02-06.md"
 

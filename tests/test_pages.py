@@ -10,11 +10,7 @@ import frontmatter
 import pytest
 
 from paperkb.model import pages
-from paperkb.model.pages import PageError
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import section_hash
-from paperkb.model.pages import set_keys
-from paperkb.model.pages import set_section
+from paperkb.model.pages import PageError, parse_page, section_hash, set_keys, set_section
 
 PAGE = """\
 ---

@@ -13,14 +13,10 @@ from pathlib import Path
 import frontmatter
 import pytest
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from paperkb.model import pages
-from paperkb.model.pages import InvalidDate
-from paperkb.model.pages import PageError
-from paperkb.model.pages import load_page
-from paperkb.model.pages import parse_page
+from paperkb.model.pages import InvalidDate, PageError, load_page, parse_page
 
 REPO = Path(__file__).resolve().parent.parent
 

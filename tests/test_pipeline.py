@@ -17,18 +17,12 @@ from pathlib import Path
 import markdown
 import pytest
 
-from paperkb.cli import fill
-from paperkb.cli import pipeline
+from paperkb.cli import fill, pipeline
 from paperkb.fill import filler
+from paperkb.fill.llm import FillSettings, Ledger, Usage
 from paperkb.model import config
-from paperkb.fill.llm import FillSettings
-from paperkb.fill.llm import Ledger
-from paperkb.fill.llm import Usage
-from paperkb.model.pages import load_page
-from paperkb.model.pages import set_keys
-from paperkb.model.pages import set_section
-from paperkb.model.pages import write_page
-from tests.support.arxiv_env import arxiv_server, kb, run_cli  # noqa: F401 (fixtures)
+from paperkb.model.pages import load_page, set_keys, set_section, write_page
+from tests.support.arxiv_env import run_cli
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.workflow_steps import StepRunner, git, workflow_step
 

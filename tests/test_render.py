@@ -12,18 +12,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from paperkb.model import config
-from paperkb.model import facts
-from paperkb.publish import digest
-from paperkb.publish import markup
-from paperkb.publish import paper as paper_page
-from paperkb.publish import sanitize
-from paperkb.model.pages import load_page
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import set_section
+from paperkb.model import config, facts
+from paperkb.model.pages import load_page, parse_page, set_section
+from paperkb.publish import digest, markup, paper as paper_page, sanitize
 from tests.support.golden import INPUT, Elements, check_golden, golden_site, to_html
 
 
@@ -247,14 +240,8 @@ def test_every_generator_skips_list_items_that_are_not_names(kb_copy):
     import dataclasses
     import datetime as dt
 
-    from paperkb.model import config
-    from paperkb.model import facts
-    from paperkb.publish import digest
-    from paperkb.publish import markup
-    from paperkb.publish import paper
-    from paperkb.publish import sanitize
-    from paperkb.publish.site import generate_site
     from paperkb.model.site_input import load_site_input
+    from paperkb.publish.site import generate_site
 
     (kb_copy / "content" / "papers" / "odd.md").write_text(ODD_LISTS, encoding="utf-8")
     (kb_copy / "content" / "papers" / "odd2.md").write_text(

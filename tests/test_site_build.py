@@ -117,7 +117,7 @@ def test_every_topic_lab_and_paper_has_its_page(built):
     vocab = built["vocab"]
     assert len(vocab.topics) >= 10 and len(vocab.labs) >= 10 and len(built["pages"]) >= 36
     for topic in vocab.topics.values():
-        assert f"<h1" in (html := html_of(built, f"topics/{topic.id}")) and topic.title in html, topic.id
+        assert "<h1" in (html := html_of(built, f"topics/{topic.id}")) and topic.title in html, topic.id
     for lab in vocab.labs.values():
         assert lab.name in html_of(built, f"labs/{lab.slug}"), lab.name
     for page in built["pages"]:

@@ -12,33 +12,19 @@ import multiprocessing
 import os
 import posixpath
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from paperkb.model import config
-from paperkb.model import paths
-from paperkb.model.arxiv_ids import digits_fit_year
-from paperkb.model.arxiv_ids import parse_arxiv_id
-from paperkb.model.pages import PRIORITIES
-from paperkb.model.pages import REQUIRED_SECTIONS
-from paperkb.model.pages import SECTION_TITLES
-from paperkb.model.pages import STATUSES
-from paperkb.model.pages import InvalidDate
-from paperkb.model.pages import Page
-from paperkb.model.pages import PageError
-from paperkb.model.pages import load_page
-from paperkb.model.pages import scan_papers_dir
-from paperkb.model.vocab import Problem
-from paperkb.model.vocab import Vocabulary
-from paperkb.model.vocab import load_vocabulary
-
+from paperkb.model import config, paths
+from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
+from paperkb.model.pages import PRIORITIES, REQUIRED_SECTIONS, SECTION_TITLES, STATUSES, InvalidDate, Page, PageError, load_page, scan_papers_dir
 from paperkb.model.syncs import load_sync_records
-
+from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
 from paperkb.publish.bibtex import cite_footer
-from paperkb.publish.markup import element_ids
+from paperkb.publish.markup import element_ids, unique_ids
 from paperkb.publish.sanitize import sanitize_html
-from paperkb.publish.markup import unique_ids
 
 
 @dataclass(frozen=True)

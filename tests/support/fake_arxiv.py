@@ -26,10 +26,11 @@ import threading
 import time
 import unicodedata
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
@@ -78,9 +79,9 @@ class FakePaper:
 
 def _utc(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, 12, 0, 0, tzinfo=dt.timezone.utc)
+        return dt.datetime(value.year, value.month, value.day, 12, 0, 0, tzinfo=dt.UTC)
     return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
@@ -234,7 +235,7 @@ def _term(token: str) -> Predicate:
 
 # -- Atom documents ----------------------------------------------------------------------------------------
 def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def render_entry(paper: FakePaper, version_number: int) -> str:
@@ -369,7 +370,7 @@ class FakeArxiv:
     def add_version(self, arxiv_id: str, title: str | None = None, summary: str | None = None, updated: dt.datetime | None = None) -> None:
         paper = self.papers[arxiv_id]
         last = paper.versions[-1]
-        paper.versions.append(Version(title or last.title, summary or last.summary, updated or dt.datetime.now(dt.timezone.utc)))
+        paper.versions.append(Version(title or last.title, summary or last.summary, updated or dt.datetime.now(dt.UTC)))
 
     def fail_next(self, *faults: Fault) -> None:
         """Apply these faults to the next requests, one each, in order."""
@@ -377,7 +378,7 @@ class FakeArxiv:
             self.faults.extend(faults)
 
     # lifecycle -------------------------------------------------------------------------------------------
-    def start(self) -> "FakeArxiv":
+    def start(self) -> FakeArxiv:
         server = self
 
         class Handler(_Handler):
@@ -397,7 +398,7 @@ class FakeArxiv:
         if self._thread is not None:
             self._thread.join(5)
 
-    def __enter__(self) -> "FakeArxiv":
+    def __enter__(self) -> FakeArxiv:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -416,7 +417,7 @@ class FakeArxiv:
 
     # answering -------------------------------------------------------------------------------------------
     def answer(self, params: dict[str, str]) -> tuple[int, str]:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         ids = [i for i in params.get("id_list", "").split(",") if i]
         for requested in ids:
             if not (_NEW_ID.match(requested) or _OLD_ID.match(requested)):

@@ -24,33 +24,32 @@ import re
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from paperkb.fill import llm
+from paperkb.fill.llm import FillSettings, Generated, Ledger, PaperInput, Refused
 from paperkb.model import config
-from paperkb.fill.llm import FillSettings
-from paperkb.fill.llm import Generated
-from paperkb.fill.llm import Ledger
-from paperkb.fill.llm import PaperInput
-from paperkb.fill.llm import Refused
-from paperkb.model.pages import REQUIRED_SECTIONS
-from paperkb.model.pages import SECTION_KEYS
-from paperkb.model.pages import SECTION_TITLES
-from paperkb.model.pages import Page
-from paperkb.model.pages import PageError
-from paperkb.model.pages import atomic_write
-from paperkb.model.pages import is_missing
-from paperkb.model.pages import load_page
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import section_hash
-from paperkb.model.pages import set_keys
-from paperkb.model.pages import set_map_entries
-from paperkb.model.pages import set_scalar
-from paperkb.model.pages import set_section
-from paperkb.model.pages import write_page
+from paperkb.model.pages import (
+    REQUIRED_SECTIONS,
+    SECTION_KEYS,
+    SECTION_TITLES,
+    Page,
+    PageError,
+    atomic_write,
+    is_missing,
+    load_page,
+    parse_page,
+    section_hash,
+    set_keys,
+    set_map_entries,
+    set_scalar,
+    set_section,
+    write_page,
+)
 from paperkb.model.vocab import Vocabulary
 
 STATE_FILE = Path(".paperkb-state") / "fill-batch.json"
@@ -383,7 +382,7 @@ def submit_batch(session: Session, jobs: list[Job], state: BatchState, report: F
     record = {
         "id": batch.id,
         "model": session.planner.model,
-        "submitted": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "submitted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "requests": {
             cid: {
                 "path": job.path.resolve().relative_to(kb.root.resolve()).as_posix(),

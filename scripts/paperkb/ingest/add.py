@@ -20,21 +20,10 @@ from typing import TextIO
 
 import arxiv
 
+from paperkb.ingest.arxiv_client import ArxivSource, FetchError, canonical_id, result_id
+from paperkb.ingest.page_writer import Ingest, IngestReport, make_progress, parse_arguments
 from paperkb.model.arxiv_ids import parse_arxiv_id
-from paperkb.ingest.arxiv_client import ArxivSource
-from paperkb.ingest.arxiv_client import FetchError
-from paperkb.ingest.arxiv_client import canonical_id
-from paperkb.ingest.arxiv_client import result_id
-from paperkb.model.pages import PageError
-from paperkb.model.pages import load_page
-
-from paperkb.ingest.page_writer import Ingest
-from paperkb.ingest.page_writer import make_progress
-from paperkb.ingest.page_writer import parse_arguments
-
-from paperkb.ingest.page_writer import IngestReport
-
-
+from paperkb.model.pages import PageError, load_page
 
 # -- progress -------------------------------------------------------------------------------------------
 

@@ -20,13 +20,9 @@ from typing import Any
 
 import arxiv
 
+from paperkb.ingest.arxiv_client import ArxivSource, result_id
+from paperkb.ingest.page_writer import Ingest, IngestReport, make_progress
 from paperkb.model import config
-from paperkb.ingest.page_writer import Ingest
-from paperkb.ingest.page_writer import IngestReport
-from paperkb.ingest.arxiv_client import ArxivSource
-from paperkb.ingest.arxiv_client import result_id
-
-from paperkb.ingest.page_writer import make_progress
 
 #: Window used by the first sync of a knowledge base (no record yet).
 FIRST_WINDOW_DAYS = 7

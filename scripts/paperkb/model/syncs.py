@@ -5,17 +5,18 @@ the line and the fix). ``paperkb sync`` writes them; digests, the site and ``pap
 
 from __future__ import annotations
 
-from typing import Any
-from pathlib import Path
-from paperkb.model.pages import as_date
-from paperkb.model.pages import as_list
-from paperkb.model.pages import atomic_write
-from paperkb.model import config
 import datetime as dt
 import json
-from paperkb.model.arxiv_ids import parse_arxiv_id
 import re
+from pathlib import Path
+from typing import Any
+
 import yaml
+
+from paperkb.model import config
+from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.pages import as_date, as_list, atomic_write
+
 _RECORD_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.yml$")
 
 

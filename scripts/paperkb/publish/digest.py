@@ -18,41 +18,30 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from paperkb.model import facts
-from paperkb.model import paths
-from paperkb.publish import markup
-from paperkb.model.facts import priority_of
+from paperkb.model import facts, paths
 from paperkb.model.arxiv_ids import abs_url
-from paperkb.model.pages import PRIORITIES
-from paperkb.model.pages import Page
-from paperkb.model.pages import as_date
-from paperkb.publish.markup import escape_raw_html
+from paperkb.model.facts import abstract_of, added_date, is_pending, paper_source_url, priority_of, section
+from paperkb.model.pages import PRIORITIES, Page, as_date
+from paperkb.model.paths import (
+    ALL_PAPERS_BIB,
+    ALL_PAPERS_FEED,
+    DIGESTS_INDEX,
+    MONTHLY,
+    WEEKLY,
+    site_page_url,
+    sync_digest_path,
+    topic_bib_path,
+    topic_feed_path,
+)
+from paperkb.model.syncs import _record_ids, record_date, record_window
+from paperkb.publish import markup
+from paperkb.publish.markup import escape_raw_html, md_escape, rebase_links
 from paperkb.publish.sanitize import markdown_to_safe_html
-from paperkb.publish.markup import md_escape
-from paperkb.publish.markup import rebase_links
-from paperkb.model.paths import site_page_url
-
-from paperkb.model.paths import DIGESTS_INDEX
-from paperkb.model.paths import MONTHLY
-from paperkb.model.paths import WEEKLY
-from paperkb.model.syncs import _record_ids
-from paperkb.model.facts import abstract_of
-from paperkb.model.facts import added_date
-from paperkb.model.facts import is_pending
-from paperkb.model.facts import paper_source_url
-from paperkb.model.syncs import record_date
-from paperkb.model.syncs import record_window
-from paperkb.model.facts import section
-from paperkb.model.paths import sync_digest_path
-
-from paperkb.model.paths import ALL_PAPERS_BIB
-from paperkb.model.paths import ALL_PAPERS_FEED
-from paperkb.model.paths import topic_bib_path
-from paperkb.model.paths import topic_feed_path
 
 BRAND = "AI Research Sync"
 DEFAULT_TOP = 10

@@ -13,12 +13,11 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from typing import Callable
-
-
-from typing import Any
-from paperkb.model import paths as layout
 import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+from paperkb.model import paths as layout
 
 LinkFilter = Callable[[str], "str | None"]
 

@@ -28,32 +28,17 @@ escape every page value with :func:`html_text`, and give a heading the id and pe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from paperkb.model import paths
 from paperkb.model.arxiv_ids import parse_arxiv_id
-from paperkb.model.pages import REQUIRED_SECTIONS
-from paperkb.model.pages import Page
-from paperkb.model.pages import as_date
+from paperkb.model.facts import authors_of, labs_of, machine_written, priority_of, status_of, topics_of
+from paperkb.model.pages import REQUIRED_SECTIONS, Page, as_date
 from paperkb.model.vocab import Vocabulary
-
-from paperkb.publish.markup import _placeholder
-from paperkb.publish.markup import a
-from paperkb.model.facts import authors_of
-from paperkb.publish.markup import docs_a
-from paperkb.publish.markup import element_ids
-from paperkb.publish.markup import html_text
-from paperkb.model.facts import labs_of
-from paperkb.model.facts import machine_written
-from paperkb.model.facts import priority_of
-from paperkb.publish.markup import raw_html
-from paperkb.publish.markup import restore_raw_html
-from paperkb.model.facts import status_of
-from paperkb.model.facts import topics_of
-from paperkb.publish.markup import unique_ids
-
 from paperkb.publish.bibtex import cite_footer
+from paperkb.publish.markup import _placeholder, a, docs_a, element_ids, html_text, raw_html, restore_raw_html, unique_ids
 
 #: Authors shown before the rest are folded into "and N more".
 AUTHORS_SHOWN = 5
