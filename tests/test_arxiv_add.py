@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -24,10 +25,8 @@ def papers(root: Path) -> dict[str, bytes]:
     found = {}
     for path in sorted((root / "content" / "papers").glob("*.md")):
         if not path.name.startswith("."):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 found[path.name] = path.read_bytes()
-            except FileNotFoundError:
-                pass
     return found
 
 

@@ -36,7 +36,7 @@ def report_numbers(out: str) -> tuple[dict[str, int], float]:
     tokens = re.search(r"tokens: ([\d,]+) input, ([\d,]+) output, ([\d,]+) cache read, ([\d,]+) cache write", out)
     assert tokens, out
     names = ("input", "output", "cache_read", "cache_write")
-    counts = {name: int(value.replace(",", "")) for name, value in zip(names, tokens.groups())}
+    counts = {name: int(value.replace(",", "")) for name, value in zip(names, tokens.groups(), strict=True)}
     return counts, float(re.search(r"cost: \$([\d.]+)", out).group(1))
 
 
@@ -79,7 +79,9 @@ def test_fill_keeps_crlf_line_endings_and_a_missing_final_newline(kb, server):
 def test_a_partly_written_page_gets_only_what_is_missing(kb, server):
     human = "A person's own summary of SparseMix with 16B parameters."
     text = PAGE.replace("## Summary\n\nTODO\n", f"## Summary\n\n{human}\n").replace(
-        "status:   todo", "priority: high\nlabs: [DeepSeek]\ngenerated:\n  # kept as written\n  summary: {model: m, date: 2026-01-02, input: abstract, sha256: '" + section_hash(human) + "'}\nstatus:   todo"
+        "status:   todo",
+        "priority: high\nlabs: [DeepSeek]\ngenerated:\n  # kept as written\n"
+        "  summary: {model: m, date: 2026-01-02, input: abstract, sha256: '" + section_hash(human) + "'}\nstatus:   todo",
     )
     path = add_page(kb, "partial", text)
     before = load_page(path)

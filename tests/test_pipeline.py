@@ -186,7 +186,7 @@ def test_a_later_run_updates_the_open_pull_request_on_top_of_its_branch(repo: di
 
 
 def test_the_branch_may_differ_from_main_only_in_content(repo: dict, capsys):
-    kb, origin, runner = repo["kb"], repo["origin"], repo["runner"]
+    kb, runner = repo["kb"], repo["runner"]
     git(kb, "checkout", "--quiet", "-B", BRANCH)
     (kb / "scripts" / "paperkb" / "__init__.py").write_text("import os  # someone's change\n", "utf-8")
     git(kb, "commit", "--quiet", "-am", "code on the sync branch")

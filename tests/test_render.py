@@ -132,7 +132,10 @@ def test_raw_html_in_a_page_body_is_shown_as_text_or_defused():
 
 
 def test_sanitizer_keeps_what_markdown_makes_and_drops_the_rest():
-    fine = '<p class="x"><a href="../a/" title="t">a</a> <code>&lt;b&gt;</code> &amp; <img alt="i" src="i.png"></p>\n<table><tbody><tr><td style="text-align: right;">1</td></tr></tbody></table>'
+    fine = (
+        '<p class="x"><a href="../a/" title="t">a</a> <code>&lt;b&gt;</code> &amp; <img alt="i" src="i.png"></p>\n'
+        '<table><tbody><tr><td style="text-align: right;">1</td></tr></tbody></table>'
+    )
     assert sanitize.sanitize_html(fine) == fine
     assert sanitize.sanitize_html('<p style="color: red" onmouseover="x()">t</p>') == "<p>t</p>"
     assert sanitize.sanitize_html('<a href="JaVaScRiPt:alert(1)">x</a>') == "<a>x</a>"

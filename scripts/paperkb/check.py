@@ -224,7 +224,11 @@ def rule_sections(c: PageChecker) -> None:
     status = page.meta.get("status")
     missing = page.missing_sections()
     if status in ("draft", "reviewed") and missing:
-        c.report(c.at("status"), f"status is '{status}' but {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing; write {'it' if len(missing) == 1 else 'them'} or set status: todo")
+        one = len(missing) == 1
+        c.report(
+            c.at("status"),
+            f"status is '{status}' but {', '.join(missing)} {'is' if one else 'are'} missing; write {'it' if one else 'them'} or set status: todo",
+        )
     elif status == "todo" and not missing:
         c.report(c.at("status"), "all required sections are written; set status: draft (or reviewed once a person checked it)", "warning")
     titles = [s.title for s in page.sections]
@@ -236,7 +240,11 @@ def rule_sections(c: PageChecker) -> None:
         if titles.count(title) > 1:
             c.report(page.sections[titles.index(title, titles.index(title) + 1)].line, f"section '## {title}' appears twice; merge them")
     for line in page.title_heading_lines:
-        c.report(line, "a '# ' heading in the body: the title (from the front matter) is the page's only h1, so the site shows this one as a section ('## ')", "warning")
+        c.report(
+            line,
+            "a '# ' heading in the body: the title (from the front matter) is the page's only h1, so the site shows this one as a section ('## ')",
+            "warning",
+        )
     insights = page.section_text("Key Insights")
     if insights and "Key Insights" not in missing and not re.search(r"^\s*[-*+] \S", insights, re.M):
         c.report(page.section("Key Insights").line, "Key Insights must be a bullet list ('- ...' per insight)")
@@ -286,7 +294,11 @@ def rule_links(c: PageChecker) -> None:
         if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or re.match(r"//[^/]", target):
             continue  # another site (scheme, or protocol-relative '//host/…')
         if target.startswith("/"):
-            c.report(line, f"absolute link '{target}': MkDocs leaves it as is and it breaks when the site is not at the root of its domain; link relative to this page{_relative_hint(c, target)}")
+            c.report(
+                line,
+                f"absolute link '{target}': MkDocs leaves it as is and it breaks when the site is not at the root of its domain; "
+                f"link relative to this page{_relative_hint(c, target)}",
+            )
             continue
         address, _, anchor = target.partition("#")
         path = address.split("?", 1)[0]
@@ -320,7 +332,8 @@ def rule_indented_fences(c: PageChecker) -> None:
     if match:
         c.report(
             c.page.body_first_line + body.count("\n", 0, match.start()),
-            "an indented code fence (in a list item or admonition) shows as plain text on this site; put the code block at the start of a line, outside the list",
+            "an indented code fence (in a list item or admonition) shows as plain text on this site; "
+            "put the code block at the start of a line, outside the list",
             "warning",
         )
 
@@ -388,7 +401,10 @@ def rule_template(c: PageChecker) -> None:
         return
     folders = [c.content_dir.parent / "overrides", _material_templates()]
     if not any(folder is not None and (folder / name).is_file() for folder in folders):
-        c.report(c.at("template"), f"template '{name}' is neither in overrides/ nor one of Material's templates; fix the name or remove the key (the default is main.html)")
+        c.report(
+            c.at("template"),
+            f"template '{name}' is neither in overrides/ nor one of Material's templates; fix the name or remove the key (the default is main.html)",
+        )
 
 
 def _material_templates() -> Path | None:
@@ -481,7 +497,7 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
             for folder in folders
         ]
     seen_ids: dict[str, Path] = {}
-    for (path, wanted), result in zip(items, _check_all(items)):
+    for (path, wanted), result in zip(items, _check_all(items), strict=True):
         problems.extend(result.problems)
         if result.arxiv_id is None:
             continue

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import itertools
 import random
 import re
 import threading
@@ -121,7 +122,9 @@ def synthetic_papers(count: int, prefix: str = "2509", published: dt.date = dt.d
             FakePaper(
                 id=f"{prefix}.{n:05d}",
                 published=when,
-                versions=[Version(f"Synthetic Paper {n}: Scaling Tests for Batched Ingestion", f"Abstract of synthetic paper {n}. We study $O(n)$ batching.", when)],
+                versions=[
+                    Version(f"Synthetic Paper {n}: Scaling Tests for Batched Ingestion", f"Abstract of synthetic paper {n}. We study $O(n)$ batching.", when)
+                ],
                 authors=[Author(f"Author {n}"), Author("Second Author", ["Tsinghua University"])],
                 categories=["cs.LG", "cs.AI"],
                 primary_category="cs.LG",
@@ -269,7 +272,10 @@ def render_entry(paper: FakePaper, version_number: int) -> str:
 
 
 def render_feed(params: dict[str, str], entries: list[str], total: int, now: dt.datetime) -> str:
-    shown = f"search_query={params.get('search_query', '')}&id_list={params.get('id_list', '')}&start={params.get('start', '0')}&max_results={params.get('max_results', '10')}"
+    shown = (
+        f"search_query={params.get('search_query', '')}&id_list={params.get('id_list', '')}"
+        f"&start={params.get('start', '0')}&max_results={params.get('max_results', '10')}"
+    )
     link = "https://arxiv.org/api/query?" + urlencode(
         {k: params.get(k, d) for k, d in (("search_query", ""), ("start", "0"), ("max_results", "10"), ("id_list", ""))}, safe=":,/"
     )
@@ -413,7 +419,7 @@ class FakeArxiv:
     def gaps(self) -> list[float]:
         """Seconds between consecutive request arrivals."""
         times = [r.at for r in self.requests]
-        return [b - a for a, b in zip(times, times[1:])]
+        return [b - a for a, b in itertools.pairwise(times)]
 
     # answering -------------------------------------------------------------------------------------------
     def answer(self, params: dict[str, str]) -> tuple[int, str]:

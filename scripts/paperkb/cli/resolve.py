@@ -15,7 +15,11 @@ from paperkb.model import config
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("resolve", help="find arXiv IDs of pages without one, by title", description="Find the arXiv ID of pages that have none by searching arXiv for the exact title.")
+    parser = subparsers.add_parser(
+        "resolve",
+        help="find arXiv IDs of pages without one, by title",
+        description="Find the arXiv ID of pages that have none by searching arXiv for the exact title.",
+    )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: every page without 'arxiv')")
     parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
     parser.set_defaults(func=run)

@@ -24,7 +24,11 @@ def _date(text: str) -> dt.date:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("sync", help="add new papers found by the watch queries", description="Run the watch queries over a date window, add the new papers and record the run in content/syncs/.")
+    parser = subparsers.add_parser(
+        "sync",
+        help="add new papers found by the watch queries",
+        description="Run the watch queries over a date window, add the new papers and record the run in content/syncs/.",
+    )
     parser.add_argument("--since", type=_date, metavar="DATE", help="first day of the window (default: the last sync's until)")
     parser.add_argument("--until", type=_date, metavar="DATE", help="last day of the window (default: today, UTC)")
     parser.add_argument("--dry-run", action="store_true", help="list what would be added; write nothing")

@@ -278,7 +278,9 @@ class Session:
         return f"{exc.__class__.__name__}: {exc}"
 
 
-def run_concurrently(session: Session, jobs: list[Job], concurrency: int, on_outcome: Callable[[Outcome], None], report: FillReport, kb: config.KnowledgeBase) -> None:
+def run_concurrently(
+    session: Session, jobs: list[Job], concurrency: int, on_outcome: Callable[[Outcome], None], report: FillReport, kb: config.KnowledgeBase
+) -> None:
     """At most ``concurrency`` requests in flight; results are applied here, in the main thread."""
     queue = deque(jobs)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fill")
@@ -407,7 +409,10 @@ def collect_batch(session: Session, record: dict[str, Any], poll_seconds: float,
     batch = batches.retrieve(batch_id)
     while batch.processing_status != "ended":
         counts = batch.request_counts
-        print(f"batch {batch_id}: {batch.processing_status} ({counts.processing} processing, {counts.succeeded} done); checking again in {poll_seconds:g}s", flush=True)
+        print(
+            f"batch {batch_id}: {batch.processing_status} ({counts.processing} processing, {counts.succeeded} done); checking again in {poll_seconds:g}s",
+            flush=True,
+        )
         time.sleep(poll_seconds)
         batch = batches.retrieve(batch_id)
     seen = set()

@@ -92,7 +92,8 @@ def resolve_pages(ingest: Ingest, source: ArxivSource, paths: list[Path]) -> tup
             try:
                 outcomes.append(resolve_page(ingest, source, path))
             except PageError as exc:
-                outcomes.append({"path": ingest.relative(path), "status": "error", "message": f"line {exc.line}: {exc.message}", "arxiv": None, "candidates": [], "filled": []})
+                message = f"line {exc.line}: {exc.message}"
+                outcomes.append({"path": ingest.relative(path), "status": "error", "message": message, "arxiv": None, "candidates": [], "filled": []})
             except ArxivError as exc:
                 left = ", ".join(ingest.relative(p) for p in paths[index:])
                 return outcomes, f"{exc}; not searched: {left}"

@@ -114,7 +114,9 @@ def search_all(source: ArxivSource, queries: list[WatchQuery], since: dt.date, u
     return summaries, found
 
 
-def sync(ingest: Ingest, source: ArxivSource, queries: list[WatchQuery], since: dt.date, until: dt.date, today_utc: dt.date) -> tuple[dict[str, Any], IngestReport]:
+def sync(
+    ingest: Ingest, source: ArxivSource, queries: list[WatchQuery], since: dt.date, until: dt.date, today_utc: dt.date
+) -> tuple[dict[str, Any], IngestReport]:
     """Search, then add what is new (pages written unless ingest.dry_run); returns (record, report)."""
     report = IngestReport()
     summaries, found = search_all(source, queries, since, until)

@@ -122,7 +122,7 @@ def load(root: Path | None = None) -> KnowledgeBase:
         try:
             settings = tomllib.loads(pyproject.read_text("utf-8")).get("tool", {}).get("paperkb", {})
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file so that [tool.paperkb] can be read")
+            raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file so that [tool.paperkb] can be read") from None
     content_dir = settings.get("content_dir", "content")
     if not isinstance(content_dir, str) or not content_dir.strip():
         raise ConfigError(

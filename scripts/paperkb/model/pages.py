@@ -15,6 +15,7 @@ A page is Markdown with YAML front matter. Everything else in paperkb goes throu
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -225,7 +226,7 @@ def _split_front_matter(path: Path, text: str) -> tuple[str, int, int, int]:
         raise PageError(path, 1, "no front matter: a page starts with a line '---', then YAML keys, then '---'")
     offset = len(lines[0])
     start = offset
-    for number, line in enumerate(lines[1:], start=2):
+    for line in lines[1:]:
         if line.rstrip("\r\n").rstrip() in ("---", "..."):
             return text[start:offset], start, offset + len(line), 2
         offset += len(line)
@@ -709,10 +710,8 @@ def atomic_write(path: Path | str, text: str) -> None:
             os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 

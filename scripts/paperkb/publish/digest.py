@@ -234,7 +234,8 @@ def priority_label(page: Page) -> str:
 
 
 def counts_line(digest: Digest) -> str:
-    parts = [f"{label} {digest.counts[key]}" for key, label in (("found", "found"), ("added", "added"), ("already_present", "already present")) if key in digest.counts]
+    labels = (("found", "found"), ("added", "added"), ("already_present", "already present"))
+    parts = [f"{label} {digest.counts[key]}" for key, label in labels if key in digest.counts]
     return ", ".join(parts)
 
 
@@ -383,7 +384,10 @@ def _paper_html(page: Page, links: ExternalLinks) -> str:
     esc = html.escape
     title = str(page.meta.get("title", page.slug))
     label = priority_label(page)
-    badge = f'<span style="display:inline-block;padding:1px 8px;border-radius:10px;color:#ffffff;background:{_BADGE[label]};font-size:12px;">{esc(label)}</span>'
+    badge = (
+        f'<span style="display:inline-block;padding:1px 8px;border-radius:10px;color:#ffffff;background:{_BADGE[label]};font-size:12px;">'
+        f"{esc(label)}</span>"
+    )
     meta = [f"<strong>Authors:</strong> {esc(authors_line(page))}"]
     labs = facts.labs_of(page)
     if labs:

@@ -183,7 +183,9 @@ def header_html(page: Page, vocab: Vocabulary, docs_path: str) -> str:
         badges_html(page, docs_path),
         authors_html(authors_of(page)),
         meta_line("Labs", labs) if labs else "",
-        f'<div class="pkb-meta" data-search-exclude><span class="pkb-label">Topics</span> <nav class="md-tags">{" ".join(topics)}</nav></div>' if topics else "",
+        (f'<div class="pkb-meta" data-search-exclude><span class="pkb-label">Topics</span> <nav class="md-tags">{" ".join(topics)}</nav></div>')
+        if topics
+        else "",
         meta_line("Published", [published.isoformat() if published else "unknown", *source_links(page)], " · "),
         abstract_html(page),
         "</div>",
