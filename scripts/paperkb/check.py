@@ -113,11 +113,11 @@ def rule_keys(c: PageChecker) -> None:
         if spec.required and (key not in meta or meta[key] in (None, "")):
             c.report(c.at(key), f"missing required key '{key}'; add '{key}: ...' to the front matter")
     for key, value in meta.items():
-        spec = SCHEMA.get(key)
-        if spec is None:
+        known = SCHEMA.get(key)
+        if known is None:
             c.report(c.at(key), f"unknown key '{key}'{_did_you_mean(key, SCHEMA)}")
         elif value is not None and key != "arxiv":
-            _check_type(c, key, spec, value)
+            _check_type(c, key, known, value)
     if "arxiv" not in meta and "url" not in meta:
         c.report(c.at("title"), "a paper needs 'arxiv' (its arXiv ID) or, if it is not on arXiv, 'url'")
 
@@ -246,8 +246,9 @@ def rule_sections(c: PageChecker) -> None:
             "warning",
         )
     insights = page.section_text("Key Insights")
-    if insights and "Key Insights" not in missing and not re.search(r"^\s*[-*+] \S", insights, re.M):
-        c.report(page.section("Key Insights").line, "Key Insights must be a bullet list ('- ...' per insight)")
+    section = page.section("Key Insights")
+    if section and insights and "Key Insights" not in missing and not re.search(r"^\s*[-*+] \S", insights, re.M):
+        c.report(section.line, "Key Insights must be a bullet list ('- ...' per insight)")
 
 
 def rule_generated(c: PageChecker) -> None:
@@ -451,6 +452,8 @@ _context: tuple[Vocabulary, Path, set[str], dt.date] | None = None
 
 def _check_path(item: tuple[Path, bool]) -> _PageResult:
     path, wanted = item
+    if _context is None:
+        raise RuntimeError("check_pages sets the context before it checks any page")
     vocab, content_dir, known, today = _context
     try:
         page = load_page(path)

@@ -81,6 +81,7 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     if not jobs and pending_batch is None:
         print_fill_report(kb, report, ledger, model)
         return 1 if report.failed else 0
+    assert api_key is not None, "only --dry-run runs without a key, and it has returned"
     session = Session(llm.make_client(settings, api_key), settings, planner, ledger)
     today = dt.date.today()
     if args.batch:

@@ -346,14 +346,15 @@ class BatchState:
 
 
 #: What each request of a saved batch must hold (written by submit_batch, read when results arrive).
-STATE_ENTRY_FIELDS = {"path": str, "sections": list, "triage": list, "input": str, "label": str}
+STATE_FIELDS: dict[str, type] = {"id": str, "model": str, "requests": dict}
+STATE_ENTRY_FIELDS: dict[str, type] = {"path": str, "sections": list, "triage": list, "input": str, "label": str}
 
 
 def state_problem(state: Any) -> str | None:
     """Why ``state`` is not what submit_batch saves, or None; checked before anything trusts its fields."""
     if not isinstance(state, dict):
         return f"a JSON {type(state).__name__}, not an object"
-    for name, kind in (("id", str), ("model", str), ("requests", dict)):
+    for name, kind in STATE_FIELDS.items():
         if not isinstance(state.get(name), kind):
             return f"'{name}' is missing or not a {kind.__name__}"
     for cid, entry in state["requests"].items():
@@ -370,7 +371,7 @@ def custom_id(number: int, path: Path) -> str:
 
 
 def submit_batch(session: Session, jobs: list[Job], state: BatchState, report: FillReport, kb: config.KnowledgeBase) -> dict[str, Any] | None:
-    affordable = []
+    affordable: list[Job] = []
     for job in jobs:
         if not session.ledger.reserve(job.estimate):
             report.note = f"--max-cost {session.ledger.max_cost:g} reached: {len(jobs) - len(affordable)} page(s) not submitted"

@@ -256,7 +256,9 @@ def paper_input(page: Page) -> PaperInput | None:
     Required sections a person already wrote are context too (and their numbers count as input).
     """
     meta = page.meta
-    abstract = meta.get("abstract") if isinstance(meta.get("abstract"), str) else ""
+    abstract = meta.get("abstract")
+    if not isinstance(abstract, str):
+        abstract = ""
     notes = page.section_text("Notes") or ""
     if is_missing(abstract) and is_missing(notes):
         return None

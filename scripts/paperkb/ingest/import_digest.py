@@ -219,7 +219,9 @@ def complete_page(page: Page, entry: DigestEntry, digest: DigestFile) -> Complet
             persons.append(key)
             continue
         page = parse_page(page.path, set_section(page, title, text))
-        records[key] = _record(digest, page.section_text(title))
+        written = page.section_text(title)
+        assert written is not None, "set_section has just written the section"
+        records[key] = _record(digest, written)
         changed.append(title)
     if records:
         page = parse_page(page.path, set_map_entries(page, "generated", records))

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -79,7 +80,7 @@ class Ingest:
         candidates += [f"{candidates[1]}-{n}" for n in range(2, 100)]
         return next(c for c in candidates if c not in self.slugs)
 
-    def create(self, result: arxiv.Result, topics: list[str] = (), priority: str | None = None) -> dict[str, Any]:
+    def create(self, result: arxiv.Result, topics: Sequence[str] = (), priority: str | None = None) -> dict[str, Any]:
         """Write a new page for a result (unless dry run); returns what was added."""
         fetched = paper_metadata(result, self.labs)
         slug = self.slug_for(fetched["title"], fetched["arxiv"])

@@ -25,19 +25,22 @@ import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 # libyaml is ~10x faster than the pure-Python loader; `paperkb check` on 10,000 pages depends on it.
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:  # a base class chosen at run time is no type; both loaders have SafeLoader's interface
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class InvalidDate(str):
     """A value YAML recognised as a date that is not on the calendar (2025-02-30); check reports it."""
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """Safe loader that keeps impossible dates as InvalidDate instead of raising mid-document."""
 
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
@@ -56,7 +59,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 _RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
 
-def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     except ValueError:

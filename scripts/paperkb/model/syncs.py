@@ -83,7 +83,10 @@ def read_record(path: Path) -> dict[str, Any]:
 def _impossible_date(text: str) -> tuple[int, str, str] | None:
     """(line, key, value) of the first date-looking scalar that is not a real date, found on the node tree."""
     constructor = yaml.constructor.SafeConstructor()
-    pending: list[tuple[str, yaml.nodes.Node]] = [("date", yaml.compose(text, Loader=yaml.SafeLoader))]
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is None:  # an empty document has no dates
+        return None
+    pending: list[tuple[str, yaml.nodes.Node]] = [("date", root)]
     while pending:
         key, node = pending.pop(0)
         if isinstance(node, yaml.MappingNode):
@@ -171,7 +174,9 @@ def record_date(record: dict[str, Any]) -> dt.date | None:
 
 
 def record_window(record: dict[str, Any]) -> tuple[dt.date | None, dt.date | None]:
-    window = record.get("window") if isinstance(record.get("window"), dict) else {}
+    window = record.get("window")
+    if not isinstance(window, dict):
+        return None, None
     return as_date(window.get("since")), as_date(window.get("until"))
 
 

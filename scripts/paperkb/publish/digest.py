@@ -146,8 +146,8 @@ def digest_for_sync(pages: Iterable[Page], record: dict[str, Any], *, top: int =
     missing = [i for i in dict.fromkeys(ids) if i not in by_id]
     since, until = record_window(record)
     date = record_date(record) or until or dt.date.today()
-    counts = record.get("counts") if isinstance(record.get("counts"), dict) else {}
-    return Digest(date, since, until, order_pages(found), top, "Sync run", dict(counts), missing)
+    counts = record.get("counts")
+    return Digest(date, since, until, order_pages(found), top, "Sync run", dict(counts) if isinstance(counts, dict) else {}, missing)
 
 
 
@@ -301,8 +301,8 @@ def _meta_rows_markdown(page: Page, links: Links) -> list[tuple[str, str]]:
     arxiv_id = page.meta.get("arxiv")
     if isinstance(arxiv_id, str) and arxiv_id.strip():
         rows.append(("arXiv", _link(md_escape(arxiv_id), abs_url(arxiv_id.strip()))))
-    elif paper_source_url(page):
-        rows.append(("Link", _link(md_escape(paper_source_url(page)), paper_source_url(page))))
+    elif source := paper_source_url(page):
+        rows.append(("Link", _link(md_escape(source), source)))
     published = as_date(page.meta.get("published"))
     rows.append(("Published", published.isoformat() if published else "unknown"))
     rows.append(("Priority", priority_label(page)))

@@ -123,7 +123,9 @@ def _entry(page: Page, site_url: str, topics: dict) -> ET.Element:
     if isinstance(arxiv_id, str) and arxiv_id.strip() and abs_url(arxiv_id.strip()) != link:
         _sub(entry, "link", rel="related", type="text/html", href=abs_url(arxiv_id.strip()), title="arXiv")
     _sub(entry, "id", entry_id(page, link) or f"tag:paperkb,2026:papers/{page.slug}")
-    _sub(entry, "published", _timestamp(feed_date(page)))
+    added = feed_date(page)
+    assert added is not None, "feeds hold only pages with a date (newest_added)"
+    _sub(entry, "published", _timestamp(added))
     _sub(entry, "updated", _timestamp(updated_date(page)))
     for name in authors_of(page):
         _sub(_sub(entry, "author"), "name", name)
