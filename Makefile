@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Exact versions the project was tested with; pyproject.toml holds the ranges.
 CONSTRAINTS := constraints.txt
 
-.PHONY: serve build test check bench install dev clean
+.PHONY: serve build test check lint bench install dev clean
 
 ## serve: install the site's dependencies and serve the knowledge base at http://127.0.0.1:8000
 serve: $(VENV)/.installed
@@ -24,6 +24,13 @@ test: $(VENV)/.dev-installed
 ## check: validate every page and both vocabularies
 check: $(VENV)/.installed
 	$(BIN)/paperkb check
+
+## lint: ruff, mypy and the import contracts (all in pyproject.toml); tests/test_architecture.py runs the same
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check scripts tests
+# ruff format --check: added once the tree is formatted
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## bench: build and pipeline benchmarks against baselines measured in the same run
 ## (every benchmark runs; the target fails at the end if any of them reported a blown budget)

@@ -23,11 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # tests.support.fake_arxiv
 
-from paperkb.model import config
-from paperkb.ingest.page_writer import Ingest
 from paperkb.ingest.add import add_papers
-from paperkb.ingest.arxiv_client import ArxivSettings
-from paperkb.ingest.arxiv_client import ArxivSource
+from paperkb.ingest.arxiv_client import ArxivSettings, ArxivSource
+from paperkb.ingest.page_writer import Ingest
+from paperkb.model import config
 from tests.support.fake_arxiv import FakeArxiv, synthetic_papers  # noqa: E402
 
 MAX_BATCHED_REQUESTS = 10

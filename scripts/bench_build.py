@@ -39,10 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-from paperkb.model.pages import PRIORITIES
-from paperkb.model.pages import REQUIRED_SECTIONS
-from paperkb.model.pages import render_new_page
-from paperkb.model.pages import section_hash
+from paperkb.model.pages import PRIORITIES, REQUIRED_SECTIONS, render_new_page, section_hash
 from paperkb.model.vocab import load_vocabulary
 
 BUDGET_RATIO = 1.3  # at N = 1,000

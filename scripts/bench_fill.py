@@ -24,10 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # tests.support.fake_anthropic
 
 import paperkb.cli as cli
-from paperkb.model import config
 from paperkb.fill.llm import FillSettings
-from paperkb.model.pages import iter_page_paths
-from paperkb.model.pages import load_page
+from paperkb.model import config
+from paperkb.model.pages import iter_page_paths, load_page
 from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic  # noqa: E402
 
 ABSTRACT = (

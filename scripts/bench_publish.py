@@ -30,13 +30,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-from paperkb.publish import bibtex
-from paperkb.publish import digest
-from paperkb.publish import feeds
-from paperkb.model.pages import load_pages
-from paperkb.model.pages import render_new_page
-from paperkb.publish.site import SiteInput
+from paperkb.model.pages import load_pages, render_new_page
 from paperkb.model.vocab import load_vocabulary
+from paperkb.publish import bibtex, digest, feeds
+from paperkb.publish.site import SiteInput
 
 BUDGET_RATIO = 2.5
 TODAY = dt.date(2026, 11, 22)

@@ -27,8 +27,7 @@ from urllib.parse import urljoin
 
 from mkdocs.plugins import event_priority
 
-from paperkb.model import config as paperkb_config
-from paperkb.model import paths
+from paperkb.model import config as paperkb_config, paths
 from paperkb.model.facts import title_of, topics_of
 from paperkb.model.pages import Page, PageError, parse_page
 from paperkb.model.vocab import Vocabulary, load_vocabulary

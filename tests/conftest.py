@@ -9,6 +9,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
+# The arXiv fixtures (kb, arxiv_server) for every test module that asks for them by name: imported into a
+# module instead, each use as a parameter would shadow the import (pyflakes' F811).
+pytest_plugins = ["tests.support.arxiv_env"]
+
 
 @pytest.fixture
 def repo_root() -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -14,10 +15,8 @@ import pytest
 
 import paperkb.check as check
 from paperkb.model import config
-from paperkb.model.pages import load_page
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import set_keys
-from tests.support.arxiv_env import arxiv_server, configure, kb, paperkb_process, run_cli  # noqa: F401 (fixtures)
+from paperkb.model.pages import load_page, parse_page, set_keys
+from tests.support.arxiv_env import configure, paperkb_process, run_cli
 from tests.support.fake_arxiv import FakeArxiv, synthetic_papers
 
 
@@ -26,10 +25,8 @@ def papers(root: Path) -> dict[str, bytes]:
     found = {}
     for path in sorted((root / "content" / "papers").glob("*.md")):
         if not path.name.startswith("."):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 found[path.name] = path.read_bytes()
-            except FileNotFoundError:
-                pass
     return found
 
 

@@ -2,9 +2,7 @@
 
 import pytest
 
-from paperkb.model.arxiv_ids import ArxivId
-from paperkb.model.arxiv_ids import is_valid_arxiv_id
-from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.arxiv_ids import ArxivId, is_valid_arxiv_id, parse_arxiv_id
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import paperkb.check as check
 from paperkb.model import config
 from paperkb.model.pages import load_page
-from tests.support.arxiv_env import arxiv_server, kb, run_cli  # noqa: F401 (fixtures)
+from tests.support.arxiv_env import run_cli
 from tests.support.fake_arxiv import FakeArxiv
 
 
@@ -33,7 +33,7 @@ def test_exactly_one_matching_title_fills_the_id_and_missing_metadata(kb: Path, 
     assert page.meta["title"] == "tree search distillation for small language-models"  # kept as the person wrote it
     assert page.text.startswith(before.split("---\n\n")[0])  # every existing line kept, new keys appended
     assert page.text.endswith(before.split("\n---\n", 1)[1])  # body unchanged
-    assert 'ti:"tree search distillation for small language models"' == arxiv_server.requests[0].params["search_query"]
+    assert arxiv_server.requests[0].params["search_query"] == 'ti:"tree search distillation for small language models"'
     assert "resolved content/papers/tsd.md: arxiv 2504.33333" in capsys.readouterr().out.replace(str(kb) + "/", "")
     problems = [p for p in check.check_pages(config.load(kb), [path]) if p.path == path and p.severity == "error"]
     assert problems == []

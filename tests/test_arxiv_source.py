@@ -13,13 +13,8 @@ import pytest
 from arxiv import _feed
 
 from paperkb import __version__
+from paperkb.ingest.arxiv_client import ArxivRejected, ArxivSettings, ArxivSource, FetchError, LabMatcher, paper_metadata
 from paperkb.model import config
-from paperkb.ingest.arxiv_client import ArxivRejected
-from paperkb.ingest.arxiv_client import ArxivSettings
-from paperkb.ingest.arxiv_client import ArxivSource
-from paperkb.ingest.arxiv_client import FetchError
-from paperkb.ingest.arxiv_client import LabMatcher
-from paperkb.ingest.arxiv_client import paper_metadata
 from paperkb.model.vocab import load_vocabulary
 from tests.support.fake_arxiv import FIXTURES, FakeArxiv, Fault, load_table, synthetic_papers
 
@@ -173,7 +168,7 @@ def test_429_waits_as_long_as_retry_after_says(server: FakeArxiv):
 
 
 def test_retry_after_as_an_http_date(server: FakeArxiv):
-    when = email.utils.format_datetime(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2), usegmt=True)
+    when = email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2), usegmt=True)
     server.fail_next(Fault(status=503, retry_after=when))
     _, found, _ = fetch_all(ArxivSource(settings_for(server)), ["2611.04321"])
     assert list(found) == ["2611.04321"] and server.gaps()[0] >= 0.9

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 import paperkb.check as check
 from paperkb.model import config
-from paperkb.model.syncs import SyncRecordError
 from paperkb.model.syncs import load_sync_records
-from tests.support.arxiv_env import arxiv_server, kb, run_cli  # noqa: F401 (fixtures)
+from tests.support.arxiv_env import run_cli
 from tests.support.fake_arxiv import Author, FakeArxiv, FakePaper, Fault, Version
 
 WINDOW = ("--since", "2026-11-15", "--until", "2026-11-21")
@@ -32,7 +30,7 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def utc_today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def test_sync_adds_the_window_s_papers_and_records_the_run(kb: Path, arxiv_server: FakeArxiv, capsys):
@@ -92,7 +90,7 @@ def test_json_output(kb: Path, arxiv_server: FakeArxiv, capsys):
 
 def test_the_default_window_starts_where_the_last_sync_ended(kb: Path, arxiv_server: FakeArxiv):
     today = utc_today()
-    recent = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(6), dt.timezone.utc)
+    recent = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(6), dt.UTC)
     arxiv_server.add(FakePaper("2611.07777", recent, [Version("DeepSeek Today", "About DeepSeek.", recent)], [Author("A B")], ["cs.CL"], "cs.CL"))
     assert run_cli(kb, "sync") == 0  # no record yet: the last 7 days
     first = arxiv_server.requests[0].params["search_query"]

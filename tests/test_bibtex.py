@@ -4,26 +4,20 @@ LaTeX specials escaped so any title survives the round trip; the site's papers.b
 from __future__ import annotations
 
 import dataclasses
-import html
 import datetime as dt
+import html
 import random
 from pathlib import Path
 
 import bibtexparser
-import pytest
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
-from hypothesis import given, settings
+from hypothesis import given, settings, strategies as st
 from pylatexenc import latex2text  # bibtexparser's own LaTeX decoder
-from hypothesis import strategies as st
 
-from paperkb.model import config
-from paperkb.model import paths
-from paperkb.publish import bibtex
-from paperkb.model.pages import as_list
-from paperkb.model.pages import load_pages
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import render_new_page
+from paperkb.model import config, paths
+from paperkb.model.pages import as_list, load_pages, parse_page, render_new_page
 from paperkb.model.site_input import load_site_input
+from paperkb.publish import bibtex
 
 REPO = Path(__file__).resolve().parent.parent
 

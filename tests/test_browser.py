@@ -14,6 +14,7 @@ import pytest
 
 from paperkb.model.pages import load_page, render_new_page
 from tests.support.browser import chromium_context, require_chromium, serve_directory
+from tests.support.hostile import HTML_VECTORS, MARKDOWN_VECTORS
 from tests.support.site_build import (
     MACHINE_DATE,
     MACHINE_MODEL,
@@ -22,8 +23,6 @@ from tests.support.site_build import (
     copy_knowledge_base,
     mkdocs_build,
 )
-
-from tests.support.hostile import HTML_VECTORS, MARKDOWN_VECTORS
 
 pytestmark = pytest.mark.browser
 HOSTILE_SLUG = "hostile-vectors"

@@ -13,12 +13,10 @@ import yaml
 
 import paperkb.check as check
 from paperkb.cli.check import format_problem
-from paperkb.model import config
-from paperkb.model.vocab import Problem
-from paperkb.model import paths
 from paperkb.cli.main import main
-from paperkb.model.pages import load_page
-from paperkb.model.pages import section_hash
+from paperkb.model import config, paths
+from paperkb.model.pages import load_page, section_hash
+from paperkb.model.vocab import Problem
 
 TOPICS = """\
 - id: reasoning
@@ -130,7 +128,11 @@ def test_a_good_page_has_no_problems(kb):
         ("Pure RL teaches reasoning.", "TODO", "9: error: status is 'draft' but Summary is missing; write it or set status: todo"),
         ("status: draft", "status: todo", "9: warning: all required sections are written; set status: draft"),
         ("- RL alone suffices.\n- Distillation works.", "RL alone suffices.", "16: error: Key Insights must be a bullet list"),
-        ("## Why It Matters\n\nOpen reasoning models.\n", "## Why It Matters\n\nOpen.\n\n## Summary\n\nAgain.\n", "25: error: section '## Summary' appears twice"),
+        (
+            "## Why It Matters\n\nOpen reasoning models.\n",
+            "## Why It Matters\n\nOpen.\n\n## Summary\n\nAgain.\n",
+            "25: error: section '## Summary' appears twice",
+        ),
         ("## Why It Matters\n\nOpen reasoning models.\n", "## Why It Matters\n\nOpen.\n\n# Notes\n", "25: warning: a '# ' heading in the body"),
         # links
         ("Open reasoning models.", "See [V3](deepseek-v3.md).", "23: error: link to 'deepseek-v3.md', which does not exist"),
@@ -142,7 +144,11 @@ def test_a_good_page_has_no_problems(kb):
         ("Open reasoning models.", "  ~~~\n[x](missing4.md)\n  ~~~", "24: error: link to 'missing4.md'"),
         ("- RL alone suffices.\n- Distillation works.", "- a `x\n- b [l](missing.md) `y", "19: error: link to 'missing.md'"),
         ("status: draft", "status: draft\ntemplate: ../mkdocs.yml", "10: error: template '../mkdocs.yml' must be a name inside the theme"),
-        ("Open reasoning models.", "See [x](#why-it-maters).", "23: error: link '#why-it-maters': the page has no heading with the id 'why-it-maters'; did you mean 'why-it-matters'?"),
+        (
+            "Open reasoning models.",
+            "See [x](#why-it-maters).",
+            "23: error: link '#why-it-maters': the page has no heading with the id 'why-it-maters'; did you mean 'why-it-matters'?",
+        ),
         # template
         ("status: draft", "status: draft\ntemplate: papers.html", "10: error: template 'papers.html' is neither in overrides/ nor one of Material's templates"),
     ],
@@ -223,7 +229,8 @@ def test_a_stray_backtick_does_not_hide_links_in_later_paragraphs(kb):
 def test_an_indented_code_fence_is_a_warning(kb):
     text = "- run it:\n\n    ```sh\n    make\n    ```\n"
     assert problems_for(kb, GOOD.replace("- Distillation works.", "- Distillation works.\n" + text)) == [
-        "22: warning: an indented code fence (in a list item or admonition) shows as plain text on this site; put the code block at the start of a line, outside the list"
+        "22: warning: an indented code fence (in a list item or admonition) shows as plain text on this site; "
+        "put the code block at the start of a line, outside the list"
     ]
     assert problems_for(kb, GOOD.replace("Open reasoning models.", "```sh\nmake\n```")) == []
 

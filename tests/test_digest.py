@@ -11,26 +11,20 @@ import dataclasses
 import datetime as dt
 import os
 import re
-import sys
 import shutil
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import paperkb.check as check
-from paperkb.model import config
-from paperkb.model import paths
-from paperkb.model import syncs
-from paperkb.publish import digest
 from paperkb.cli.main import main
-from paperkb.model.pages import load_page
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import set_section
-from paperkb.model.pages import write_page
+from paperkb.model import config, paths, syncs
+from paperkb.model.pages import load_page, parse_page, set_section, write_page
 from paperkb.model.site_input import load_site_input
+from paperkb.publish import digest
 from tests.support.golden import Elements
 
 HERE = Path(__file__).parent
@@ -203,9 +197,11 @@ class _Audit(HTMLParser):
             value = value or ""
             if name == "href":
                 self.hrefs.append(value)
-            elif name.startswith("on") or name in ("src", "srcset", "action", "background", "poster", "data", "formaction"):
-                self.bad_attrs.append((tag, name, value))
-            elif name == "style" and ("url(" in value or "expression(" in value or "@import" in value):
+            elif (
+                name.startswith("on")
+                or name in ("src", "srcset", "action", "background", "poster", "data", "formaction")
+                or (name == "style" and ("url(" in value or "expression(" in value or "@import" in value))
+            ):
                 self.bad_attrs.append((tag, name, value))
 
     def handle_data(self, data):
@@ -326,12 +322,6 @@ def test_raw_html_in_a_section_shows_as_text_in_site_digests(kb: Path):
 
 
 def test_pages_may_link_to_digests_feeds_and_bibliographies(kb: Path):
-    import paperkb.check as check
-    from paperkb.model import config
-    from paperkb.model import paths
-    from paperkb.model import syncs
-    from paperkb.publish import digest
-
     path = kb / "content" / "papers" / "deepseek-r1.md"
     page = load_page(path)
     links = ("[this week](../digests/weekly.md), [the feed](../feeds/topics/reasoning.xml), "

@@ -12,17 +12,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
-import pytest
 
-from paperkb.model import config
-from paperkb.model import paths
-from paperkb.publish import feeds
-from paperkb.model.pages import as_list
-from paperkb.model.pages import load_page
-from paperkb.model.pages import render_new_page
-from paperkb.model.pages import set_section
-from paperkb.model.pages import write_page
+from paperkb.model import config, paths
+from paperkb.model.pages import as_list, load_page, render_new_page, set_section, write_page
 from paperkb.model.site_input import load_site_input
+from paperkb.publish import feeds
 
 HERE = Path(__file__).parent
 REPO = HERE.parent
@@ -54,7 +48,7 @@ def assert_valid_atom(document: str) -> ET.Element:
         for date in entry.findall(f"{A}updated") + entry.findall(f"{A}published"):
             assert RFC3339.match(date.text), date.text
         assert re.match(r"^(https?|tag):", entry.find(f"{A}id").text)
-        alternates = [l for l in entry.findall(f"{A}link") if l.get("rel", "alternate") == "alternate"]
+        alternates = [link for link in entry.findall(f"{A}link") if link.get("rel", "alternate") == "alternate"]
         assert len(alternates) <= 1
         for link in entry.findall(f"{A}link"):
             assert link.get("href", "").startswith("https://")
@@ -105,7 +99,6 @@ def test_feed_entries_match_their_pages_one_by_one():
 def test_hostile_text_stays_text(tmp_path: Path):
     root = tmp_path / "kb"
     shutil.copytree(FIXTURE, root)
-    page = load_page(root / "content" / "papers" / "thoughtology.md")
     parsed = feedparser.parse(feeds.generate(site_input(root))[paths.ALL_PAPERS_FEED])
     entry = next(e for e in parsed.entries if e.link.endswith("/thoughtology/"))
     assert entry.title == "DeepSeek-R1 Thoughtology: Let's <think> about LLM Reasoning"
@@ -140,7 +133,7 @@ def test_topic_feeds_hold_only_their_topic():
         expected = {f"{SITE_URL}papers/{p.slug}/" for p in site.pages if topic_id in as_list(p.meta.get("topics"))}
         assert {e.link for e in parsed.entries} == expected
         assert parsed.feed.id == f"{SITE_URL}feeds/topics/{topic_id}.xml"
-        self_links = [l.href for l in parsed.feed.links if l.rel == "self"]
+        self_links = [link.href for link in parsed.feed.links if link.rel == "self"]
         assert self_links == [parsed.feed.id]
 
 

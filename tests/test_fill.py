@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 import paperkb.check as check
-from paperkb.model import config
-from paperkb.model import pages
-from paperkb.model.pages import load_page
-from paperkb.model.pages import section_hash
+from paperkb.model import config, pages
+from paperkb.model.pages import load_page, section_hash
 from paperkb.model.vocab import load_vocabulary
 from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic
 from tests.support.fill_kb import PAGE, add_page, kb_talking_to, run_fill, variant
@@ -38,7 +36,7 @@ def report_numbers(out: str) -> tuple[dict[str, int], float]:
     tokens = re.search(r"tokens: ([\d,]+) input, ([\d,]+) output, ([\d,]+) cache read, ([\d,]+) cache write", out)
     assert tokens, out
     names = ("input", "output", "cache_read", "cache_write")
-    counts = {name: int(value.replace(",", "")) for name, value in zip(names, tokens.groups())}
+    counts = {name: int(value.replace(",", "")) for name, value in zip(names, tokens.groups(), strict=True)}
     return counts, float(re.search(r"cost: \$([\d.]+)", out).group(1))
 
 
@@ -81,7 +79,9 @@ def test_fill_keeps_crlf_line_endings_and_a_missing_final_newline(kb, server):
 def test_a_partly_written_page_gets_only_what_is_missing(kb, server):
     human = "A person's own summary of SparseMix with 16B parameters."
     text = PAGE.replace("## Summary\n\nTODO\n", f"## Summary\n\n{human}\n").replace(
-        "status:   todo", "priority: high\nlabs: [DeepSeek]\ngenerated:\n  # kept as written\n  summary: {model: m, date: 2026-01-02, input: abstract, sha256: '" + section_hash(human) + "'}\nstatus:   todo"
+        "status:   todo",
+        "priority: high\nlabs: [DeepSeek]\ngenerated:\n  # kept as written\n"
+        "  summary: {model: m, date: 2026-01-02, input: abstract, sha256: '" + section_hash(human) + "'}\nstatus:   todo",
     )
     path = add_page(kb, "partial", text)
     before = load_page(path)

@@ -59,7 +59,8 @@ def test_a_batch_is_submitted_once_polled_and_applied(kb, server, capsys):
     assert "submitted batch msgbatch_" in out and "in_progress" in out
     tokens = [int(v.replace(",", "")) for v in re.search(r"tokens: ([\d,]+) input, ([\d,]+) output, ([\d,]+) cache read, ([\d,]+) cache write", out).groups()]
     p = tomllib.loads((kb / "pyproject.toml").read_text())["tool"]["paperkb"]["fill"]
-    full = sum(t * p[k] for t, k in zip(tokens, ("price_input_per_mtok", "price_output_per_mtok", "price_cache_read_per_mtok", "price_cache_write_per_mtok"))) / 1e6
+    prices = ("price_input_per_mtok", "price_output_per_mtok", "price_cache_read_per_mtok", "price_cache_write_per_mtok")
+    full = sum(t * p[k] for t, k in zip(tokens, prices, strict=True)) / 1e6
     assert float(re.search(r"cost: \$([\d.]+)", out).group(1)) == pytest.approx(full / 2, abs=1e-4)  # half price
 
 

@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import set_keys
-from paperkb.model.pages import set_map_entries
-from paperkb.model.pages import set_scalar
+from paperkb.model.pages import parse_page, set_keys, set_map_entries, set_scalar
 
 RECORD = {"model": "claude-sonnet-5-5", "date": dt.date(2026, 11, 22), "input": "abstract", "sha256": "ab" * 32}
 

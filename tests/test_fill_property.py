@@ -13,14 +13,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from paperkb.model.pages import REQUIRED_SECTIONS
-from paperkb.model.pages import is_missing
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import section_hash
+from paperkb.model.pages import REQUIRED_SECTIONS, is_missing, parse_page, section_hash
 from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic
 from tests.support.fill_kb import add_page, make_kb, run_fill
 

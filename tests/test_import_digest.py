@@ -8,12 +8,10 @@ from pathlib import Path
 import pytest
 
 import paperkb.check as check
-from paperkb.model import config
 from paperkb.cli.main import main
-from paperkb.ingest.import_digest import DigestError
-from paperkb.ingest.import_digest import parse_digest
-from paperkb.model.pages import load_page
-from paperkb.model.pages import section_hash
+from paperkb.ingest.import_digest import DigestError, parse_digest
+from paperkb.model import config
+from paperkb.model.pages import load_page, section_hash
 
 FIXTURE = Path(__file__).parent / "fixtures" / "digests" / "ai-research-sync-2026-02-06.md"
 
@@ -77,7 +75,7 @@ def test_completes_without_touching_a_persons_words(kb_copy, monkeypatch, capsys
     # Start from the todo page, with a person's own Summary, priority and a Notes section.
     text = load_page(path).text
     original = text.split("\n## Summary")[0].replace("priority: urgent\n", "") + "\n"
-    original = "\n".join(l for l in original.splitlines() if not l.startswith(("generated:", "  "))) + "\n"
+    original = "\n".join(line for line in original.splitlines() if not line.startswith(("generated:", "  "))) + "\n"
     original = original.replace("status: draft", "status: todo").replace("topics:\n", "topics:\n- efficiency\n", 1)
     mine = original.replace("status: todo", "priority: low\nstatus: todo") + (
         "\n## Summary\n\nMy own summary.\n\n## Notes\n\nKeep me.\n"

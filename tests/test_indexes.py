@@ -15,18 +15,12 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from paperkb.model import paths
+from paperkb.model.pages import as_date, parse_page, render_new_page
 from paperkb.publish.indexes import index_files
-from paperkb.model.pages import as_date
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import render_new_page
-from paperkb.publish.markup import RAW_END
-from paperkb.publish.markup import RAW_START
-from paperkb.publish.markup import restore_raw_html
-from paperkb.publish.markup import stash_raw_html
+from paperkb.publish.markup import RAW_END, RAW_START, restore_raw_html, stash_raw_html
 from paperkb.publish.site import SiteInput
 from tests.support.golden import Elements, check_golden, golden_site, to_html
 

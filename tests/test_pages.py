@@ -10,11 +10,7 @@ import frontmatter
 import pytest
 
 from paperkb.model import pages
-from paperkb.model.pages import PageError
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import section_hash
-from paperkb.model.pages import set_keys
-from paperkb.model.pages import set_section
+from paperkb.model.pages import PageError, parse_page, section_hash, set_keys, set_section
 
 PAGE = """\
 ---
@@ -262,7 +258,11 @@ MIXED = "---\r\ntitle: T\nauthors:\r\n  - A\n# note\nstatus: todo  # flip\r\ngen
         (lambda p: set_keys(p, {"authors": ["B"]}), "authors:\r\n  - A\n", "authors:\r\n- B\r\n"),
         (lambda p: set_keys(p, {"doi": "d"}), "---\r\n\r\n## Summary", "doi: d\r\n---\r\n\r\n## Summary"),
         (lambda p: pages.set_scalar(p, "status", "draft"), "status: todo", "status: draft"),
-        (lambda p: pages.set_map_entries(p, "generated", {"key_insights": {"sha256": "y"}}), "{sha256: x}\r\n", "{sha256: x}\r\n  key_insights:\r\n    sha256: y\r\n"),
+        (
+            lambda p: pages.set_map_entries(p, "generated", {"key_insights": {"sha256": "y"}}),
+            "{sha256: x}\r\n",
+            "{sha256: x}\r\n  key_insights:\r\n    sha256: y\r\n",
+        ),
     ],
     ids=["replace", "append", "scalar", "map-entry"],
 )

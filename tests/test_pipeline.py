@@ -17,18 +17,12 @@ from pathlib import Path
 import markdown
 import pytest
 
-from paperkb.cli import fill
-from paperkb.cli import pipeline
+from paperkb.cli import fill, pipeline
 from paperkb.fill import filler
+from paperkb.fill.llm import FillSettings, Ledger, Usage
 from paperkb.model import config
-from paperkb.fill.llm import FillSettings
-from paperkb.fill.llm import Ledger
-from paperkb.fill.llm import Usage
-from paperkb.model.pages import load_page
-from paperkb.model.pages import set_keys
-from paperkb.model.pages import set_section
-from paperkb.model.pages import write_page
-from tests.support.arxiv_env import arxiv_server, kb, run_cli  # noqa: F401 (fixtures)
+from paperkb.model.pages import load_page, set_keys, set_section, write_page
+from tests.support.arxiv_env import run_cli
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.workflow_steps import StepRunner, git, workflow_step
 
@@ -192,7 +186,7 @@ def test_a_later_run_updates_the_open_pull_request_on_top_of_its_branch(repo: di
 
 
 def test_the_branch_may_differ_from_main_only_in_content(repo: dict, capsys):
-    kb, origin, runner = repo["kb"], repo["origin"], repo["runner"]
+    kb, runner = repo["kb"], repo["runner"]
     git(kb, "checkout", "--quiet", "-B", BRANCH)
     (kb / "scripts" / "paperkb" / "__init__.py").write_text("import os  # someone's change\n", "utf-8")
     git(kb, "commit", "--quiet", "-am", "code on the sync branch")

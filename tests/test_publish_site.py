@@ -17,12 +17,9 @@ import bibtexparser
 import feedparser
 import pytest
 
-from paperkb.publish import bibtex
-from paperkb.model.pages import load_page
-from paperkb.model.pages import load_pages
-from paperkb.model.pages import set_section
-from paperkb.model.pages import write_page
 from paperkb.model.config import read_site_url
+from paperkb.model.pages import load_page, load_pages, set_section, write_page
+from paperkb.publish import bibtex
 from tests.support.browser import chromium_context, serve_directory
 
 REPO = Path(__file__).resolve().parent.parent

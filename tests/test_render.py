@@ -12,18 +12,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from paperkb.model import config
-from paperkb.model import facts
-from paperkb.publish import digest
-from paperkb.publish import markup
-from paperkb.publish import paper as paper_page
-from paperkb.publish import sanitize
-from paperkb.model.pages import load_page
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import set_section
+from paperkb.model import config, facts
+from paperkb.model.pages import load_page, parse_page, set_section
+from paperkb.publish import digest, markup, paper as paper_page, sanitize
 from tests.support.golden import INPUT, Elements, check_golden, golden_site, to_html
 
 
@@ -139,7 +132,10 @@ def test_raw_html_in_a_page_body_is_shown_as_text_or_defused():
 
 
 def test_sanitizer_keeps_what_markdown_makes_and_drops_the_rest():
-    fine = '<p class="x"><a href="../a/" title="t">a</a> <code>&lt;b&gt;</code> &amp; <img alt="i" src="i.png"></p>\n<table><tbody><tr><td style="text-align: right;">1</td></tr></tbody></table>'
+    fine = (
+        '<p class="x"><a href="../a/" title="t">a</a> <code>&lt;b&gt;</code> &amp; <img alt="i" src="i.png"></p>\n'
+        '<table><tbody><tr><td style="text-align: right;">1</td></tr></tbody></table>'
+    )
     assert sanitize.sanitize_html(fine) == fine
     assert sanitize.sanitize_html('<p style="color: red" onmouseover="x()">t</p>') == "<p>t</p>"
     assert sanitize.sanitize_html('<a href="JaVaScRiPt:alert(1)">x</a>') == "<a>x</a>"
@@ -247,14 +243,8 @@ def test_every_generator_skips_list_items_that_are_not_names(kb_copy):
     import dataclasses
     import datetime as dt
 
-    from paperkb.model import config
-    from paperkb.model import facts
-    from paperkb.publish import digest
-    from paperkb.publish import markup
-    from paperkb.publish import paper
-    from paperkb.publish import sanitize
-    from paperkb.publish.site import generate_site
     from paperkb.model.site_input import load_site_input
+    from paperkb.publish.site import generate_site
 
     (kb_copy / "content" / "papers" / "odd.md").write_text(ODD_LISTS, encoding="utf-8")
     (kb_copy / "content" / "papers" / "odd2.md").write_text(

@@ -7,7 +7,6 @@ machine-written (correct sha256 records) and a page with a hostile title and bod
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 import re
 from pathlib import Path
@@ -117,7 +116,7 @@ def test_every_topic_lab_and_paper_has_its_page(built):
     vocab = built["vocab"]
     assert len(vocab.topics) >= 10 and len(vocab.labs) >= 10 and len(built["pages"]) >= 36
     for topic in vocab.topics.values():
-        assert f"<h1" in (html := html_of(built, f"topics/{topic.id}")) and topic.title in html, topic.id
+        assert "<h1" in (html := html_of(built, f"topics/{topic.id}")) and topic.title in html, topic.id
     for lab in vocab.labs.values():
         assert lab.name in html_of(built, f"labs/{lab.slug}"), lab.name
     for page in built["pages"]:

@@ -12,35 +12,19 @@ import multiprocessing
 import os
 import posixpath
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from paperkb.model import config
-from paperkb.model import paths
-from paperkb.model.arxiv_ids import digits_fit_year
-from paperkb.model.arxiv_ids import parse_arxiv_id
-from paperkb.model.pages import PRIORITIES
-from paperkb.model.pages import REQUIRED_SECTIONS
-from paperkb.model.pages import SECTION_TITLES
-from paperkb.model.pages import STATUSES
-from paperkb.model.pages import InvalidDate
-from paperkb.model.pages import Page
-from paperkb.model.pages import PageError
-from paperkb.model.pages import load_page
-from paperkb.model.pages import scan_papers_dir
-from paperkb.model.vocab import Problem
-from paperkb.model.vocab import Vocabulary
-from paperkb.model.vocab import load_vocabulary
-
+from paperkb.model import config, paths
+from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
+from paperkb.model.pages import FENCED_BLOCK, PRIORITIES, REQUIRED_SECTIONS, SECTION_TITLES, STATUSES, InvalidDate, Page, PageError, load_page, scan_papers_dir
 from paperkb.model.syncs import load_sync_records
-
+from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
 from paperkb.publish.bibtex import cite_footer
-from paperkb.publish.markup import element_ids
+from paperkb.publish.markup import element_ids, unique_ids
 from paperkb.publish.sanitize import sanitize_html
-from paperkb.publish.markup import unique_ids
-
-from paperkb.model.pages import FENCED_BLOCK
 
 
 @dataclass(frozen=True)
@@ -128,11 +112,11 @@ def rule_keys(c: PageChecker) -> None:
         if spec.required and (key not in meta or meta[key] in (None, "")):
             c.report(c.at(key), f"missing required key '{key}'; add '{key}: ...' to the front matter")
     for key, value in meta.items():
-        spec = SCHEMA.get(key)
-        if spec is None:
+        known = SCHEMA.get(key)
+        if known is None:
             c.report(c.at(key), f"unknown key '{key}'{_did_you_mean(key, SCHEMA)}")
         elif value is not None and key != "arxiv":
-            _check_type(c, key, spec, value)
+            _check_type(c, key, known, value)
     if "arxiv" not in meta and "url" not in meta:
         c.report(c.at("title"), "a paper needs 'arxiv' (its arXiv ID) or, if it is not on arXiv, 'url'")
 
@@ -239,7 +223,11 @@ def rule_sections(c: PageChecker) -> None:
     status = page.meta.get("status")
     missing = page.missing_sections()
     if status in ("draft", "reviewed") and missing:
-        c.report(c.at("status"), f"status is '{status}' but {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing; write {'it' if len(missing) == 1 else 'them'} or set status: todo")
+        one = len(missing) == 1
+        c.report(
+            c.at("status"),
+            f"status is '{status}' but {', '.join(missing)} {'is' if one else 'are'} missing; write {'it' if one else 'them'} or set status: todo",
+        )
     elif status == "todo" and not missing:
         c.report(c.at("status"), "all required sections are written; set status: draft (or reviewed once a person checked it)", "warning")
     titles = [s.title for s in page.sections]
@@ -251,10 +239,15 @@ def rule_sections(c: PageChecker) -> None:
         if titles.count(title) > 1:
             c.report(page.sections[titles.index(title, titles.index(title) + 1)].line, f"section '## {title}' appears twice; merge them")
     for line in page.title_heading_lines:
-        c.report(line, "a '# ' heading in the body: the title (from the front matter) is the page's only h1, so the site shows this one as a section ('## ')", "warning")
+        c.report(
+            line,
+            "a '# ' heading in the body: the title (from the front matter) is the page's only h1, so the site shows this one as a section ('## ')",
+            "warning",
+        )
     insights = page.section_text("Key Insights")
-    if insights and "Key Insights" not in missing and not re.search(r"^\s*[-*+] \S", insights, re.M):
-        c.report(page.section("Key Insights").line, "Key Insights must be a bullet list ('- ...' per insight)")
+    section = page.section("Key Insights")
+    if section and insights and "Key Insights" not in missing and not re.search(r"^\s*[-*+] \S", insights, re.M):
+        c.report(section.line, "Key Insights must be a bullet list ('- ...' per insight)")
 
 
 def rule_generated(c: PageChecker) -> None:
@@ -301,7 +294,11 @@ def rule_links(c: PageChecker) -> None:
         if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or re.match(r"//[^/]", target):
             continue  # another site (scheme, or protocol-relative '//host/…')
         if target.startswith("/"):
-            c.report(line, f"absolute link '{target}': MkDocs leaves it as is and it breaks when the site is not at the root of its domain; link relative to this page{_relative_hint(c, target)}")
+            c.report(
+                line,
+                f"absolute link '{target}': MkDocs leaves it as is and it breaks when the site is not at the root of its domain; "
+                f"link relative to this page{_relative_hint(c, target)}",
+            )
             continue
         address, _, anchor = target.partition("#")
         path = address.split("?", 1)[0]
@@ -335,7 +332,8 @@ def rule_indented_fences(c: PageChecker) -> None:
     if match:
         c.report(
             c.page.body_first_line + body.count("\n", 0, match.start()),
-            "an indented code fence (in a list item or admonition) shows as plain text on this site; put the code block at the start of a line, outside the list",
+            "an indented code fence (in a list item or admonition) shows as plain text on this site; "
+            "put the code block at the start of a line, outside the list",
             "warning",
         )
 
@@ -403,7 +401,10 @@ def rule_template(c: PageChecker) -> None:
         return
     folders = [c.content_dir.parent / "overrides", _material_templates()]
     if not any(folder is not None and (folder / name).is_file() for folder in folders):
-        c.report(c.at("template"), f"template '{name}' is neither in overrides/ nor one of Material's templates; fix the name or remove the key (the default is main.html)")
+        c.report(
+            c.at("template"),
+            f"template '{name}' is neither in overrides/ nor one of Material's templates; fix the name or remove the key (the default is main.html)",
+        )
 
 
 def _material_templates() -> Path | None:
@@ -450,6 +451,8 @@ _context: tuple[Vocabulary, Path, set[str], dt.date] | None = None
 
 def _check_path(item: tuple[Path, bool]) -> _PageResult:
     path, wanted = item
+    if _context is None:
+        raise RuntimeError("check_pages sets the context before it checks any page")
     vocab, content_dir, known, today = _context
     try:
         page = load_page(path)
@@ -496,7 +499,7 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
             for folder in folders
         ]
     seen_ids: dict[str, Path] = {}
-    for (path, wanted), result in zip(items, _check_all(items)):
+    for (path, wanted), result in zip(items, _check_all(items), strict=True):
         problems.extend(result.problems)
         if result.arxiv_id is None:
             continue

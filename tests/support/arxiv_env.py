@@ -1,7 +1,8 @@
 """Fixtures for the arXiv tests: a fake arXiv server and a knowledge base copy configured to use it.
 
-Import the fixtures into a test module (``from tests.support.arxiv_env import arxiv_server, kb``); pytest
-finds them there. Delays are lowered through the copy's ``[tool.paperkb.arxiv]``, never in the code.
+tests/conftest.py registers this module as a plugin, so a test asks for ``kb`` or ``arxiv_server`` by name
+(a module's own fixture of the same name wins). Delays are lowered through the copy's ``[tool.paperkb.arxiv]``,
+never in the code.
 """
 
 from __future__ import annotations

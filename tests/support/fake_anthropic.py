@@ -83,7 +83,7 @@ class FakeAnthropic:
         self.max_in_flight = 0
 
     # -- lifecycle ------------------------------------------------------------------------------------------
-    def __enter__(self) -> "FakeAnthropic":
+    def __enter__(self) -> FakeAnthropic:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
@@ -124,7 +124,7 @@ class FakeAnthropic:
                     return queue.pop(0)
         return "ok"
 
-    def _record(self, handler: "_Handler", body: Any) -> None:
+    def _record(self, handler: _Handler, body: Any) -> None:
         headers = {k.lower(): v for k, v in handler.headers.items() if k.lower() not in SECRET_HEADERS}
         with self._lock:
             sent_key = bool(SECRET_HEADERS & {k.lower() for k in handler.headers})
@@ -197,7 +197,7 @@ class FakeAnthropic:
             else:
                 result = {"type": "errored", "error": reply}
             results.append({"custom_id": request["custom_id"], "result": result})
-        batch = Batch(f"msgbatch_{next(self._ids):06d}", dt.datetime.now(dt.timezone.utc), results)
+        batch = Batch(f"msgbatch_{next(self._ids):06d}", dt.datetime.now(dt.UTC), results)
         with self._lock:
             self.batches[batch.id] = batch
         return self.batch_json(batch)
@@ -217,7 +217,7 @@ class FakeAnthropic:
             "request_counts": counts,
             "created_at": batch.created_at.isoformat(),
             "expires_at": (batch.created_at + dt.timedelta(hours=24)).isoformat(),
-            "ended_at": dt.datetime.now(dt.timezone.utc).isoformat() if ended else None,
+            "ended_at": dt.datetime.now(dt.UTC).isoformat() if ended else None,
             "archived_at": None,
             "cancel_initiated_at": None,
             "results_url": f"{self.base_url}/v1/messages/batches/{batch.id}/results" if ended else None,

@@ -20,16 +20,18 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import itertools
 import random
 import re
 import threading
 import time
 import unicodedata
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
@@ -78,9 +80,9 @@ class FakePaper:
 
 def _utc(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, 12, 0, 0, tzinfo=dt.timezone.utc)
+        return dt.datetime(value.year, value.month, value.day, 12, 0, 0, tzinfo=dt.UTC)
     return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
@@ -120,7 +122,9 @@ def synthetic_papers(count: int, prefix: str = "2509", published: dt.date = dt.d
             FakePaper(
                 id=f"{prefix}.{n:05d}",
                 published=when,
-                versions=[Version(f"Synthetic Paper {n}: Scaling Tests for Batched Ingestion", f"Abstract of synthetic paper {n}. We study $O(n)$ batching.", when)],
+                versions=[
+                    Version(f"Synthetic Paper {n}: Scaling Tests for Batched Ingestion", f"Abstract of synthetic paper {n}. We study $O(n)$ batching.", when)
+                ],
                 authors=[Author(f"Author {n}"), Author("Second Author", ["Tsinghua University"])],
                 categories=["cs.LG", "cs.AI"],
                 primary_category="cs.LG",
@@ -234,7 +238,7 @@ def _term(token: str) -> Predicate:
 
 # -- Atom documents ----------------------------------------------------------------------------------------
 def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def render_entry(paper: FakePaper, version_number: int) -> str:
@@ -268,7 +272,10 @@ def render_entry(paper: FakePaper, version_number: int) -> str:
 
 
 def render_feed(params: dict[str, str], entries: list[str], total: int, now: dt.datetime) -> str:
-    shown = f"search_query={params.get('search_query', '')}&id_list={params.get('id_list', '')}&start={params.get('start', '0')}&max_results={params.get('max_results', '10')}"
+    shown = (
+        f"search_query={params.get('search_query', '')}&id_list={params.get('id_list', '')}"
+        f"&start={params.get('start', '0')}&max_results={params.get('max_results', '10')}"
+    )
     link = "https://arxiv.org/api/query?" + urlencode(
         {k: params.get(k, d) for k, d in (("search_query", ""), ("start", "0"), ("max_results", "10"), ("id_list", ""))}, safe=":,/"
     )
@@ -369,7 +376,7 @@ class FakeArxiv:
     def add_version(self, arxiv_id: str, title: str | None = None, summary: str | None = None, updated: dt.datetime | None = None) -> None:
         paper = self.papers[arxiv_id]
         last = paper.versions[-1]
-        paper.versions.append(Version(title or last.title, summary or last.summary, updated or dt.datetime.now(dt.timezone.utc)))
+        paper.versions.append(Version(title or last.title, summary or last.summary, updated or dt.datetime.now(dt.UTC)))
 
     def fail_next(self, *faults: Fault) -> None:
         """Apply these faults to the next requests, one each, in order."""
@@ -377,7 +384,7 @@ class FakeArxiv:
             self.faults.extend(faults)
 
     # lifecycle -------------------------------------------------------------------------------------------
-    def start(self) -> "FakeArxiv":
+    def start(self) -> FakeArxiv:
         server = self
 
         class Handler(_Handler):
@@ -397,7 +404,7 @@ class FakeArxiv:
         if self._thread is not None:
             self._thread.join(5)
 
-    def __enter__(self) -> "FakeArxiv":
+    def __enter__(self) -> FakeArxiv:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -412,11 +419,11 @@ class FakeArxiv:
     def gaps(self) -> list[float]:
         """Seconds between consecutive request arrivals."""
         times = [r.at for r in self.requests]
-        return [b - a for a, b in zip(times, times[1:])]
+        return [b - a for a, b in itertools.pairwise(times)]
 
     # answering -------------------------------------------------------------------------------------------
     def answer(self, params: dict[str, str]) -> tuple[int, str]:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         ids = [i for i in params.get("id_list", "").split(",") if i]
         for requested in ids:
             if not (_NEW_ID.match(requested) or _OLD_ID.match(requested)):

@@ -17,8 +17,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from paperkb.model.pages import render_new_page
-from paperkb.model.pages import section_hash
+from paperkb.model.pages import render_new_page, section_hash
 
 REPO = Path(__file__).resolve().parents[2]
 # MkDocs prints a long banner about MkDocs 2 unless told not to.

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from paperkb.ingest.arxiv_client import ArxivSource
-from paperkb.ingest.page_writer import ID_FORMS
-from paperkb.ingest.page_writer import Ingest
-from paperkb.model.pages import PRIORITIES
-from paperkb.model.vocab import Vocabulary
-from paperkb.ingest.add import add_papers
 import argparse
-from paperkb.model import config
 import sys
 
 from paperkb.cli.common import print_report
+from paperkb.ingest.add import add_papers
+from paperkb.ingest.arxiv_client import ArxivSource
+from paperkb.ingest.page_writer import ID_FORMS, Ingest
+from paperkb.model import config
+from paperkb.model.pages import PRIORITIES
+from paperkb.model.vocab import Vocabulary
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("add", help="add papers from arXiv by ID or URL", description="Create paper pages from arXiv metadata; --refresh updates what arXiv owns, nothing a person set.")
+    parser = subparsers.add_parser(
+        "add",
+        help="add papers from arXiv by ID or URL",
+        description="Create paper pages from arXiv metadata; --refresh updates what arXiv owns, nothing a person set.",
+    )
     parser.add_argument("ids", nargs="+", metavar="ID_OR_URL", help=f"arXiv IDs or URLs: {ID_FORMS}")
     parser.add_argument("--priority", choices=PRIORITIES, help="priority of the new pages")
     parser.add_argument("--topic", action="append", default=[], metavar="T", help="topic id for the new pages (repeatable)")

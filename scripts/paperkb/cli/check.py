@@ -4,15 +4,17 @@ The rules: ``paperkb.check``."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from paperkb.model.vocab import Problem
 import argparse
-from paperkb.check import check_pages
-from paperkb.check import check_sync_records
+import sys
+from pathlib import Path
+
+from paperkb.check import check_pages, check_sync_records
+from paperkb.cli.common import named_pages
 from paperkb.model import config
 from paperkb.model.pages import iter_page_paths
-from paperkb.cli.common import named_pages
-import sys
+from paperkb.model.vocab import Problem
+
+
 def _github_data(text: str) -> str:
     """Escape a workflow command's message (GitHub's rules: %, CR, LF)."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

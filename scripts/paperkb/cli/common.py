@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-from pathlib import Path
 import argparse
-from paperkb.model import config
 import json
 import sys
+from pathlib import Path
+from typing import Any
 
 from paperkb.ingest.page_writer import IngestReport
-
+from paperkb.model import config
 from paperkb.model.pages import page_arguments
+
+
 def print_report(report: IngestReport, as_json: bool, command: str, extra: dict[str, Any] | None = None) -> None:
     if as_json:
         print(json.dumps({**report.as_json(), **(extra or {})}, indent=2, default=str))

@@ -4,26 +4,18 @@ The logic: ``paperkb.publish.digest``."""
 
 from __future__ import annotations
 
-from paperkb.publish.digest import DEFAULT_TOP
-from paperkb.publish.digest import ExternalLinks
-from paperkb.model.pages import Page
-from paperkb.publish.digest import WEEKLY_DAYS
 import argparse
-from paperkb.model import config
-from paperkb.publish.digest import digest_for_sync
-from paperkb.publish.digest import digest_for_window
 import datetime as dt
-from paperkb.model.pages import load_pages
-from paperkb.model.config import read_site_url
-from paperkb.model.syncs import record_date
-from paperkb.publish.digest import render_html
-from paperkb.publish.digest import render_markdown
 import sys
 import urllib.parse
 
-from paperkb.publish.digest import Digest
+from paperkb.model import config
+from paperkb.model.config import read_site_url
+from paperkb.model.pages import Page, load_pages
+from paperkb.model.syncs import load_sync_records, record_date
+from paperkb.publish.digest import DEFAULT_TOP, WEEKLY_DAYS, Digest, ExternalLinks, digest_for_sync, digest_for_window, render_html, render_markdown
 
-from paperkb.model.syncs import load_sync_records
+
 def _date_arg(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -92,7 +84,7 @@ def _sync_digest(kb: config.KnowledgeBase, pages: list[Page], args: argparse.Nam
     for error in errors:
         print(error.report_line(), file=sys.stderr)
     if args.sync == "latest":
-        chosen = records[-1:] 
+        chosen = records[-1:]
     else:
         try:
             wanted = dt.date.fromisoformat(args.sync)

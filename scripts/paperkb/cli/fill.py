@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from paperkb.fill.filler import BatchState
-from paperkb.fill.filler import DEFAULT_POLL_SECONDS
-from paperkb.fill.llm import FillSettings
-from paperkb.fill.filler import Job
-from paperkb.fill.llm import Ledger
-from paperkb.fill.filler import MAX_CONCURRENCY
-from paperkb.model.pages import PageError
-from pathlib import Path
-from paperkb.fill.filler import Planner
-from paperkb.fill.filler import Session
-from paperkb.fill.filler import apply
 import argparse
-from paperkb.fill.filler import batch_failure
-from paperkb.model import config
 import datetime as dt
-from paperkb.model.pages import iter_page_paths
-from paperkb.fill import llm
-from paperkb.model.pages import load_page
-from paperkb.model.vocab import load_vocabulary
-from paperkb.cli.common import named_pages
-from paperkb.fill.filler import persons_note
-from paperkb.fill.filler import run_batch
-from paperkb.fill.filler import run_concurrently
 import sys
+from pathlib import Path
 
-from paperkb.fill.filler import FillReport
+from paperkb.cli.common import named_pages
+from paperkb.fill import llm
+from paperkb.fill.filler import (
+    DEFAULT_POLL_SECONDS,
+    MAX_CONCURRENCY,
+    BatchState,
+    FillReport,
+    Job,
+    Planner,
+    Session,
+    apply,
+    batch_failure,
+    persons_note,
+    run_batch,
+    run_concurrently,
+)
+from paperkb.fill.llm import FillSettings, Ledger
+from paperkb.model import config
+from paperkb.model.pages import PageError, iter_page_paths, load_page
+from paperkb.model.vocab import load_vocabulary
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "fill", help="write missing Summary / Key Insights / Why It Matters with Claude",
@@ -80,6 +81,7 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     if not jobs and pending_batch is None:
         print_fill_report(kb, report, ledger, model)
         return 1 if report.failed else 0
+    assert api_key is not None, "only --dry-run runs without a key, and it has returned"
     session = Session(llm.make_client(settings, api_key), settings, planner, ledger)
     today = dt.date.today()
     if args.batch:

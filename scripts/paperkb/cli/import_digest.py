@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from paperkb.ingest.import_digest import DigestError
-from pathlib import Path
 import argparse
-from paperkb.model import config
-from paperkb.ingest.import_digest import import_digest
-from paperkb.ingest.import_digest import parse_digest
-from paperkb.model.pages import read_text
 import sys
+from pathlib import Path
+
+from paperkb.ingest.import_digest import DigestError, import_digest, parse_digest
+from paperkb.model import config
+from paperkb.model.pages import read_text
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "import-digest",

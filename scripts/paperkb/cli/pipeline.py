@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paperkb.model.pages import PageError
-from paperkb.model.pages import load_page
+from paperkb.model.pages import PageError, load_page
 from paperkb.publish.markup import md_text
 
 PAPERS_PREFIX = "content/papers/"

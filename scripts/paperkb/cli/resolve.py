@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 from typing import Any
+
+from paperkb.cli.common import named_pages
 from paperkb.ingest.arxiv_client import ArxivSource
 from paperkb.ingest.page_writer import Ingest
-import argparse
+from paperkb.ingest.resolve import pages_to_resolve, resolve_pages
 from paperkb.model import config
-import json
-from paperkb.cli.common import named_pages
-from paperkb.ingest.resolve import pages_to_resolve
-from paperkb.ingest.resolve import resolve_pages
-import sys
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("resolve", help="find arXiv IDs of pages without one, by title", description="Find the arXiv ID of pages that have none by searching arXiv for the exact title.")
+    parser = subparsers.add_parser(
+        "resolve",
+        help="find arXiv IDs of pages without one, by title",
+        description="Find the arXiv ID of pages that have none by searching arXiv for the exact title.",
+    )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: every page without 'arxiv')")
     parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
     parser.set_defaults(func=run)

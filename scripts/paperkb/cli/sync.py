@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-from paperkb.ingest.arxiv_client import ArxivError
-from paperkb.ingest.arxiv_client import ArxivSource
-from paperkb.ingest.page_writer import Ingest
-from pathlib import Path
 import argparse
-from paperkb.model import config
-from paperkb.ingest.sync import default_window
 import datetime as dt
 import json
-from paperkb.ingest.sync import load_queries
-from paperkb.ingest.sync import sync
 import sys
-from paperkb.model.syncs import write_record
+from pathlib import Path
+from typing import Any
 
-from paperkb.ingest.page_writer import IngestReport
+from paperkb.ingest.arxiv_client import ArxivError, ArxivSource
+from paperkb.ingest.page_writer import Ingest, IngestReport
+from paperkb.ingest.sync import default_window, load_queries, sync
+from paperkb.model import config
+from paperkb.model.syncs import load_sync_records, write_record
 
-from paperkb.model.syncs import load_sync_records
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -28,7 +24,11 @@ def _date(text: str) -> dt.date:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("sync", help="add new papers found by the watch queries", description="Run the watch queries over a date window, add the new papers and record the run in content/syncs/.")
+    parser = subparsers.add_parser(
+        "sync",
+        help="add new papers found by the watch queries",
+        description="Run the watch queries over a date window, add the new papers and record the run in content/syncs/.",
+    )
     parser.add_argument("--since", type=_date, metavar="DATE", help="first day of the window (default: the last sync's until)")
     parser.add_argument("--until", type=_date, metavar="DATE", help="last day of the window (default: today, UTC)")
     parser.add_argument("--dry-run", action="store_true", help="list what would be added; write nothing")
@@ -37,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     queries = load_queries(kb)
     if not queries:
         print("paperkb sync: no watch queries; add [[tool.paperkb.sync.queries]] (name, query, max_results) to pyproject.toml", file=sys.stderr)

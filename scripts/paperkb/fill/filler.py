@@ -24,33 +24,32 @@ import re
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from paperkb.fill import llm
+from paperkb.fill.llm import FillSettings, Generated, Ledger, PaperInput, Refused
 from paperkb.model import config
-from paperkb.fill.llm import FillSettings
-from paperkb.fill.llm import Generated
-from paperkb.fill.llm import Ledger
-from paperkb.fill.llm import PaperInput
-from paperkb.fill.llm import Refused
-from paperkb.model.pages import REQUIRED_SECTIONS
-from paperkb.model.pages import SECTION_KEYS
-from paperkb.model.pages import SECTION_TITLES
-from paperkb.model.pages import Page
-from paperkb.model.pages import PageError
-from paperkb.model.pages import atomic_write
-from paperkb.model.pages import is_missing
-from paperkb.model.pages import load_page
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import section_hash
-from paperkb.model.pages import set_keys
-from paperkb.model.pages import set_map_entries
-from paperkb.model.pages import set_scalar
-from paperkb.model.pages import set_section
-from paperkb.model.pages import write_page
+from paperkb.model.pages import (
+    REQUIRED_SECTIONS,
+    SECTION_KEYS,
+    SECTION_TITLES,
+    Page,
+    PageError,
+    atomic_write,
+    is_missing,
+    load_page,
+    parse_page,
+    section_hash,
+    set_keys,
+    set_map_entries,
+    set_scalar,
+    set_section,
+    write_page,
+)
 from paperkb.model.vocab import Vocabulary
 
 STATE_FILE = Path(".paperkb-state") / "fill-batch.json"
@@ -279,7 +278,9 @@ class Session:
         return f"{exc.__class__.__name__}: {exc}"
 
 
-def run_concurrently(session: Session, jobs: list[Job], concurrency: int, on_outcome: Callable[[Outcome], None], report: FillReport, kb: config.KnowledgeBase) -> None:
+def run_concurrently(
+    session: Session, jobs: list[Job], concurrency: int, on_outcome: Callable[[Outcome], None], report: FillReport, kb: config.KnowledgeBase
+) -> None:
     """At most ``concurrency`` requests in flight; results are applied here, in the main thread."""
     queue = deque(jobs)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fill")
@@ -345,14 +346,15 @@ class BatchState:
 
 
 #: What each request of a saved batch must hold (written by submit_batch, read when results arrive).
-STATE_ENTRY_FIELDS = {"path": str, "sections": list, "triage": list, "input": str, "label": str}
+STATE_FIELDS: dict[str, type] = {"id": str, "model": str, "requests": dict}
+STATE_ENTRY_FIELDS: dict[str, type] = {"path": str, "sections": list, "triage": list, "input": str, "label": str}
 
 
 def state_problem(state: Any) -> str | None:
     """Why ``state`` is not what submit_batch saves, or None; checked before anything trusts its fields."""
     if not isinstance(state, dict):
         return f"a JSON {type(state).__name__}, not an object"
-    for name, kind in (("id", str), ("model", str), ("requests", dict)):
+    for name, kind in STATE_FIELDS.items():
         if not isinstance(state.get(name), kind):
             return f"'{name}' is missing or not a {kind.__name__}"
     for cid, entry in state["requests"].items():
@@ -369,7 +371,7 @@ def custom_id(number: int, path: Path) -> str:
 
 
 def submit_batch(session: Session, jobs: list[Job], state: BatchState, report: FillReport, kb: config.KnowledgeBase) -> dict[str, Any] | None:
-    affordable = []
+    affordable: list[Job] = []
     for job in jobs:
         if not session.ledger.reserve(job.estimate):
             report.note = f"--max-cost {session.ledger.max_cost:g} reached: {len(jobs) - len(affordable)} page(s) not submitted"
@@ -383,7 +385,7 @@ def submit_batch(session: Session, jobs: list[Job], state: BatchState, report: F
     record = {
         "id": batch.id,
         "model": session.planner.model,
-        "submitted": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "submitted": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "requests": {
             cid: {
                 "path": job.path.resolve().relative_to(kb.root.resolve()).as_posix(),
@@ -408,7 +410,10 @@ def collect_batch(session: Session, record: dict[str, Any], poll_seconds: float,
     batch = batches.retrieve(batch_id)
     while batch.processing_status != "ended":
         counts = batch.request_counts
-        print(f"batch {batch_id}: {batch.processing_status} ({counts.processing} processing, {counts.succeeded} done); checking again in {poll_seconds:g}s", flush=True)
+        print(
+            f"batch {batch_id}: {batch.processing_status} ({counts.processing} processing, {counts.succeeded} done); checking again in {poll_seconds:g}s",
+            flush=True,
+        )
         time.sleep(poll_seconds)
         batch = batches.retrieve(batch_id)
     seen = set()

@@ -23,12 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from paperkb.model import config
-from paperkb.model.pages import PRIORITIES
-from paperkb.model.pages import SECTION_TITLES
-from paperkb.model.pages import Page
-from paperkb.model.pages import as_date
-from paperkb.model.pages import as_list
-from paperkb.model.pages import is_missing
+from paperkb.model.pages import PRIORITIES, SECTION_TITLES, Page, as_date, as_list, is_missing
 from paperkb.model.vocab import Vocabulary
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
@@ -68,7 +63,7 @@ class FillSettings:
     max_retries: int = 4  # SDK retries of 408/409/429/5xx/529, honouring retry-after
 
     @classmethod
-    def from_table(cls, table: dict[str, Any], where: str = "pyproject.toml [tool.paperkb.fill]") -> "FillSettings":
+    def from_table(cls, table: dict[str, Any], where: str = "pyproject.toml [tool.paperkb.fill]") -> FillSettings:
         """The settings, checked: a wrong type or a typo stops the run here with the key and the fix."""
         defaults = cls()
         config.check_known_keys(table, cls.__dataclass_fields__, where)
@@ -108,7 +103,7 @@ class Usage:
     batch: bool = False  # Message Batches bill half price
 
     @classmethod
-    def from_api(cls, usage: Any, batch: bool = False) -> "Usage":
+    def from_api(cls, usage: Any, batch: bool = False) -> Usage:
         return cls(
             input=getattr(usage, "input_tokens", 0) or 0,
             output=getattr(usage, "output_tokens", 0) or 0,
@@ -261,7 +256,9 @@ def paper_input(page: Page) -> PaperInput | None:
     Required sections a person already wrote are context too (and their numbers count as input).
     """
     meta = page.meta
-    abstract = meta.get("abstract") if isinstance(meta.get("abstract"), str) else ""
+    abstract = meta.get("abstract")
+    if not isinstance(abstract, str):
+        abstract = ""
     notes = page.section_text("Notes") or ""
     if is_missing(abstract) and is_missing(notes):
         return None

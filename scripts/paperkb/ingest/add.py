@@ -15,26 +15,15 @@ kept. A page without ``version`` was written by hand: only its absent keys are f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 import arxiv
 
-from paperkb.model.arxiv_ids import parse_arxiv_id
-from paperkb.ingest.arxiv_client import ArxivSource
-from paperkb.ingest.arxiv_client import FetchError
-from paperkb.ingest.arxiv_client import canonical_id
-from paperkb.ingest.arxiv_client import result_id
-from paperkb.model.pages import PageError
-from paperkb.model.pages import load_page
-
-from paperkb.ingest.page_writer import Ingest
-from paperkb.ingest.page_writer import make_progress
-from paperkb.ingest.page_writer import parse_arguments
-
-from paperkb.ingest.page_writer import IngestReport
-
-
+from paperkb.ingest.arxiv_client import ArxivSource, FetchError, result_id
+from paperkb.ingest.page_writer import Ingest, IngestReport, make_progress, parse_arguments
+from paperkb.model.pages import PageError, load_page
 
 # -- progress -------------------------------------------------------------------------------------------
 
@@ -68,7 +57,7 @@ def add_papers(
     ingest: Ingest,
     source: ArxivSource,
     arguments: list[str],
-    topics: list[str] = (),
+    topics: Sequence[str] = (),
     priority: str | None = None,
     refresh: bool = False,
     stream: TextIO | None = None,
@@ -91,8 +80,8 @@ def add_papers(
                     report.invalid.append({"argument": arxiv_id, "error": batch.rejected[arxiv_id]})
                 elif arxiv_id in batch.missing:
                     report.not_found.append(arxiv_id)
-                elif ingest.existing(arxiv_id) is not None:
-                    to_refresh.append((ingest.existing(arxiv_id), batch.found[arxiv_id]))
+                elif (existing := ingest.existing(arxiv_id)) is not None:
+                    to_refresh.append((existing, batch.found[arxiv_id]))
                 else:
                     report.added.append(ingest.create(batch.found[arxiv_id], topics, priority))
             progress.update(len(batch.requested))
@@ -119,10 +108,11 @@ def refresh_pages(ingest: Ingest, source: ArxivSource, items: list[tuple[Path, a
         latest_id, latest_version = result_id(latest)
         if version is not None and latest_version is not None and version < latest_version:
             older[latest_id] = f"{latest_id}v{version}"
+    latest_of = {versioned: latest_id for latest_id, versioned in older.items()}
     bases: dict[str, arxiv.Result] = {}
     try:
-        for batch in source.fetch_batches(list(older.values())):
-            bases.update({canonical_id(parse_arxiv_id(k).id): r for k, r in batch.found.items()})
+        for batch in source.fetch_batches(list(latest_of)):
+            bases.update({latest_of[k]: r for k, r in batch.found.items()})
     except FetchError as exc:
         # Without the old version, nothing a person may have set can be told apart: refresh none of them.
         report.errors.append(exc.reason)

@@ -25,8 +25,9 @@ import threading
 import time
 import tomllib
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import arxiv
@@ -116,7 +117,7 @@ class ArxivSettings:
         return f"paperkb/{__version__} ({contact}knowledge base of research papers) arxiv.py/{arxiv.__version__}"
 
     @classmethod
-    def from_kb(cls, kb: config.KnowledgeBase) -> "ArxivSettings":
+    def from_kb(cls, kb: config.KnowledgeBase) -> ArxivSettings:
         section = kb.section("arxiv")
         where = "[tool.paperkb.arxiv] in pyproject.toml"
         defaults = cls()
@@ -288,8 +289,8 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _rejection(content: bytes) -> ArxivRejected:
@@ -339,7 +340,7 @@ class ArxivSource:
         self.client = PoliteClient(settings, sleep=sleep)
 
     @classmethod
-    def for_kb(cls, kb: config.KnowledgeBase) -> "ArxivSource":
+    def for_kb(cls, kb: config.KnowledgeBase) -> ArxivSource:
         return cls(ArxivSettings.from_kb(kb))
 
     @property

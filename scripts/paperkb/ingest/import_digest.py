@@ -29,25 +29,26 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paperkb.model import config
-from paperkb.model import paths
-from paperkb.ingest.page_writer import Ingest
-from paperkb.model.arxiv_ids import parse_arxiv_id
 from paperkb.ingest.arxiv_client import canonical_id
-from paperkb.model.pages import PRIORITIES
-from paperkb.model.pages import REQUIRED_SECTIONS
-from paperkb.model.pages import SECTION_TITLES
-from paperkb.model.pages import Page
-from paperkb.model.pages import PageError
-from paperkb.model.pages import load_page
-from paperkb.model.pages import parse_page
-from paperkb.model.pages import render_new_page
-from paperkb.model.pages import section_hash
-from paperkb.model.pages import set_map_entries
-from paperkb.model.pages import set_scalar
-from paperkb.model.pages import set_section
-from paperkb.model.pages import write_page
-from paperkb.model.pages import atomic_write
+from paperkb.ingest.page_writer import Ingest
+from paperkb.model import config, paths
+from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.pages import (
+    PRIORITIES,
+    REQUIRED_SECTIONS,
+    SECTION_TITLES,
+    Page,
+    PageError,
+    atomic_write,
+    load_page,
+    parse_page,
+    render_new_page,
+    section_hash,
+    set_map_entries,
+    set_scalar,
+    set_section,
+    write_page,
+)
 from paperkb.model.vocab import Vocabulary
 
 
@@ -218,7 +219,9 @@ def complete_page(page: Page, entry: DigestEntry, digest: DigestFile) -> Complet
             persons.append(key)
             continue
         page = parse_page(page.path, set_section(page, title, text))
-        records[key] = _record(digest, page.section_text(title))
+        written = page.section_text(title)
+        assert written is not None, "set_section has just written the section"
+        records[key] = _record(digest, written)
         changed.append(title)
     if records:
         page = parse_page(page.path, set_map_entries(page, "generated", records))

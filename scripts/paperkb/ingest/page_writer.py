@@ -10,36 +10,24 @@ are filled."""
 
 from __future__ import annotations
 
-from typing import Any
-from paperkb.ingest.arxiv_client import FETCHED_KEYS
-from paperkb.ingest.arxiv_client import LabMatcher
-from paperkb.model.pages import PageError
-from pathlib import Path
-from typing import TextIO
-from paperkb.model.vocab import Vocabulary
-import arxiv
-from dataclasses import asdict
-from paperkb.model.pages import atomic_write
-from paperkb.ingest.arxiv_client import canonical_id
-from paperkb.model import config
-from dataclasses import dataclass
 import datetime as dt
-from dataclasses import field
-from paperkb.model.pages import iter_page_paths
-from paperkb.model import paths as layout
-from paperkb.model.pages import load_page
-from paperkb.model.vocab import load_vocabulary
-from paperkb.ingest.arxiv_client import paper_metadata
-from paperkb.model.arxiv_ids import parse_arxiv_id
 import re
-from paperkb.model.pages import read_text
-from paperkb.model.pages import render_new_page
-from paperkb.ingest.arxiv_client import same_value
-from paperkb.model.pages import set_keys
 import shutil
 import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import arxiv
 from tqdm import tqdm
-from paperkb.model.pages import write_page
+
+from paperkb.ingest.arxiv_client import FETCHED_KEYS, LabMatcher, canonical_id, paper_metadata, same_value
+from paperkb.model import config, paths as layout
+from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.pages import PageError, atomic_write, iter_page_paths, load_page, read_text, render_new_page, set_keys, write_page
+from paperkb.model.vocab import Vocabulary, load_vocabulary
+
 ID_FORMS = "2501.12948, 2501.12948v2, arXiv:2501.12948, https://arxiv.org/abs/2501.12948 or cs/9901001"
 
 
@@ -92,7 +80,7 @@ class Ingest:
         candidates += [f"{candidates[1]}-{n}" for n in range(2, 100)]
         return next(c for c in candidates if c not in self.slugs)
 
-    def create(self, result: arxiv.Result, topics: list[str] = (), priority: str | None = None) -> dict[str, Any]:
+    def create(self, result: arxiv.Result, topics: Sequence[str] = (), priority: str | None = None) -> dict[str, Any]:
         """Write a new page for a result (unless dry run); returns what was added."""
         fetched = paper_metadata(result, self.labs)
         slug = self.slug_for(fetched["title"], fetched["arxiv"])

@@ -13,21 +13,10 @@ from typing import Any
 
 import arxiv
 
+from paperkb.ingest.arxiv_client import FETCHED_KEYS, ArxivError, ArxivSource, normalize_title, paper_metadata, result_id
+from paperkb.ingest.page_writer import Ingest, make_progress
 from paperkb.model import config
-from paperkb.ingest.page_writer import Ingest
-from paperkb.ingest.arxiv_client import FETCHED_KEYS
-from paperkb.ingest.arxiv_client import ArxivError
-from paperkb.ingest.arxiv_client import ArxivSource
-from paperkb.ingest.arxiv_client import normalize_title
-from paperkb.ingest.arxiv_client import paper_metadata
-from paperkb.ingest.arxiv_client import result_id
-from paperkb.model.pages import PageError
-from paperkb.model.pages import iter_page_paths
-from paperkb.model.pages import load_page
-from paperkb.model.pages import set_keys
-from paperkb.model.pages import write_page
-
-from paperkb.ingest.page_writer import make_progress
+from paperkb.model.pages import PageError, iter_page_paths, load_page, set_keys, write_page
 
 #: How many search results to look at per title.
 MAX_CANDIDATES = 10
@@ -103,7 +92,8 @@ def resolve_pages(ingest: Ingest, source: ArxivSource, paths: list[Path]) -> tup
             try:
                 outcomes.append(resolve_page(ingest, source, path))
             except PageError as exc:
-                outcomes.append({"path": ingest.relative(path), "status": "error", "message": f"line {exc.line}: {exc.message}", "arxiv": None, "candidates": [], "filled": []})
+                message = f"line {exc.line}: {exc.message}"
+                outcomes.append({"path": ingest.relative(path), "status": "error", "message": message, "arxiv": None, "candidates": [], "filled": []})
             except ArxivError as exc:
                 left = ", ".join(ingest.relative(p) for p in paths[index:])
                 return outcomes, f"{exc}; not searched: {left}"

@@ -20,13 +20,9 @@ from typing import Any
 
 import arxiv
 
+from paperkb.ingest.arxiv_client import ArxivSource, result_id
+from paperkb.ingest.page_writer import Ingest, IngestReport, make_progress
 from paperkb.model import config
-from paperkb.ingest.page_writer import Ingest
-from paperkb.ingest.page_writer import IngestReport
-from paperkb.ingest.arxiv_client import ArxivSource
-from paperkb.ingest.arxiv_client import result_id
-
-from paperkb.ingest.page_writer import make_progress
 
 #: Window used by the first sync of a knowledge base (no record yet).
 FIRST_WINDOW_DAYS = 7
@@ -118,7 +114,9 @@ def search_all(source: ArxivSource, queries: list[WatchQuery], since: dt.date, u
     return summaries, found
 
 
-def sync(ingest: Ingest, source: ArxivSource, queries: list[WatchQuery], since: dt.date, until: dt.date, today_utc: dt.date) -> tuple[dict[str, Any], IngestReport]:
+def sync(
+    ingest: Ingest, source: ArxivSource, queries: list[WatchQuery], since: dt.date, until: dt.date, today_utc: dt.date
+) -> tuple[dict[str, Any], IngestReport]:
     """Search, then add what is new (pages written unless ingest.dry_run); returns (record, report)."""
     report = IngestReport()
     summaries, found = search_all(source, queries, since, until)

@@ -6,9 +6,10 @@ import difflib
 import math
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -121,7 +122,7 @@ def load(root: Path | None = None) -> KnowledgeBase:
         try:
             settings = tomllib.loads(pyproject.read_text("utf-8")).get("tool", {}).get("paperkb", {})
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file so that [tool.paperkb] can be read")
+            raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file so that [tool.paperkb] can be read") from None
     content_dir = settings.get("content_dir", "content")
     if not isinstance(content_dir, str) or not content_dir.strip():
         raise ConfigError(

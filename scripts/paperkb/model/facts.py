@@ -5,19 +5,14 @@ would reject (a mapping where a list belongs, an unknown status) must not crash 
 
 from __future__ import annotations
 
-from typing import Any
-from typing import Iterable
-from paperkb.model.pages import PRIORITIES
-from paperkb.model.pages import Page
-from paperkb.model.pages import REQUIRED_SECTIONS
-from paperkb.model.pages import STATUSES
-from paperkb.model.arxiv_ids import abs_url
-from paperkb.model.pages import as_date
-from paperkb.model.pages import as_list
 import datetime as dt
-from paperkb.model.pages import is_missing
+from collections.abc import Iterable
+from typing import Any
 
-from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.arxiv_ids import abs_url, parse_arxiv_id
+from paperkb.model.pages import PRIORITIES, REQUIRED_SECTIONS, STATUSES, Page, as_date, as_list, is_missing
+
+
 def title_of(page: Page) -> str:
     title = page.meta.get("title")
     return " ".join(str(title).split()) if title not in (None, "") else page.slug

@@ -15,27 +15,32 @@ A page is Markdown with YAML front matter. Everything else in paperkb goes throu
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import gc
 import hashlib
 import os
 import re
 import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 # libyaml is ~10x faster than the pure-Python loader; `paperkb check` on 10,000 pages depends on it.
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:  # a base class chosen at run time is no type; both loaders have SafeLoader's interface
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class InvalidDate(str):
     """A value YAML recognised as a date that is not on the calendar (2025-02-30); check reports it."""
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """Safe loader that keeps impossible dates as InvalidDate instead of raising mid-document."""
 
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
@@ -54,7 +59,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 _RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
 
-def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     except ValueError:
@@ -228,7 +233,7 @@ def _split_front_matter(path: Path, text: str) -> tuple[str, int, int, int]:
         raise PageError(path, 1, "no front matter: a page starts with a line '---', then YAML keys, then '---'")
     offset = len(lines[0])
     start = offset
-    for number, line in enumerate(lines[1:], start=2):
+    for line in lines[1:]:
         if line.rstrip("\r\n").rstrip() in ("---", "..."):
             return text[start:offset], start, offset + len(line), 2
         offset += len(line)
@@ -712,10 +717,8 @@ def atomic_write(path: Path | str, text: str) -> None:
             os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 

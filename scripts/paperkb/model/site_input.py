@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-from paperkb.model.pages import Page
-from paperkb.model.vocab import Vocabulary
-from paperkb.model import config
-from dataclasses import dataclass
 import datetime as dt
-from dataclasses import field
-from paperkb.model.pages import load_pages
+from dataclasses import dataclass, field
+from typing import Any
+
+from paperkb.model import config
+from paperkb.model.pages import Page, load_pages
 from paperkb.model.syncs import load_sync_records
-from paperkb.model.vocab import load_vocabulary
+from paperkb.model.vocab import Vocabulary, load_vocabulary
+
+
 @dataclass
 class SiteInput:
     pages: list[Page]  # every page that parsed, sorted by file name

@@ -5,17 +5,18 @@ the line and the fix). ``paperkb sync`` writes them; digests, the site and ``pap
 
 from __future__ import annotations
 
-from typing import Any
-from pathlib import Path
-from paperkb.model.pages import as_date
-from paperkb.model.pages import as_list
-from paperkb.model.pages import atomic_write
-from paperkb.model import config
 import datetime as dt
 import json
-from paperkb.model.arxiv_ids import parse_arxiv_id
 import re
+from pathlib import Path
+from typing import Any
+
 import yaml
+
+from paperkb.model import config
+from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.pages import as_date, as_list, atomic_write
+
 _RECORD_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.yml$")
 
 
@@ -82,7 +83,10 @@ def read_record(path: Path) -> dict[str, Any]:
 def _impossible_date(text: str) -> tuple[int, str, str] | None:
     """(line, key, value) of the first date-looking scalar that is not a real date, found on the node tree."""
     constructor = yaml.constructor.SafeConstructor()
-    pending: list[tuple[str, yaml.nodes.Node]] = [("date", yaml.compose(text, Loader=yaml.SafeLoader))]
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is None:  # an empty document has no dates
+        return None
+    pending: list[tuple[str, yaml.nodes.Node]] = [("date", root)]
     while pending:
         key, node = pending.pop(0)
         if isinstance(node, yaml.MappingNode):
@@ -170,7 +174,9 @@ def record_date(record: dict[str, Any]) -> dt.date | None:
 
 
 def record_window(record: dict[str, Any]) -> tuple[dt.date | None, dt.date | None]:
-    window = record.get("window") if isinstance(record.get("window"), dict) else {}
+    window = record.get("window")
+    if not isinstance(window, dict):
+        return None, None
     return as_date(window.get("since")), as_date(window.get("until"))
 
 

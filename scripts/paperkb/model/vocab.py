@@ -106,7 +106,7 @@ def _load_list(path: Path, what: str, problems: list[Problem]) -> list[tuple[int
         problems.append(Problem(path, 1, f"{path.name} must be a YAML list of {what} entries ('- ...')"))
         return []
     entries = []
-    for item_node, item in zip(node.value, data):
+    for item_node, item in zip(node.value, data, strict=True):
         line = item_node.start_mark.line + 1
         if not isinstance(item, dict):
             problems.append(Problem(path, line, f"each {what} entry must be a mapping of keys"))

@@ -19,18 +19,14 @@ import html
 import os
 import re
 import unicodedata
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from paperkb.model.arxiv_ids import abs_url
-from paperkb.model.pages import Page
-from paperkb.model.pages import as_date
-from paperkb.model.pages import load_pages
-from paperkb.model.facts import authors_of
-from paperkb.model.facts import pages_by_topic
+from paperkb.model.facts import authors_of, pages_by_topic
+from paperkb.model.pages import Page, as_date, load_pages
+from paperkb.model.paths import ALL_PAPERS_BIB, topic_bib_path
 from paperkb.publish.markup import section_heading
-
-from paperkb.model.paths import ALL_PAPERS_BIB
-from paperkb.model.paths import topic_bib_path
 
 _STOPWORDS = frozenset(
     "a an the on of in for to and or with via from at by is are do does can what how why when towards toward".split()

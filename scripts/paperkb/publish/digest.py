@@ -18,43 +18,30 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from paperkb.model import facts
-from paperkb.model import paths
-from paperkb.publish import markup
-from paperkb.model.facts import priority_of
+from paperkb.model import facts, paths
 from paperkb.model.arxiv_ids import abs_url
-from paperkb.model.pages import PRIORITIES
-from paperkb.model.pages import Page
-from paperkb.model.pages import as_date
-from paperkb.publish.markup import escape_raw_html
+from paperkb.model.facts import abstract_of, added_date, arxiv_id_of, is_pending, paper_source_url, priority_of, section
+from paperkb.model.pages import PRIORITIES, Page, as_date
+from paperkb.model.paths import (
+    ALL_PAPERS_BIB,
+    ALL_PAPERS_FEED,
+    DIGESTS_INDEX,
+    MONTHLY,
+    WEEKLY,
+    site_page_url,
+    sync_digest_path,
+    topic_bib_path,
+    topic_feed_path,
+)
+from paperkb.model.syncs import _record_ids, record_date, record_window
+from paperkb.publish import markup
+from paperkb.publish.markup import escape_raw_html, md_text, rebase_links
 from paperkb.publish.sanitize import markdown_to_safe_html
-from paperkb.publish.markup import md_text
-from paperkb.publish.markup import rebase_links
-from paperkb.model.paths import site_page_url
-
-from paperkb.model.paths import DIGESTS_INDEX
-from paperkb.model.paths import MONTHLY
-from paperkb.model.paths import WEEKLY
-from paperkb.model.syncs import _record_ids
-from paperkb.model.facts import abstract_of
-from paperkb.model.facts import added_date
-from paperkb.model.facts import is_pending
-from paperkb.model.facts import paper_source_url
-from paperkb.model.syncs import record_date
-from paperkb.model.syncs import record_window
-from paperkb.model.facts import section
-from paperkb.model.paths import sync_digest_path
-
-from paperkb.model.paths import ALL_PAPERS_BIB
-from paperkb.model.paths import ALL_PAPERS_FEED
-from paperkb.model.paths import topic_bib_path
-from paperkb.model.paths import topic_feed_path
-
-from paperkb.model.facts import arxiv_id_of
 
 BRAND = "AI Research Sync"
 DEFAULT_TOP = 10
@@ -159,8 +146,8 @@ def digest_for_sync(pages: Iterable[Page], record: dict[str, Any], *, top: int =
     missing = [i for i in dict.fromkeys(ids) if i not in by_id]
     since, until = record_window(record)
     date = record_date(record) or until or dt.date.today()
-    counts = record.get("counts") if isinstance(record.get("counts"), dict) else {}
-    return Digest(date, since, until, order_pages(found), top, "Sync run", dict(counts), missing)
+    counts = record.get("counts")
+    return Digest(date, since, until, order_pages(found), top, "Sync run", dict(counts) if isinstance(counts, dict) else {}, missing)
 
 
 
@@ -247,7 +234,8 @@ def priority_label(page: Page) -> str:
 
 
 def counts_line(digest: Digest) -> str:
-    parts = [f"{label} {digest.counts[key]}" for key, label in (("found", "found"), ("added", "added"), ("already_present", "already present")) if key in digest.counts]
+    labels = (("found", "found"), ("added", "added"), ("already_present", "already present"))
+    parts = [f"{label} {digest.counts[key]}" for key, label in labels if key in digest.counts]
     return ", ".join(parts)
 
 
@@ -394,7 +382,10 @@ def _paper_html(page: Page, links: ExternalLinks) -> str:
     esc = html.escape
     title = str(page.meta.get("title", page.slug))
     label = priority_label(page)
-    badge = f'<span style="display:inline-block;padding:1px 8px;border-radius:10px;color:#ffffff;background:{_BADGE[label]};font-size:12px;">{esc(label)}</span>'
+    badge = (
+        f'<span style="display:inline-block;padding:1px 8px;border-radius:10px;color:#ffffff;background:{_BADGE[label]};font-size:12px;">'
+        f"{esc(label)}</span>"
+    )
     meta = [f"<strong>Authors:</strong> {esc(authors_line(page))}"]
     labs = facts.labs_of(page)
     if labs:

@@ -16,26 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
-from typing import Iterable
+from collections.abc import Iterable
 
 from paperkb.model import paths
 from paperkb.model.arxiv_ids import abs_url
-from paperkb.publish.digest import BRAND
-from paperkb.publish.digest import ExternalLinks
-from paperkb.model.facts import abstract_of
-from paperkb.model.facts import added_date
-from paperkb.model.facts import is_pending
-from paperkb.model.facts import section
-from paperkb.model.pages import Page
-from paperkb.model.pages import as_date
+from paperkb.model.facts import abstract_of, added_date, authors_of, is_pending, pages_by_topic, section, topics_of
+from paperkb.model.pages import Page, as_date
+from paperkb.model.paths import ALL_PAPERS_FEED, site_page_url, topic_feed_path
+from paperkb.publish.digest import BRAND, ExternalLinks
 from paperkb.publish.sanitize import markdown_to_safe_html
-from paperkb.model.paths import site_page_url
-from paperkb.model.facts import authors_of
-from paperkb.model.facts import pages_by_topic
-from paperkb.model.facts import topics_of
-
-from paperkb.model.paths import ALL_PAPERS_FEED
-from paperkb.model.paths import topic_feed_path
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MAX_ENTRIES = 50
@@ -134,7 +123,9 @@ def _entry(page: Page, site_url: str, topics: dict) -> ET.Element:
     if isinstance(arxiv_id, str) and arxiv_id.strip() and abs_url(arxiv_id.strip()) != link:
         _sub(entry, "link", rel="related", type="text/html", href=abs_url(arxiv_id.strip()), title="arXiv")
     _sub(entry, "id", entry_id(page, link) or f"tag:paperkb,2026:papers/{page.slug}")
-    _sub(entry, "published", _timestamp(feed_date(page)))
+    added = feed_date(page)
+    assert added is not None, "feeds hold only pages with a date (newest_added)"
+    _sub(entry, "published", _timestamp(added))
     _sub(entry, "updated", _timestamp(updated_date(page)))
     for name in authors_of(page):
         _sub(_sub(entry, "author"), "name", name)

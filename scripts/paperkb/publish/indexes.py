@@ -22,29 +22,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from paperkb.model import paths
-from paperkb.model.pages import SECTION_TITLES
-from paperkb.model.pages import STATUSES
-from paperkb.model.pages import Page
-from paperkb.model.pages import as_date
-from paperkb.publish.markup import docs_link
-from paperkb.publish.markup import html_text
-from paperkb.publish.markup import md_link
-from paperkb.publish.markup import md_text
-from paperkb.publish.markup import raw_html
-from paperkb.model.facts import labs_of
-from paperkb.model.facts import machine_written
-from paperkb.model.facts import priority_of
-from paperkb.model.facts import status_of
-from paperkb.model.facts import title_of
-from paperkb.model.facts import topics_of
+from paperkb.model.facts import labs_of, machine_written, priority_of, status_of, title_of, topics_of
+from paperkb.model.pages import SECTION_TITLES, STATUSES, Page, as_date
+from paperkb.model.vocab import Lab, Topic, Vocabulary
+from paperkb.publish.markup import docs_link, html_text, md_link, md_text, raw_html
 from paperkb.publish.site import SiteInput
-from paperkb.model.vocab import Lab
-from paperkb.model.vocab import Topic
-from paperkb.model.vocab import Vocabulary
 
 LATEST_ADDITIONS = 10
 STATUS_TITLES = {"todo": "To do", "draft": "Awaiting review", "reviewed": "Reviewed"}

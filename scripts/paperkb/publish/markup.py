@@ -13,13 +13,11 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from typing import Callable
-
-
-from typing import Any
-from paperkb.model import paths as layout
 import urllib.parse
+from collections.abc import Callable
+from typing import Any
 
+from paperkb.model import paths as layout
 from paperkb.model.pages import FENCED_BLOCK
 
 LinkFilter = Callable[[str], "str | None"]

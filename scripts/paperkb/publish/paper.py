@@ -28,36 +28,17 @@ escape every page value with :func:`html_text`, and give a heading the id and pe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from paperkb.model import paths
-from paperkb.model.pages import REQUIRED_SECTIONS
-from paperkb.model.pages import Page
-from paperkb.model.pages import as_date
+from paperkb.model.arxiv_ids import abs_url, pdf_url
+from paperkb.model.facts import arxiv_id_of, authors_of, labs_of, machine_written, priority_of, status_of, topics_of, url_of
+from paperkb.model.pages import REQUIRED_SECTIONS, Page, as_date
 from paperkb.model.vocab import Vocabulary
-
-from paperkb.publish.markup import _placeholder
-from paperkb.publish.markup import a
-from paperkb.model.facts import authors_of
-from paperkb.publish.markup import docs_a
-from paperkb.publish.markup import element_ids
-from paperkb.publish.markup import html_text
-from paperkb.model.facts import labs_of
-from paperkb.model.facts import machine_written
-from paperkb.model.facts import priority_of
-from paperkb.publish.markup import raw_html
-from paperkb.publish.markup import restore_raw_html
-from paperkb.model.facts import status_of
-from paperkb.model.facts import topics_of
-from paperkb.publish.markup import unique_ids
-
 from paperkb.publish.bibtex import cite_footer
-
-from paperkb.model.arxiv_ids import abs_url
-from paperkb.model.facts import arxiv_id_of
-from paperkb.model.arxiv_ids import pdf_url
-from paperkb.model.facts import url_of
+from paperkb.publish.markup import _placeholder, a, docs_a, element_ids, html_text, raw_html, restore_raw_html, unique_ids
 
 #: Authors shown before the rest are folded into "and N more".
 AUTHORS_SHOWN = 5
@@ -196,7 +177,9 @@ def header_html(page: Page, vocab: Vocabulary, docs_path: str) -> str:
         badges_html(page, docs_path),
         authors_html(authors_of(page)),
         meta_line("Labs", labs) if labs else "",
-        f'<div class="pkb-meta" data-search-exclude><span class="pkb-label">Topics</span> <nav class="md-tags">{" ".join(topics)}</nav></div>' if topics else "",
+        (f'<div class="pkb-meta" data-search-exclude><span class="pkb-label">Topics</span> <nav class="md-tags">{" ".join(topics)}</nav></div>')
+        if topics
+        else "",
         meta_line("Published", [published.isoformat() if published else "unknown", *source_links(page)], " · "),
         abstract_html(page),
         "</div>",

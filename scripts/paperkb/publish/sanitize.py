@@ -16,7 +16,7 @@ Two policies over the same library, each an explicit allow-list:
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import markdown
 import nh3
