@@ -16,11 +16,18 @@ tested without MkDocs). Only supported MkDocs events are used; the same code run
   would pass through, for a fraction of the build time. The body of a paper page and every digest page (which
   quotes paper sections) goes through the one sanitizer before our HTML goes in.
 - Search: page furniture (badges, labels, notes, the Cite block) carries Material's ``data-search-exclude``.
+- Same sidebar, rendered once: the pages outside the navigation (every paper, topic and lab page) get the
+  theme's navigation sidebar, search box, palette toggle, footer, style and script tags byte for byte the same
+  as the other such pages of their folder. ``on_env`` adds a Jinja extension (``{% memo %}``,
+  ``paperkb.publish.template_memo``) that renders them once per folder: around ``super()`` of blocks in
+  overrides/main.html, and around the partials in ``MEMO_PARTIALS``. ``PAPERKB_TEMPLATE_MEMO=0`` turns it
+  off; tests/test_site_build.py builds the site both ways and compares every HTML file.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -34,8 +41,16 @@ from paperkb.model.vocab import Vocabulary, load_vocabulary
 from paperkb.publish import markup, paper
 from paperkb.publish.sanitize import sanitize_html
 from paperkb.publish.site import shared_page_at
+from paperkb.publish.template_memo import TemplateMemo, memo_folder
 
 log = logging.getLogger("mkdocs.hooks.paperkb")
+
+#: Material partials that depend only on the site and the page's folder (links are relative to it), not on the
+#: page, when the page is outside the navigation (no current item). Included from blocks that also hold the
+#: page's title or table of contents, so they are memoized whole (TemplateMemo.preprocess); the blocks that
+#: are wholly such are wrapped in overrides/main.html. Checked against Material 9.8 templates; the
+#: byte-for-byte test (tests/test_site_build.py) fails if a Material update makes one depend on the page.
+MEMO_PARTIALS = ("partials/nav.html", "partials/search.html", "partials/palette.html")
 
 
 @dataclass
@@ -46,6 +61,8 @@ class BuildState:
     papers: dict[str, tuple[Page, paper.PaperDocument]] = field(default_factory=dict)  # src_uri -> parse, document
     raw_blocks: dict[str, list[str]] = field(default_factory=dict)  # src_uri -> HTML blocks of a generated page
     read_by_mkdocs: int = 0  # paper pages gen-files could not parse, read and reported here
+    nav_urls: dict[str, str] = field(default_factory=dict)  # src_uri -> URL of every page in the navigation
+    memo: TemplateMemo | None = None
 
 
 _build = BuildState()
@@ -78,6 +95,23 @@ def on_files(files, config, **kwargs):
         # would otherwise be read as MultiMarkdown or YAML metadata and vanish from the page.
         file.content_string = "\n" + document.markdown
     return files
+
+
+def on_nav(nav, config, files, **kwargs):
+    _build.nav_urls = {page.file.src_uri: page.url for page in nav.pages}
+    return nav
+
+
+def on_env(env, config, files, **kwargs):
+    env.add_extension(TemplateMemo)  # overrides/main.html uses its tag: added whether the memo is on or not
+    memo = _build.memo = env.extensions[TemplateMemo.identifier]
+    nav_uris, nav_urls = frozenset(_build.nav_urls), tuple(_build.nav_urls.values())
+    memo.configure(
+        enabled=os.environ.get("PAPERKB_TEMPLATE_MEMO", "1") != "0",
+        partials=MEMO_PARTIALS,
+        key=lambda page: memo_folder(page, nav_urls, nav_uris),
+    )
+    return env
 
 
 def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
@@ -133,6 +167,8 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
 def on_post_build(config, **kwargs) -> None:
     shared = len(_build.papers) - _build.read_by_mkdocs
     log.info("paperkb: %d paper page(s) rendered from the shared parse, %d read again by MkDocs", shared, _build.read_by_mkdocs)
+    if _build.memo is not None and _build.memo.enabled:
+        log.info("paperkb: theme fragments reused %d time(s)", _build.memo.reused)
 
 
 def _lift_title_entries(page) -> None:

@@ -214,6 +214,31 @@ def test_every_paper_page_is_rendered_from_the_parse_the_indexes_used(built):
     assert tuple(map(int, summary.groups())) == (len(built["pages"]), 0)
 
 
+def test_the_template_memo_was_taken(built):
+    """The build the other tests look at reused theme fragments (else the byte-for-byte comparison below would
+    compare a build with itself)."""
+    reused = re.search(r"paperkb: theme fragments reused (\d+) time", built["result"].stderr)
+    assert reused, built["result"].stderr[-2000:]
+    assert int(reused.group(1)) > 5 * len(built["pages"])
+
+
+def test_the_template_memo_changes_no_byte(built, tmp_path):
+    """The hook renders the theme's sidebar, search box, palette, footer, style and script tags once per folder
+    of pages outside the nav (the {% memo %} tag of paperkb.publish.template_memo, added in on_env). Without it,
+    every HTML file of the site must be exactly the same."""
+    plain = tmp_path / "site"
+    result = mkdocs_build(built["root"], site_dir=plain, env={"PAPERKB_TEMPLATE_MEMO": "0"})
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "theme fragments reused" not in result.stderr
+    suffixes = (".html", ".xml", ".json")
+    files = sorted(p.relative_to(plain) for p in plain.rglob("*") if p.is_file() and p.suffix in suffixes)
+    assert len(files) > 80 and files == sorted(
+        p.relative_to(built["site"]) for p in built["site"].rglob("*") if p.is_file() and p.suffix in suffixes
+    )
+    differing = [str(p) for p in files if (plain / p).read_bytes() != (built["site"] / p).read_bytes()]
+    assert not differing, differing[:10]
+
+
 def test_no_repository_widget_calls_a_third_party(built):
     html = html_of(built, "papers/deepseek-r1")
     assert 'data-md-component="source"' not in html  # Material's widget fetches stars and forks from api.github.com
