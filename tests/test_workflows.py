@@ -1,7 +1,8 @@
 """Every GitHub workflow: actionlint and zizmor (offline) clean, and the security properties asserted on
 the parsed files: per-job least-privilege permissions, no pull_request_target, every action pinned to a
 commit SHA with its release in a comment, checkout never persisting credentials, no ${{ }} expanded inside
-a shell script, secrets only in sync.yml's fill step, and the sync pipeline never pushing to main."""
+a shell script, secrets only in sync.yml's fill step and digest-mail.yml's SMTP steps, and the sync pipeline
+never pushing to main."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ ALLOWED_WRITES = {
     "ci.yml": set(),
     "deploy.yml": {"pages", "id-token"},  # publish to GitHub Pages
     "sync.yml": {"contents", "pull-requests", "actions"},  # push its branch, open the PR, start CI on it
+    "digest-mail.yml": set(),
 }
 
 
@@ -135,25 +137,44 @@ def test_no_expression_is_expanded_inside_a_shell_script(path: Path):
         assert "${{" not in step.get("run", ""), f"{path.name}:{job_id}: {step.get('name')}"
 
 
-def test_secrets_appear_only_in_the_fill_step_of_sync():
+#: Where each workflow may name a secret: step id -> the secrets that step may name.
+SECRET_STEPS = {
+    "sync.yml": {"fill": ["ANTHROPIC_API_KEY"]},
+    # `setup` only asks whether the password is set (a boolean); the send step gets the login in its env
+    "digest-mail.yml": {"setup": ["PAPERKB_SMTP_PASSWORD"], "send": ["PAPERKB_SMTP_PASSWORD", "PAPERKB_SMTP_USER"]},
+}
+
+
+def test_secrets_appear_only_in_the_steps_that_need_them():
     for path in FILES:
         workflow = load(path)
         text = path.read_text("utf-8")
-        if path.name != "sync.yml":
+        allowed = SECRET_STEPS.get(path.name)
+        if allowed is None:
             assert "secrets." not in text, path.name
             continue
+        seen = []
         for job_id, step in steps(workflow):
             mentions = re.findall(r"secrets\.(\w+)", yaml.safe_dump(step))
-            if step.get("id") == "fill":
-                assert mentions == ["ANTHROPIC_API_KEY"]
-                assert step["env"]["ANTHROPIC_API_KEY"] == "${{ secrets.ANTHROPIC_API_KEY }}"
-                assert "ANTHROPIC_API_KEY" not in step["run"], "the key stays in the environment, never in the script"
-            else:
-                assert mentions == [], f"{job_id}: {step.get('name')}"
-        assert len(re.findall(r"secrets\.", text)) == 1
+            if not mentions:
+                continue
+            key = step.get("id")
+            assert key in allowed and sorted(mentions) == allowed[key], f"{path.name}:{job_id}: {step.get('name')} names {mentions}"
+            assert "secrets." not in step.get("run", ""), "secrets stay in the step's environment, never in its script"
+            seen.append(key)
+        assert sorted(seen) == sorted(allowed), path.name
         assert "env" not in workflow or "secrets." not in yaml.safe_dump(workflow.get("env"))
         for job in workflow["jobs"].values():
             assert "secrets." not in yaml.safe_dump(job.get("env", {})), "job-wide env would hand the key to every step"
+
+
+def test_the_digest_is_mailed_after_a_merged_sync_and_skipped_without_a_login():
+    workflow = load(WORKFLOWS / "digest-mail.yml")
+    assert workflow["on"]["push"] == {"branches": ["main"], "paths": ["content/syncs/**"]}
+    runs = {step.get("name"): step for _, step in steps(workflow)}
+    assert runs["Send the digest"]["run"] == ".venv/bin/paperkb digest --sync latest --send"
+    gated = [name for name, step in runs.items() if name not in ("Check out", "Is e-mail set up?")]
+    assert all(runs[name]["if"].endswith("steps.setup.outputs.enabled == 'true'") for name in gated)
 
 
 # -- the sync pipeline ------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""``paperkb digest``: a Research Sync digest on stdout, Markdown or a self-contained e-mail (``--format html``).
+"""``paperkb digest``: a Research Sync digest on stdout, Markdown or a self-contained e-mail (``--format html``);
+``--send`` mails it instead (SMTP settings in ``[tool.paperkb.mail]``, login from the environment), once.
 
-The logic: ``paperkb.publish.digest``."""
+The logic: ``paperkb.publish.digest`` and ``paperkb.publish.mail``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from paperkb.model.config import read_site_url
 from paperkb.model.pages import Page, load_pages
 from paperkb.model.syncs import load_sync_records, record_date
 from paperkb.publish.digest import DEFAULT_TOP, WEEKLY_DAYS, Digest, ExternalLinks, digest_for_sync, digest_for_window, render_html, render_markdown
+from paperkb.publish.mail import SENT_LOG, MailError, MailSettings, SentLog, digest_key, digest_message, send
 
 
 def _date_arg(value: str) -> dt.date:
@@ -51,6 +53,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--top", type=_top_arg, default=DEFAULT_TOP, metavar="N", help=f"papers shown in full (default {DEFAULT_TOP})")
     parser.add_argument("--format", choices=("md", "html"), default="md", help="md (default) or html: a self-contained e-mail")
     parser.add_argument("--site-url", type=_site_url_arg, metavar="URL", help="where paper links point (default: site_url from mkdocs.yml, else arXiv)")
+    parser.add_argument(
+        "--send", action="store_true", help="e-mail the digest (HTML and plain text) over SMTP per [tool.paperkb.mail]; a digest already sent is not sent again"
+    )
     parser.set_defaults(func=run)
 
 
@@ -75,7 +80,30 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     if site_url and not site_url.endswith("/"):
         site_url += "/"
     links = ExternalLinks(site_url)
+    if args.send:
+        return _send(kb, digest, links)
     sys.stdout.write(render_html(digest, links) if args.format == "html" else render_markdown(digest, links))
+    return 0
+
+
+def _send(kb: config.KnowledgeBase, digest: Digest, links: ExternalLinks) -> int:
+    settings = MailSettings.for_kb(kb)  # a ConfigError is printed by paperkb.cli.main (exit 2)
+    log, key = SentLog(kb.root / SENT_LOG), digest_key(digest)
+    try:
+        sent = log.sent_at(key)
+        if sent:
+            print(f"paperkb digest: {digest.title} was already sent ({key}, {sent}); nothing sent", file=sys.stderr)
+            return 0
+        if not digest.papers:
+            print(f"paperkb digest: {digest.title} has no papers; nothing sent", file=sys.stderr)
+            return 0
+        now = dt.datetime.now(dt.UTC)
+        send(digest_message(digest, links, settings, now), settings)
+        log.record(key, now)
+    except MailError as exc:
+        print(f"paperkb digest: {exc}", file=sys.stderr)
+        return 1
+    print(f"paperkb digest: sent {digest.title} to {len(settings.recipients)} recipient(s)", file=sys.stderr)
     return 0
 
 
