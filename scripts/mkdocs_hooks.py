@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 from paperkb.model import config as paperkb_config, paths
@@ -129,20 +130,29 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
         try:
             parsed = parse_page(page.file.abs_src_path, page.file.content_string)
         except PageError as exc:
-            log.warning("%s:%d: %s (run `paperkb check`)", uri, exc.line, exc.message)
-            return markdown
+            # Never publish a page we cannot read (MkDocs would show its front matter as text, or read it as
+            # metadata of its own): the build stops, also under `mkdocs serve`, which keeps the last good site.
+            raise PluginError(f"{uri}:{exc.line}: {exc.message} (run `paperkb check`)") from None
         _build.papers[uri] = (parsed, paper.paper_document(parsed, _build.vocab, uri))
         _build.read_by_mkdocs += 1
         markdown = _build.papers[uri][1].markdown
-    parsed = _build.papers[uri][0]
-    # The front matter, as MkDocs would have read it. Themes print meta titles unescaped; topic titles become
-    # the page's tags (search shows and boosts them).
-    page.meta = dict(parsed.meta)
-    page.meta["title"] = markup.html_text(title_of(parsed))
-    if isinstance(page.meta.get("description"), str):  # printed unescaped into <meta name="description">
-        page.meta["description"] = markup.html_text(page.meta["description"])
-    page.meta["tags"] = [_build.vocab.topics[t].title for t in topics_of(parsed) if t in _build.vocab.topics]
+    page.meta = theme_meta(_build.papers[uri][0], _build.vocab)
     return markdown
+
+
+def theme_meta(parsed: Page, vocab: Vocabulary) -> dict:
+    """What a paper page hands the theme: its title, description and tags, as escaped text; nothing else.
+
+    Front matter is the knowledge base's, not the theme's: keys Material acts on (``template``, ``location``,
+    ``hide``, ``author``…) must not reach it from a page, and Material prints meta values unescaped (titles,
+    descriptions) or renders them as HTML (search shows tags with innerHTML)."""
+    meta: dict = {
+        "title": markup.html_text(title_of(parsed)),
+        "tags": [markup.html_text(vocab.topics[t].title) for t in topics_of(parsed) if t in vocab.topics],
+    }
+    if isinstance(parsed.meta.get("description"), str):
+        meta["description"] = markup.html_text(parsed.meta["description"])
+    return meta
 
 
 def on_page_content(html: str, page, config, files, **kwargs) -> str:

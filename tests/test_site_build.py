@@ -261,9 +261,46 @@ def test_the_site_loads_no_fonts_from_the_network(built):
 def test_a_page_that_does_not_parse_fails_the_strict_build_naming_it(tmp_path: Path):
     root = copy_knowledge_base(tmp_path / "kb")
     (root / "content" / "papers" / "broken.md").write_text("---\ntitle: A: B\nstatus: todo\n---\n\n## Summary\n\nx\n", "utf-8")
-    result = mkdocs_build(root)
-    assert result.returncode != 0
-    assert re.search(r"papers/broken\.md:2: invalid YAML", result.stderr), result.stderr[-2000:]
+    for strict in (True, False):  # not even a lenient build (or `mkdocs serve`) publishes it
+        result = mkdocs_build(root, strict=strict)
+        assert result.returncode != 0
+        assert re.search(r"papers/broken\.md:2: invalid YAML", result.stderr), result.stderr[-2000:]
+        assert "Traceback" not in result.stderr
+
+
+THEME_KEYS_PAGE = """---
+title: 'Theme Keys: A Page That Tries to Drive the Theme'
+arxiv: '2511.00004'
+topics: [reasoning]
+status: todo
+template: redirect.html
+location: 'javascript:window.__pwned=1'
+author: '<script>window.__pwned=2</script>'
+hide: [toc, navigation]
+description: '"><script>window.__pwned=3</script>'
+---
+
+## Summary
+
+Text.
+"""
+
+
+def test_front_matter_cannot_drive_the_theme(tmp_path: Path):
+    """template/location/author/hide are the knowledge base's words, not the theme's: the page renders as a paper
+    page, and the values that do reach the theme (title, description, tags) arrive as escaped text."""
+    root = copy_knowledge_base(tmp_path / "kb")
+    (root / "content" / "papers" / "theme-keys.md").write_text(THEME_KEYS_PAGE, "utf-8")
+    topics = root / "content" / "topics.yml"
+    topics.write_text(topics.read_text("utf-8").replace("title: Reasoning\n", "title: 'Reasoning <img src=x onerror=window.__pwned=4>'\n", 1), "utf-8")
+    result = mkdocs_build(root, strict=False)
+    assert result.returncode == 0, result.stderr[-4000:]
+    html = (root / "site" / "papers" / "theme-keys" / "index.html").read_text("utf-8")
+    assert 'http-equiv="refresh"' not in html and "window.location" not in html  # not Material's redirect template
+    assert "Theme Keys: A Page That Tries to Drive the Theme</h1>" in html and "md-sidebar--secondary" in html
+    assert "<script>window.__pwned" not in html and '<meta name="author"' not in html
+    assert 'content="&#34;&gt;&lt;script&gt;' in html or 'content="&quot;&gt;&lt;script&gt;' in html  # the description, escaped
+    assert "<img src=x" not in html.replace("&lt;img src=x", "")
 
 
 def test_a_sync_record_that_does_not_read_fails_the_strict_build_naming_it(tmp_path: Path):
