@@ -56,8 +56,9 @@ def rebase_links(text: str, from_docs_path: str, relink: Callable[[str, str], st
 
     ``relink(docs_path, fragment)`` returns the new target (or None to leave the link as written). A link whose
     target is not http(s), mailto or relative (``javascript:``, ``data:``, ``vbscript:`` … in any spelling a
-    Markdown renderer and then a browser would decode) gets a ``#`` in front: a fragment of the page it is on,
-    inert wherever the Markdown is rendered. Fenced code is left alone.
+    Markdown renderer and then a browser would decode) has its target replaced by ``#``: the top of the page it
+    is on, inert wherever the Markdown is rendered (and no missing anchor for ``mkdocs build --strict``); the
+    link text stays. Fenced code is left alone.
     """
 
     def replace(match: re.Match) -> str:
@@ -71,7 +72,7 @@ def rebase_links(text: str, from_docs_path: str, relink: Callable[[str, str], st
         return head + (new if new is not None else target) + tail
 
     def outside_fences(piece: str) -> str:
-        return _LINK_TARGET_START.sub(_neutralise, _MD_LINK.sub(replace, piece))
+        return _neutralise_unsafe_targets(_MD_LINK.sub(replace, piece))
 
     pieces, last = [], 0
     for fence in FENCED_BLOCK.finditer(text):
@@ -102,14 +103,37 @@ def link_scheme(target: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _neutralise(match: re.Match[str]) -> str:
-    # The target runs to the ')' that closes the link (a scheme holds no parenthesis); 200 characters are more
-    # than any obfuscated scheme needs (entities, escapes, spaces) and keep this linear on any text.
-    after = match.string[match.end() : match.end() + 200].split(")", 1)[0]
-    if ":" not in after and "&" not in after:  # no colon, not even one written as an entity: no scheme
-        return match.group(0)
-    scheme = link_scheme(after)
-    return match.group(0) + ("#" if scheme is not None and scheme not in SAFE_LINK_SCHEMES else "")
+_TARGET_WINDOW = 200  # more than any obfuscated scheme needs (entities, escapes, spaces); keeps the scan linear
+
+
+def _neutralise_unsafe_targets(text: str) -> str:
+    """``text`` with each link target whose scheme is unsafe replaced by '#'. Every place a target can start is
+    judged on its own (a link inside another's target too). A target ends at its '>' when written '<…>', else an
+    inline one at the first ')' (a scheme holds no parenthesis) and a reference definition's at a space; at most
+    _TARGET_WINDOW characters are looked at (or cut) from each start, so a megabyte of '](' stays linear."""
+    out: list[str] = []
+    last = 0
+    for match in _LINK_TARGET_START.finditer(text):
+        if match.start() < last:  # inside a target already cut
+            continue
+        start = match.end()
+        window = text[start : start + _TARGET_WINDOW]
+        if ":" not in window and "&" not in window:  # no colon, not even one written as an entity: no scheme
+            continue
+        if match.group(0).endswith("<"):
+            end = window.find(">")
+        elif match.group(0).startswith("]("):
+            end = window.find(")")
+        else:
+            end = next((i for i, c in enumerate(window) if c.isspace()), -1)
+        end = len(window) if end < 0 else end
+        scheme = link_scheme(window[:end])
+        if scheme is None or scheme in SAFE_LINK_SCHEMES:
+            continue
+        out += [text[last:start], "#"]
+        last = start + end
+    out.append(text[last:])
+    return "".join(out)
 
 
 # A backslash escape is matched (and skipped) first: "\\`" is a literal backtick, not the start of a code span,
