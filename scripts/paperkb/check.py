@@ -19,6 +19,7 @@ from typing import Any
 
 from paperkb.model import config, paths
 from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
+from paperkb.model.facts import is_web_url
 from paperkb.model.pages import FENCED_BLOCK, PRIORITIES, REQUIRED_SECTIONS, SECTION_TITLES, STATUSES, InvalidDate, Page, PageError, load_page, scan_papers_dir
 from paperkb.model.syncs import load_sync_records
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
@@ -153,8 +154,8 @@ def _check_type(c: PageChecker, key: str, spec: Key, value: Any) -> None:
         if not isinstance(value, dict):
             c.report(line, f"'{key}' must be a mapping of keys")
     elif spec.kind == "url":
-        if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-            c.report(line, f"'{key}' must be an http(s) URL")
+        if not is_web_url(value):
+            c.report(line, f"'{key}' must be one http(s) URL on one line, with no space, line break or control character; percent-encode a space as %20")
     elif not isinstance(value, str) or not value.strip():
         hint = " (YAML read yes/no/on/off as true/false: quote it)" if isinstance(value, bool) else " (quote it)"
         c.report(line, f"'{key}' must be {_TYPE_NAMES[spec.kind]}{hint if not isinstance(value, (dict, list)) else ''}")

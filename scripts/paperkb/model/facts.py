@@ -6,6 +6,8 @@ would reject (a mapping where a list belongs, an unknown status) must not crash 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+import urllib.parse
 from collections.abc import Iterable
 from typing import Any
 
@@ -75,10 +77,26 @@ def arxiv_id_of(page: Page) -> str | None:
     return parsed.id if parsed else None
 
 
+def is_web_url(value: Any) -> bool:
+    """The one rule for a URL taken from a page (its ``url`` key): a single-line http(s) URL with a host and no
+    whitespace, control, format or separator character anywhere (no newline to end a BibTeX entry or a Markdown
+    link, no space to start a link title, no zero-width or bidi character to disguise it). `paperkb check` reports
+    any other value; every reader goes through :func:`url_of`."""
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        return False
+    # Cc control, Cf format (zero-width, bidi), Cs lone surrogate, Z* space/line/paragraph separators
+    if any(unicodedata.category(c)[0] == "Z" or unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in value):
+        return False
+    try:
+        return bool(urllib.parse.urlsplit(value).hostname)
+    except ValueError:  # an unbalanced IPv6 bracket or a bad port: not a URL a reader can follow
+        return False
+
+
 def url_of(page: Page) -> str | None:
-    """The page's own ``url`` (a paper not on arXiv), only when it is an http(s) URL."""
+    """The page's own ``url`` (a paper not on arXiv), only when :func:`is_web_url` accepts it."""
     url = page.meta.get("url")
-    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+    return url if is_web_url(url) else None
 
 
 def paper_source_url(page: Page) -> str | None:

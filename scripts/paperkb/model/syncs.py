@@ -114,9 +114,15 @@ def _record_problem(data: Any) -> str | None:
     added = data.get("added", [])
     if not isinstance(added, list) or not all(isinstance(i, str) for i in added):
         return "'added' must be a list of quoted arXiv IDs"
-    if not isinstance(data.get("counts", {}), dict):
-        return "'counts' must be a mapping {found, added, already_present}"
+    counts = data.get("counts", {})
+    if not isinstance(counts, dict) or not all(is_count(value) for value in counts.values()):
+        return "'counts' must be a mapping {found, added, already_present} of whole numbers ≥ 0 (digests print them as they are)"
     return None
+
+
+def is_count(value: Any) -> bool:
+    """A count of a sync record: a whole number ≥ 0 (YAML's true/false are not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _scalar(value: str) -> str:

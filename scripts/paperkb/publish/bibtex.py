@@ -9,6 +9,12 @@ Values are LaTeX-escaped (``& % $ # _ { } ~ ^ \\``); title words with inner capi
 ``LLMs``) are brace-protected against BibTeX's case folding; a one-word author (``DeepSeek-AI``) is
 braced so BibTeX reads it as a corporate name, not as a last name.
 
+No value can end its entry or start another (a page is outside text: a pull request can write any of it).
+Every value is folded to one line (any Unicode line break or space becomes one space, other control
+characters go), so no ``@`` ever starts a line; every brace and backslash of the text is escaped, so the
+only braces in an entry are ours and balanced; a key is ASCII letters and digits only; ``url`` is written
+only for a URL ``facts.is_web_url`` accepts (else left out) and ``eprint`` only for a valid arXiv ID.
+
 The site publishes ``papers.bib`` (every paper) and ``bib/topics/<id>.bib`` (generator below), and each
 paper page shows its entry under "Cite".
 """
@@ -23,7 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from paperkb.model.arxiv_ids import abs_url
-from paperkb.model.facts import authors_of, pages_by_topic
+from paperkb.model.facts import arxiv_id_of, authors_of, pages_by_topic, url_of
 from paperkb.model.pages import Page, as_date, load_pages
 from paperkb.model.paths import ALL_PAPERS_BIB, topic_bib_path
 from paperkb.publish.markup import section_heading
@@ -46,15 +52,22 @@ _LATEX_SPECIALS = {
     "~": r"\textasciitilde{}",
 }
 _SPECIALS_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 
 
 # -- escaping ---------------------------------------------------------------------------------------------
+def one_line(text: object) -> str:
+    """``text`` on one line: every run of whitespace (str.split's: Unicode line and paragraph separators, NEL,
+    vertical tab and form feed included) one space, every other control character (and lone surrogate) gone."""
+    folded = " ".join(str(text).split())
+    return _CONTROL.sub("", folded) if _CONTROL.search(folded) else folded
+
+
 def latex_escape(text: str) -> str:
-    """Text with every LaTeX special character escaped, whitespace collapsed to single spaces."""
-    text = " ".join(str(text).split())
-    return _SPECIALS_RE.sub(lambda m: _LATEX_SPECIALS[m.group(0)], text)
+    """Text with every LaTeX special character escaped, on one line (:func:`one_line`)."""
+    return _SPECIALS_RE.sub(lambda m: _LATEX_SPECIALS[m.group(0)], one_line(text))
 
 
 def _needs_case_protection(word: str) -> bool:
@@ -65,14 +78,14 @@ def _needs_case_protection(word: str) -> bool:
 def bibtex_title(title: str) -> str:
     """The escaped title with acronyms and CamelCase words in braces: '{DeepSeek-R1}: ... {LLMs}'."""
     words = []
-    for word in " ".join(str(title).split()).split(" "):
+    for word in one_line(title).split(" "):
         escaped = latex_escape(word)
         words.append("{" + escaped + "}" if _needs_case_protection(word) else escaped)
     return " ".join(words)
 
 
 def bibtex_author(name: str) -> str:
-    name = " ".join(str(name).split())
+    name = one_line(name)
     if name.casefold().rstrip(".") in ("et al", "others"):
         return "others"
     escaped = latex_escape(name)
@@ -84,7 +97,7 @@ def bibtex_author(name: str) -> str:
 
 
 def bibtex_authors(authors: Iterable[Any]) -> str:
-    return " and ".join(bibtex_author(a) for a in authors if str(a).strip())
+    return " and ".join(bibtex_author(a) for a in authors if one_line(a))
 
 
 # -- keys -------------------------------------------------------------------------------------------------
@@ -127,7 +140,8 @@ def base_key(page: Page) -> str:
     authors = authors_of(page)
     author = _ascii_alnum(_last_name(authors[0])) if authors else ""
     year = paper_year(page) or "nd"
-    return f"{author or 'anon'}{year}{_first_title_word(page.meta.get('title', '')) or page.slug.replace('-', '')}"
+    # ASCII letters and digits only, whatever the title or the file name hold: a key cannot end its entry
+    return f"{author or 'anon'}{year}{_first_title_word(page.meta.get('title', '')) or _ascii_alnum(page.slug) or 'paper'}"
 
 
 def _age_order(page: Page) -> tuple:
@@ -169,26 +183,25 @@ def entry_fields(page: Page) -> list[tuple[str, str]]:
     year = paper_year(page)
     if year:
         fields.append(("year", str(year)))
-    arxiv_id = meta.get("arxiv")
-    if isinstance(arxiv_id, str) and arxiv_id.strip():
-        arxiv_id = arxiv_id.strip()
-        fields.append(("eprint", latex_escape(arxiv_id)))
+    arxiv_id = arxiv_id_of(page)  # a valid ID or None (`paperkb check` reports the others)
+    url = abs_url(arxiv_id) if arxiv_id else url_of(page)  # one line, no whitespace, http(s) (facts.is_web_url)
+    if arxiv_id:
+        fields.append(("eprint", arxiv_id))
         fields.append(("archivePrefix", "arXiv"))
         primary = meta.get("primary_category") or (arxiv_id.split("/")[0] if "/" in arxiv_id else None)
-        if primary:
+        if primary and latex_escape(primary):
             fields.append(("primaryClass", latex_escape(primary)))
-        fields.append(("url", _escape_url(abs_url(arxiv_id))))
-    elif meta.get("url"):
-        fields.append(("url", _escape_url(str(meta["url"]))))
-    if meta.get("doi"):
+    if url:
+        fields.append(("url", _escape_url(url)))
+    if meta.get("doi") and latex_escape(meta["doi"]):
         fields.append(("doi", latex_escape(meta["doi"])))
     return fields
 
 
 def _escape_url(url: str) -> str:
-    # url fields are read verbatim (biblatex, the url package): only what breaks BibTeX's brace matching,
-    # and spaces, are percent-encoded.
-    return "".join({"{": "%7B", "}": "%7D", "\\": "%5C", " ": "%20"}.get(c, c) for c in url.strip())
+    # url fields are read verbatim (biblatex, the url package), so they are not LaTeX-escaped: only what breaks
+    # BibTeX's brace matching is percent-encoded. facts.is_web_url has already refused whitespace and controls.
+    return "".join({"{": "%7B", "}": "%7D", "\\": "%5C"}.get(c, c) for c in url)
 
 
 def format_entry(page: Page, key: str) -> str:

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paperkb.model import facts, paths
+from paperkb.model import facts, paths, syncs
 from paperkb.model.arxiv_ids import abs_url
-from paperkb.model.facts import abstract_of, added_date, arxiv_id_of, is_pending, paper_source_url, priority_of, section
+from paperkb.model.facts import abstract_of, added_date, arxiv_id_of, is_pending, is_web_url, paper_source_url, priority_of, section
 from paperkb.model.pages import PRIORITIES, Page, as_date
 from paperkb.model.paths import (
     ALL_PAPERS_BIB,
@@ -163,8 +163,13 @@ class Links:
         return None
 
     def section_text(self, page: Page, text: str) -> str:
-        """A page's section text with its relative links made valid where the digest is shown."""
-        return text
+        """A page's section text with its relative links made valid where the digest is shown (``relink``), and
+        every link whose target is not http(s), mailto or relative made inert (markup.rebase_links)."""
+        return rebase_links(text, paths.paper_path(page.slug), self.relink)
+
+    def relink(self, docs_path: str, fragment: str) -> str | None:
+        """The target of a relative link to ``docs_path`` from the digest; None keeps it as written."""
+        return None
 
 
 class SiteLinks(Links):
@@ -180,10 +185,8 @@ class SiteLinks(Links):
     def lab(self, name: str) -> str | None:
         return paths.relative_link(self.digest_path, paths.lab_path(name)) if name in self.lab_names else None
 
-    def section_text(self, page: Page, text: str) -> str:
-        return rebase_links(
-            text, paths.paper_path(page.slug), lambda path, frag: paths.relative_link(self.digest_path, path) + frag
-        )
+    def relink(self, docs_path: str, fragment: str) -> str | None:
+        return paths.relative_link(self.digest_path, docs_path) + fragment
 
 
 class ExternalLinks(Links):
@@ -197,14 +200,14 @@ class ExternalLinks(Links):
             return site_page_url(self.site_url, paths.paper_path(page.slug))
         return paper_source_url(page)
 
-    def section_text(self, page: Page, text: str) -> str:
-        if not self.site_url:
-            return text
-        return rebase_links(text, paths.paper_path(page.slug), lambda path, frag: site_page_url(self.site_url, path) + frag)
+    def relink(self, docs_path: str, fragment: str) -> str | None:
+        return site_page_url(self.site_url, docs_path) + fragment if self.site_url else None
 
     def accept(self, href: str) -> str | None:
-        """E-mail links: only to arXiv and to the site's paper pages."""
+        """E-mail and feed links: only to arXiv and to the site's paper pages, each one line (facts.is_web_url)."""
         href = href.strip()
+        if not is_web_url(href):
+            return None
         if href.startswith(("https://arxiv.org/", "http://arxiv.org/")):
             return href
         if self.site_url and href.startswith(site_page_url(self.site_url, "papers/")):
@@ -234,8 +237,10 @@ def priority_label(page: Page) -> str:
 
 
 def counts_line(digest: Digest) -> str:
+    """'found 3, added 2, already present 1': the sync record's counts, whole numbers only (the loader refuses any
+    other value; a record handed in some other way shows nothing else either)."""
     labels = (("found", "found"), ("added", "added"), ("already_present", "already present"))
-    parts = [f"{label} {digest.counts[key]}" for key, label in labels if key in digest.counts]
+    parts = [f"{label} {digest.counts[key]}" for key, label in labels if syncs.is_count(digest.counts.get(key))]
     return ", ".join(parts)
 
 
@@ -267,8 +272,15 @@ def render_markdown(digest: Digest, links: Links) -> str:
     return "\n".join(out)
 
 
+_PLAIN_TARGET = re.compile(r"^[A-Za-z0-9/:?#@!$&'*+,;=%~._-]+$")  # nothing that ends, nests or breaks a link target
+
+
 def _link(text: str, href: str | None) -> str:
-    return f"[{text}]({href})" if href else text
+    """A Markdown link; a target holding anything else than _PLAIN_TARGET ('https://x.org/a)[y](javascript:…' from a
+    page's url) goes in angle brackets, percent-encoded (markup.md_url), so it stays one target."""
+    if not href:
+        return text
+    return f"[{text}]({href if _PLAIN_TARGET.match(href) else markup.md_url(href)})"
 
 
 def _paper_markdown(page: Page, links: Links) -> list[str]:

@@ -4,23 +4,28 @@
 Entries are the most recently added papers (by ``added``, newest first, at most ``MAX_ENTRIES``). Each
 has its title, a link to its page on the site (absolute, from mkdocs.yml's ``site_url``; the arXiv
 page when no site_url is set), a stable id (the arXiv abstract URL, which never moves, or the paper's
-own URL), published (the day it was added) and updated (the latest of that and the dates its sections
+own URL beside a link, else a tag: URI), published (the day it was added) and updated (the latest of that and the dates its sections
 were generated), its authors and topics, a plain-text summary (the abstract while the summary is
 pending) and the three sections as sanitized HTML content.
 
-Built with xml.etree, so every value is escaped; characters XML 1.0 forbids are removed first.
+Built with xml.etree, whose serializer escapes every text ('&', '<', '>') and attribute value (quotes, tabs and
+line breaks too); what it does not check is the characters themselves, so control characters (those XML 1.0
+forbids and the C1 and DEL it merely discourages) and lone surrogates are removed first. A link goes in only when
+it is a single-line http(s) URL to arXiv or to the site (``_paper_link``): a page's own ``url`` is the entry's id,
+never a link, and section links go through the same filter as e-mail (``ExternalLinks.accept``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from paperkb.model import paths
 from paperkb.model.arxiv_ids import abs_url
-from paperkb.model.facts import abstract_of, added_date, authors_of, is_pending, pages_by_topic, section, topics_of
+from paperkb.model.facts import abstract_of, added_date, arxiv_id_of, authors_of, is_pending, is_web_url, pages_by_topic, section, topics_of, url_of
 from paperkb.model.pages import Page, as_date
 from paperkb.model.paths import ALL_PAPERS_FEED, site_page_url, topic_feed_path
 from paperkb.publish.digest import BRAND, ExternalLinks
@@ -29,13 +34,18 @@ from paperkb.publish.sanitize import markdown_to_safe_html
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MAX_ENTRIES = 50
 SECTION_TITLES = ("Summary", "Key Insights", "Why It Matters")
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 
 
 def _clean(text: object) -> str:
-    return _XML_FORBIDDEN.sub("", str(text))
+    return _CONTROL.sub("", str(text))
+
+
+def _one_line(text: object) -> str:
+    """Text for a single-line value (titles, names, attributes): every run of whitespace one space."""
+    return " ".join(_clean(text).split())
 
 
 def _timestamp(date: dt.date) -> str:
@@ -64,16 +74,26 @@ def updated_date(page: Page) -> dt.date:
 
 
 def entry_id(page: Page, link: str) -> str:
-    arxiv_id = page.meta.get("arxiv")
-    if isinstance(arxiv_id, str) and arxiv_id.strip():
-        return abs_url(arxiv_id.strip())
-    url = page.meta.get("url")
-    return str(url) if isinstance(url, str) and url.strip() else link
+    """The arXiv abstract URL, else the page's own ``url`` (facts.url_of: one line, http(s)) when the entry has a
+    ``link`` (a reader takes an id that is a URL for the link of an entry that has none, and a feed links only to
+    arXiv and the site), else ``link`` ('' when there is none: the caller's tag: URI)."""
+    arxiv_id = arxiv_id_of(page)
+    if arxiv_id:
+        return abs_url(arxiv_id)
+    return (url_of(page) or link) if link else ""
+
+
+def _paper_link(page: Page, site_url: str) -> str | None:
+    """The entry's link: the paper's page on the site, else its arXiv page; never the page's own ``url`` (a feed
+    links only to arXiv and the site). None when that is no single-line http(s) URL (a file name with a space)."""
+    arxiv_id = arxiv_id_of(page)
+    link = site_page_url(site_url, paths.paper_path(page.slug)) if site_url else abs_url(arxiv_id) if arxiv_id else None
+    return link if is_web_url(link) else None
 
 
 # -- the feed ----------------------------------------------------------------------------------------------------
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: _clean(v) for k, v in attrs.items()})
+    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: _one_line(v) for k, v in attrs.items()})
     if text is not None:
         element.text = _clean(text)
     return element
@@ -115,20 +135,21 @@ def _entry(page: Page, site_url: str, topics: dict) -> ET.Element:
     """One page's <entry>; built once and shared by every feed the page is in (ElementTree keeps no parents)."""
     links = ExternalLinks(site_url)
     entry = ET.Element(f"{{{ATOM_NS}}}entry")
-    link = links.paper(page) or (site_page_url(site_url, paths.paper_path(page.slug)) if site_url else "")
-    _sub(entry, "title", " ".join(str(page.meta.get("title", page.slug)).split()), type="text")
+    arxiv_id = arxiv_id_of(page)
+    link = _paper_link(page, site_url)
+    _sub(entry, "title", _one_line(page.meta.get("title", page.slug)), type="text")
     if link:
         _sub(entry, "link", rel="alternate", type="text/html", href=link)
-    arxiv_id = page.meta.get("arxiv")
-    if isinstance(arxiv_id, str) and arxiv_id.strip() and abs_url(arxiv_id.strip()) != link:
-        _sub(entry, "link", rel="related", type="text/html", href=abs_url(arxiv_id.strip()), title="arXiv")
-    _sub(entry, "id", entry_id(page, link) or f"tag:paperkb,2026:papers/{page.slug}")
+    if arxiv_id and abs_url(arxiv_id) != link:
+        _sub(entry, "link", rel="related", type="text/html", href=abs_url(arxiv_id), title="arXiv")
+    _sub(entry, "id", entry_id(page, link or "") or f"tag:paperkb,2026:papers/{urllib.parse.quote(page.slug)}")
     added = feed_date(page)
     assert added is not None, "feeds hold only pages with a date (newest_added)"
     _sub(entry, "published", _timestamp(added))
     _sub(entry, "updated", _timestamp(updated_date(page)))
     for name in authors_of(page):
-        _sub(_sub(entry, "author"), "name", name)
+        if _one_line(name):
+            _sub(_sub(entry, "author"), "name", _one_line(name))
     for topic_id in topics_of(page):
         topic = topics.get(topic_id)
         _sub(entry, "category", term=topic_id, label=topic.title if topic else topic_id)
@@ -136,6 +157,8 @@ def _entry(page: Page, site_url: str, topics: dict) -> ET.Element:
     content = _content_html(page, links)
     if content:
         _sub(entry, "content", content, type="html")
+    elif not link:  # RFC 4287: an entry without content needs an alternate link (none without site_url or arXiv)
+        _sub(entry, "content", _summary_text(page), type="text")
     return entry
 
 
@@ -147,8 +170,8 @@ def build_feed(
     ET.register_namespace("", ATOM_NS)
     chosen = newest_added(pages)
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
-    _sub(feed, "title", title, type="text")
-    _sub(feed, "subtitle", subtitle, type="text")
+    _sub(feed, "title", _one_line(title), type="text")
+    _sub(feed, "subtitle", _one_line(subtitle), type="text")
     self_url = site_page_url(site_url, feed_path) if site_url else ""
     _sub(feed, "id", self_url or f"tag:paperkb,2026:{feed_path}")
     if site_url:

@@ -22,7 +22,13 @@ from paperkb.model.pages import FENCED_BLOCK
 
 LinkFilter = Callable[[str], "str | None"]
 
-_MD_LINK = re.compile(r"(\]\(\s*<?)([^)\s>]+)(>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\))|^(\s*\[[^\]\n]+\]:\s*<?)(\S+?)(>?\s*)$", re.M)
+# Inline links '](target "title")' and reference definitions '[id]: target' (the target on the next line allowed,
+# as Python-Markdown does). Linear on any text: only spaces and tabs where a line break cannot be (a '\s*' crossing
+# lines at every line start made 100,000 blank lines take 13 s), and a target stops at ']' (else every '](' of
+# '](](](…' scanned the rest of the text).
+_MD_LINK = re.compile(
+    r"(\]\(\s*<?)([^)\s>\]]+)(>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\))|^([ \t]*\[[^\]\n]+\]:[ \t]*\n?[ \t]*<?)(\S+?)(>?[ \t]*)$", re.M
+)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 
 
@@ -46,10 +52,13 @@ def resolve_docs_link(from_docs_path: str, target: str) -> tuple[str, str] | Non
 
 
 def rebase_links(text: str, from_docs_path: str, relink: Callable[[str, str], str | None]) -> str:
-    """Rewrite the relative links of Markdown text written for ``from_docs_path``.
+    """Rewrite the relative links of Markdown text written for ``from_docs_path``, and neutralise the unsafe ones.
 
-    ``relink(docs_path, fragment)`` returns the new target (or None to leave the link as written).
-    Fenced code is left alone.
+    ``relink(docs_path, fragment)`` returns the new target (or None to leave the link as written). A link whose
+    target is not http(s), mailto or relative (``javascript:``, ``data:``, ``vbscript:`` … in any spelling a
+    Markdown renderer and then a browser would decode) has its target replaced by ``#``: the top of the page it
+    is on, inert wherever the Markdown is rendered (and no missing anchor for ``mkdocs build --strict``); the
+    link text stays. Fenced code is left alone.
     """
 
     def replace(match: re.Match) -> str:
@@ -57,17 +66,74 @@ def rebase_links(text: str, from_docs_path: str, relink: Callable[[str, str], st
             head, target, tail = match.group(1), match.group(2), match.group(3)
         else:
             head, target, tail = match.group(4), match.group(5), match.group(6)
-        resolved = resolve_docs_link(from_docs_path, target)
+        # 'javascript&colon;x' has a scheme once decoded: not a docs page to rebase (the neutraliser below takes it)
+        resolved = resolve_docs_link(from_docs_path, target) if link_scheme(target) is None else None
         new = relink(*resolved) if resolved else None
         return head + (new if new is not None else target) + tail
 
+    def outside_fences(piece: str) -> str:
+        return _neutralise_unsafe_targets(_MD_LINK.sub(replace, piece))
+
     pieces, last = [], 0
     for fence in FENCED_BLOCK.finditer(text):
-        pieces.append(_MD_LINK.sub(replace, text[last : fence.start()]))
+        pieces.append(outside_fences(text[last : fence.start()]))
         pieces.append(fence.group(0))
         last = fence.end()
-    pieces.append(_MD_LINK.sub(replace, text[last:]))
+    pieces.append(outside_fences(text[last:]))
     return "".join(pieces)
+
+
+SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# Where a Markdown link target starts: after '](' (inline links and images) or after a reference definition's
+# ']:' (at a line's start, behind any blockquote or list markers), past spaces, line breaks and a '<'.
+# Python-Markdown takes a target up to the closing ')' with spaces and line breaks inside ('[x](java\nscript:…)'
+# is a link a browser reads as javascript:), so the scheme is judged on what follows, not on one token.
+_LINK_TARGET_START = re.compile(r"(?:\]\(|^[ \t>*+\-\d.)]*\[[^\]\n]*\]:)\s*<?", re.M)
+_SCHEME_PREFIX = re.compile(r"([a-z][a-z0-9+.-]*):")
+_MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash escape of ASCII punctuation, as Markdown reads it
+_URL_IGNORED = re.compile(r"[\x00-\x20\x7f-\x9f\s]+")  # what browsers strip from a URL, and any other space
+
+
+def link_scheme(target: str) -> str | None:
+    """The scheme a browser would see in a Markdown link target, lower-cased ('javascript' for
+    'java&#9;script&colon;x' or 'JaVa Script:x'); None for a relative target. Errs towards finding one: every space
+    and control character is dropped, entities are decoded (twice), Markdown's backslash escapes undone."""
+    decoded = _URL_IGNORED.sub("", _MD_ESCAPE.sub(r"\1", html.unescape(_URL_IGNORED.sub("", target))))
+    match = _SCHEME_PREFIX.match(html.unescape(decoded).lower())
+    return match.group(1) if match else None
+
+
+_TARGET_WINDOW = 200  # more than any obfuscated scheme needs (entities, escapes, spaces); keeps the scan linear
+
+
+def _neutralise_unsafe_targets(text: str) -> str:
+    """``text`` with each link target whose scheme is unsafe replaced by '#'. Every place a target can start is
+    judged on its own (a link inside another's target too). A target ends at its '>' when written '<…>', else an
+    inline one at the first ')' (a scheme holds no parenthesis) and a reference definition's at a space; at most
+    _TARGET_WINDOW characters are looked at (or cut) from each start, so a megabyte of '](' stays linear."""
+    out: list[str] = []
+    last = 0
+    for match in _LINK_TARGET_START.finditer(text):
+        if match.start() < last:  # inside a target already cut
+            continue
+        start = match.end()
+        window = text[start : start + _TARGET_WINDOW]
+        if ":" not in window and "&" not in window:  # no colon, not even one written as an entity: no scheme
+            continue
+        if match.group(0).endswith("<"):
+            end = window.find(">")
+        elif match.group(0).startswith("]("):
+            end = window.find(")")
+        else:
+            end = next((i for i, c in enumerate(window) if c.isspace()), -1)
+        end = len(window) if end < 0 else end
+        scheme = link_scheme(window[:end])
+        if scheme is None or scheme in SAFE_LINK_SCHEMES:
+            continue
+        out += [text[last:start], "#"]
+        last = start + end
+    out.append(text[last:])
+    return "".join(out)
 
 
 # A backslash escape is matched (and skipped) first: "\\`" is a literal backtick, not the start of a code span,
