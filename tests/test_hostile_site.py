@@ -65,7 +65,8 @@ def hostile_site(tmp_path_factory):
     for n in range(len(VOCABULARY_VECTORS)):  # each hostile topic and lab on a page, so their pages list it
         page = content / "papers" / f"hostile-{n}.md"
         text = page.read_text("utf-8")
-        page.write_text(text.replace("topics:\n", f"topics:\n- hostile-{n}\n", 1).replace("labs:\n", f"labs:\n- {json.dumps(labs[-len(VOCABULARY_VECTORS) + n]['name'])}\n", 1), "utf-8")
+        lab = json.dumps(labs[-len(VOCABULARY_VECTORS) + n]["name"])
+        page.write_text(text.replace("topics:\n", f"topics:\n- hostile-{n}\n", 1).replace("labs:\n", f"labs:\n- {lab}\n", 1), "utf-8")
     result = mkdocs_build(root, strict=False)  # what a lenient build publishes (the strict one may refuse some)
     assert result.returncode == 0, result.stderr[-4000:]
     site = root / "site"
