@@ -82,7 +82,8 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
         print_fill_report(kb, report, ledger, model)
         return 1 if report.failed else 0
     assert api_key is not None, "only --dry-run runs without a key, and it has returned"
-    session = Session(llm.make_client(settings, api_key), settings, planner, ledger)
+    guard = llm.RequestGuard(settings)
+    session = Session(llm.make_client(settings, api_key, guard), settings, planner, ledger, guard)
     today = dt.date.today()
     if args.batch:
         import anthropic

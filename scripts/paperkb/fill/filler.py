@@ -204,12 +204,15 @@ def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today:
 class Session:
     """The client, settings and ledger shared by the requests of a run."""
 
-    def __init__(self, client: Any, settings: FillSettings, planner: Planner, ledger: Ledger):
+    def __init__(self, client: Any, settings: FillSettings, planner: Planner, ledger: Ledger, guard: llm.RequestGuard):
         self.client = client
         self.settings = settings
         self.planner = planner
         self.ledger = ledger
-        self.abort: str | None = None  # set on an authentication error: no point starting more requests
+        self.guard = guard  # bounds every request; cancel_all() on Ctrl-C
+        # Set on an error every other request would meet too (a refused key, an API that does not answer or asks
+        # to wait too long): no point starting more requests.
+        self.abort: str | None = None
 
     def create(self, params: dict[str, Any], estimate: float) -> Any:
         """One Messages call (the SDK retries 408/429/5xx/529, honouring retry-after); settles the ledger."""
@@ -263,6 +266,8 @@ class Session:
         return self.finish(job, message)
 
     def describe_error(self, exc: Exception) -> str:
+        """One line saying what went wrong (what the server answered, when it answered); sets ``abort`` when no
+        other request of the run can be expected to do better."""
         import anthropic
 
         if isinstance(exc, (anthropic.AuthenticationError, anthropic.PermissionDeniedError)):
@@ -270,12 +275,19 @@ class Session:
             return self.abort
         if isinstance(exc, anthropic.APIStatusError):
             error = exc.body.get("error") if isinstance(exc.body, dict) else None
-            kind = error.get("type", "") if isinstance(error, dict) else ""
-            message = error.get("message", "") if isinstance(error, dict) else str(exc)
-            return f"API error {exc.status_code} {kind}: {message}".strip()
+            if isinstance(error, dict):
+                return " ".join(f"API error {exc.status_code} {error.get('type', '')}: {error.get('message', '')}".split())
+            return f"the API answered {llm.describe_answer(exc.response)}"
         if isinstance(exc, anthropic.APIConnectionError):
-            return f"could not reach the API ({exc.__class__.__name__}); check the network or ANTHROPIC_BASE_URL"
-        return f"{exc.__class__.__name__}: {exc}"
+            cause = exc.__cause__
+            detail = f"{type(cause).__name__}: {llm.excerpt(str(cause).encode(), 200)}" if cause is not None and str(cause) else exc.__class__.__name__
+            message = f"could not reach the API ({detail}); check the network or ANTHROPIC_BASE_URL"
+        elif isinstance(exc, (*llm.RUN_STOPPERS, anthropic.RetryableError)):  # the guard's errors say what happened
+            message = llm.excerpt(str(exc).encode(), 300)
+        else:
+            return llm.excerpt(f"{exc.__class__.__name__}: {exc}".encode(), 300)
+        self.abort = self.abort or message
+        return message
 
 
 def run_concurrently(
@@ -304,9 +316,13 @@ def run_concurrently(
         report.not_started += [kb.relative(job.path) for job in queue]
         if session.abort and queue:
             report.note = f"stopped: {session.abort}"
-    finally:
-        # On Ctrl-C: drop what has not started; answers still in flight are not written.
-        pool.shutdown(wait=not queue and not pending, cancel_futures=True)
+    except BaseException:
+        # Ctrl-C: drop what has not started and end the requests in flight now (their answers are not written),
+        # so the worker threads, which the interpreter joins at exit, finish at once.
+        session.guard.cancel_all()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 # -- batches --------------------------------------------------------------------------------------------------
