@@ -229,7 +229,7 @@ class Session:
         try:
             generated, problems, reply = self.check(job, message)
             if not problems:
-                return Outcome(job, generated, reply.model)
+                return Outcome(job, generated, llm.model_name(reply.model, job.params["model"]))
             if reply.truncated:
                 return Outcome(job, reason="; ".join(problems))
             params = llm.request_params(
@@ -244,7 +244,7 @@ class Session:
             generated, again, reply = self.check(job, retried)
             if again:
                 return Outcome(job, reason="invalid answer after one retry: " + "; ".join(again))
-            return Outcome(job, generated, reply.model)
+            return Outcome(job, generated, llm.model_name(reply.model, job.params["model"]))
         except Refused as exc:
             return Outcome(job, reason=str(exc))
         except Exception as exc:  # noqa: BLE001 - one paper failing never stops the others

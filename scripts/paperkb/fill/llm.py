@@ -581,6 +581,16 @@ class Refused(Exception):
     """The model declined (stop_reason "refusal"); retrying the same input does not help."""
 
 
+#: What a model id looks like ('claude-sonnet-5-5', 'claude-3-5-sonnet-20241022'); anything else the API sends
+#: back as the model name is not written into a page (the requested model is recorded instead).
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
+
+
+def model_name(answered: Any, asked: str) -> str:
+    """The model to record: the API's name for it when it looks like a model id, else the one asked for."""
+    return answered if isinstance(answered, str) and MODEL_NAME.fullmatch(answered) else asked
+
+
 @dataclass
 class Reply:
     """The parts of an API message fill uses."""
@@ -651,7 +661,13 @@ def validate(data: dict[str, Any], sections: list[str], triage: list[str], vocab
 
 
 def _tidy(text: str) -> str:
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")]
+    """Model text with every line break as ``\n``.
+
+    str.splitlines() is the page reader's rule (paperkb.model.pages): it also breaks at \r, \v, \f, \x1c-\x1e,
+    U+0085, U+2028 and U+2029. Splitting the same way here means no heading, fence or rule can hide behind one
+    of them from the checks below and then appear in the page.
+    """
+    lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
@@ -708,6 +724,7 @@ def _check_triage(key: str, value: Any, vocab: Vocabulary) -> tuple[Any, list[st
 
 # -- Markdown safety ------------------------------------------------------------------------------------------
 _UNSAFE = (
+    (re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"), "a control character (write plain text)"),
     (re.compile(r"<[A-Za-z!?/]"), "raw HTML or a tag (describe tags in words, e.g. 'the think tag')"),
     (re.compile(r"\]\s*[\(\[]|!\[|^\s*\[[^\]\n]+\]:", re.M), "a Markdown link or image (write plain text)"),
     (re.compile(r"\b(?:javascript|vbscript|data)\s*:", re.I), "a script or data URL"),
