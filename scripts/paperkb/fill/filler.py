@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -490,9 +489,10 @@ def run_batch(session: Session, jobs: list[Job], poll_seconds: float, report: Fi
     try:
         collect_batch(session, record, poll_seconds, report, kb, today)
     except KeyboardInterrupt:
-        print(f"paperkb fill: batch {record['id']} is still pending; run 'paperkb fill --batch' again to collect it "
-              "(it will not be submitted twice)", file=sys.stderr)  # fmt: skip
-        raise
+        # Its text is the one line the command prints: what the interruption left, and what to do.
+        raise KeyboardInterrupt(
+            f"batch {record['id']} is still pending; run 'paperkb fill --batch' again to collect it (it will not be submitted twice)"
+        ) from None
     state.clear()
 
 
