@@ -18,6 +18,7 @@ import pytest
 
 from paperkb.ingest.arxiv_client import ArxivSettings, ArxivSource, ArxivUnavailable, FetchError
 from paperkb.model.deadline import Deadline
+from paperkb.model.pages import load_page
 from tests.support.arxiv_env import configure, run_cli
 from tests.support.black_hole import BlackHole
 from tests.support.fake_anthropic import FakeAnthropic
@@ -83,7 +84,7 @@ def test_add_against_a_misbehaving_arxiv_ends_in_bounded_time_with_one_clear_lin
         assert run_cli(kb, "add", "2611.04321", "2611.05555") == 1
         elapsed = time.monotonic() - started
     # Two tries at most TIMEOUT each (a drip that never finishes would run for minutes).
-    assert elapsed < 2 * TIMEOUT + 1.5, f"{fault}: {elapsed:.1f} s"
+    assert elapsed < 2 * TIMEOUT + 3, f"{fault}: {elapsed:.1f} s"
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and "Traceback" not in "\n".join(err), err
     assert re.search(message, err[0]), err[0]
@@ -99,7 +100,7 @@ def test_a_half_open_arxiv_is_a_timeout_too(kb: Path, monkeypatch, capsys):
         started = time.monotonic()
         assert run_cli(kb, "add", "2611.04321") == 1
         elapsed = time.monotonic() - started
-    assert elapsed < 2 * TIMEOUT + 1.5
+    assert elapsed < 2 * TIMEOUT + 3
     err = capsys.readouterr().err
     assert f"no usable answer from arXiv after 2 tries (last: no complete answer within {TIMEOUT:g} s (timeout))" in err
 
@@ -121,7 +122,7 @@ def test_a_drip_is_cut_at_the_deadline_not_at_the_read_timeout():
         batches = list(source.fetch_batches(["2611.04321"]))
         elapsed = time.monotonic() - started
     assert list(batches[0].found) == ["2611.04321"]
-    assert 2 * TIMEOUT <= elapsed < 2 * TIMEOUT + 1.0
+    assert 2 * TIMEOUT <= elapsed < 2 * TIMEOUT + 2
 
 
 def test_an_answer_over_the_size_cap_is_refused_while_it_arrives():
@@ -259,7 +260,7 @@ def test_fill_against_a_misbehaving_api_fails_the_page_in_bounded_time_with_one_
     if stops:  # every other request would meet the same: none is started
         assert "fill: 0 filled, 1 failed, 0 skipped, 1 not started" in out and "  stopped: " in out
         assert len(server.requests_for("First paper")) <= 2 and server.requests_for("Second paper") == []
-        assert elapsed < 2 * TIMEOUT + 2.5, f"{fault}: {elapsed:.1f} s"
+        assert elapsed < 2 * TIMEOUT + 3, f"{fault}: {elapsed:.1f} s"
     else:  # a gateway error may be one request's: the next page is still tried
         assert len(failed) == 2 and "stopped" not in out
         assert elapsed < 4 * TIMEOUT + 4, f"{fault}: {elapsed:.1f} s"
@@ -276,7 +277,7 @@ def test_fill_against_a_half_open_api_times_out_and_stops(fill_kb: Path, monkeyp
     out = capsys.readouterr().out
     assert re.search(rf"failed  content/papers/p0\.md: {TIMED_OUT}", out)
     assert "fill: 0 filled, 1 failed, 0 skipped, 2 not started" in out
-    assert elapsed < TIMEOUT + 2
+    assert elapsed < TIMEOUT + 3
 
 
 def test_a_dripped_answer_is_cut_while_fast_answers_around_it_are_written(fill_kb: Path, server, capsys):
@@ -302,3 +303,35 @@ def test_bad_fill_network_settings_are_one_clear_error(fill_kb: Path, line: str,
     assert run_fill(fill_kb) == 2
     err = capsys.readouterr().err
     assert f"[tool.paperkb.fill]: {key} must be" in err and "Traceback" not in err
+
+
+# -- fill --batch -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "where, fault, reason",
+    [
+        ("retrieve", "hang", TIMED_OUT),
+        ("retrieve", "drip", TIMED_OUT),
+        ("retrieve", "not_json", r"the API answered 200 text/html: <!DOCTYPE html>.* instead of JSON"),
+        ("results", "drip", r"the batch results broke off \(RemoteProtocolError: peer closed connection without sending complete message body .*\)"),
+        ("results", "truncate", r"the batch results broke off \(RemoteProtocolError: peer closed connection without sending complete message body .*\)"),
+    ],
+)
+def test_a_batch_whose_api_misbehaves_ends_in_bounded_time_and_stays_pending(fill_kb: Path, server, capsys, where: str, fault: str, reason: str):
+    paths = [add_page(fill_kb, f"p{n}", variant(f"Batch paper {n}", f"2407.0005{n}")) for n in range(3)]
+    before = {path: path.read_bytes() for path in paths}
+    setattr(server, f"{where}_fault", fault)
+    started = time.monotonic()
+    assert run_fill(fill_kb, "--batch", "--poll-seconds", "0.01") == 1
+    elapsed = time.monotonic() - started
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert re.fullmatch(rf"paperkb fill: {reason}; the batch is still pending: run 'paperkb fill --batch' again to collect it\n", err), err
+    assert elapsed < 2 * TIMEOUT + 3, f"{where} {fault}: {elapsed:.1f} s"
+    for path in paths:  # a result read before the answer broke off is applied, completely
+        assert path.read_bytes() == before[path] or load_page(path).missing_sections() == []
+    assert (fill_kb / ".paperkb-state" / "fill-batch.json").is_file()
+
+    setattr(server, f"{where}_fault", None)  # the API is back: the same batch is collected, not submitted again
+    assert run_fill(fill_kb, "--batch", "--poll-seconds", "0.01") == 0
+    assert all(load_page(path).missing_sections() == [] for path in paths)
+    assert len([r for r in server.requests if r.method == "POST" and r.path == "/v1/messages/batches"]) == 1

@@ -82,6 +82,8 @@ class FakeAnthropic:
     def __init__(self, api_key: str = TEST_KEY, latency: float = 0.0, retry_after: str = "0.05", batch_polls: int = 1):
         self.api_key = api_key
         self.drip_interval = 0.2  # seconds between the bytes of a dripped answer
+        self.retrieve_fault: str | None = None  # a NETWORK_FAULTS behaviour for every batch retrieve ...
+        self.results_fault: str | None = None  # ... and for every download of batch results
         self.stopping = threading.Event()  # ends hangs and drips when the server stops
         self.latency = latency
         self.retry_after = retry_after
@@ -353,8 +355,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _misbehave(self, fault: str, body: Any) -> None:
-        """Answer a Messages request the way a broken network, gateway or server would."""
+    def _misbehave(self, fault: str, data: bytes, content_type: str = "application/json") -> None:
+        """Answer the way a broken network, gateway or server would; ``data`` is what a good answer would be."""
         self.close_connection = True
         stopping = self.fake.stopping
         if fault == "hang":
@@ -374,8 +376,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "empty_body":
             self._send(200, b"")
             return
-        data = json.dumps(self.fake.message_reply(body, "ok")[1]).encode()
-        head = f"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len(data)}\r\nrequest-id: req_fake\r\n\r\n"
+        head = f"HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {len(data)}\r\nrequest-id: req_fake\r\n\r\n"
         if fault == "truncate":
             self.wfile.write(head.encode() + data[: len(data) // 2])
         elif fault == "drip":
@@ -413,7 +414,7 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(self.fake.latency)
                 behaviour = self.fake._behaviour(body)
                 if behaviour in NETWORK_FAULTS:
-                    self._misbehave(behaviour, body)
+                    self._misbehave(behaviour, json.dumps(self.fake.message_reply(body, "ok")[1]).encode())
                     return
                 status, reply, headers = self.fake.message_reply(body, behaviour)
             finally:
@@ -438,9 +439,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(404, error_body("not_found_error", "results are not ready"))
                 return
             lines = "".join(json.dumps(item) + "\n" for item in batch.results).encode()
+            if self.fake.results_fault:
+                self._misbehave(self.fake.results_fault, lines, "application/binary")
+                return
             self._send(200, lines, content_type="application/binary")
         else:
             batch.polls += 1
+            if self.fake.retrieve_fault:
+                self._misbehave(self.fake.retrieve_fault, json.dumps(self.fake.batch_json(batch)).encode())
+                return
             self._send(200, self.fake.batch_json(batch))
 
 

@@ -29,9 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx2
+
 from paperkb.fill import llm
 from paperkb.fill.llm import FillSettings, Generated, Ledger, PaperInput, Refused
 from paperkb.model import config
+from paperkb.model.deadline import excerpt
 from paperkb.model.pages import (
     REQUIRED_SECTIONS,
     SECTION_KEYS,
@@ -279,12 +282,12 @@ class Session:
             return f"the API answered {llm.describe_answer(exc.response)}"
         if isinstance(exc, anthropic.APIConnectionError):
             cause = exc.__cause__
-            detail = f"{type(cause).__name__}: {llm.excerpt(str(cause).encode(), 200)}" if cause is not None and str(cause) else exc.__class__.__name__
+            detail = f"{type(cause).__name__}: {excerpt(str(cause).encode(), 200)}" if cause is not None and str(cause) else exc.__class__.__name__
             message = f"could not reach the API ({detail}); check the network or ANTHROPIC_BASE_URL"
         elif isinstance(exc, (*llm.RUN_STOPPERS, anthropic.RetryableError)):  # the guard's errors say what happened
-            message = llm.excerpt(str(exc).encode(), 300)
+            message = excerpt(str(exc).encode(), 300)
         else:
-            return llm.excerpt(f"{exc.__class__.__name__}: {exc}".encode(), 300)
+            return excerpt(f"{exc.__class__.__name__}: {exc}".encode(), 300)
         self.abort = self.abort or message
         return message
 
@@ -463,36 +466,55 @@ def handle_batch_result(session: Session, model: str, entry: dict[str, Any], res
     apply(outcome, report, kb, today)
 
 
-def batch_failure(session: Session, exc: Exception, state: BatchState) -> str:
-    """One line for a batch call that failed after the SDK's retries (no pages were written by it)."""
+class BatchFailed(Exception):
+    """A batch call failed as a whole (after the SDK's retries); the message is the one line to print."""
+
+
+def batch_errors() -> tuple[type[BaseException], ...]:
+    """What a batch call can fail with: the SDK's errors, the request guard's, and httpx's while the results
+    stream in (the SDK hands that stream over unwrapped)."""
+    import anthropic
+
+    return (anthropic.APIError, anthropic.RetryableError, *llm.RUN_STOPPERS, httpx2.HTTPError)
+
+
+def batch_failure(session: Session, exc: BaseException, state: BatchState) -> str:
+    """One line for a batch call that failed (results already read were applied, each page complete)."""
     import anthropic
 
     if isinstance(exc, anthropic.APIConnectionError):
         message = f"could not reach the API at {session.client.base_url}; check the network or ANTHROPIC_BASE_URL"
+    elif isinstance(exc, httpx2.HTTPError):
+        message = f"the batch results broke off ({type(exc).__name__}: {excerpt(str(exc).encode(), 200)})"
     else:
-        message = session.describe_error(exc)
+        message = session.describe_error(exc) if isinstance(exc, Exception) else str(exc)
     if state.path.is_file():
         message += "; the batch is still pending: run 'paperkb fill --batch' again to collect it"
     return message
 
 
 def run_batch(session: Session, jobs: list[Job], poll_seconds: float, report: FillReport, kb: config.KnowledgeBase, today: dt.date) -> None:
+    """Submit (or resume) the batch and apply its results; raises :class:`BatchFailed` with the line to print."""
     state = BatchState(kb)
     record = state.load()
-    if record is not None:
-        print(f"resuming batch {record['id']} (submitted {record.get('submitted', '?')}, {len(record['requests'])} request(s)); "
-              "new pages wait for the next run", flush=True)  # fmt: skip
-    else:
-        record = submit_batch(session, jobs, state, report, kb)
-        if record is None:
-            return
     try:
+        if record is not None:
+            print(f"resuming batch {record['id']} (submitted {record.get('submitted', '?')}, {len(record['requests'])} request(s)); "
+                  "new pages wait for the next run", flush=True)  # fmt: skip
+        else:
+            record = submit_batch(session, jobs, state, report, kb)
+            if record is None:
+                return
         collect_batch(session, record, poll_seconds, report, kb, today)
     except KeyboardInterrupt:
+        if record is None:
+            raise
         # Its text is the one line the command prints: what the interruption left, and what to do.
         raise KeyboardInterrupt(
             f"batch {record['id']} is still pending; run 'paperkb fill --batch' again to collect it (it will not be submitted twice)"
         ) from None
+    except batch_errors() as exc:
+        raise BatchFailed(batch_failure(session, exc, state)) from None
     state.clear()
 
 

@@ -32,7 +32,7 @@ from typing import Any
 import httpx2
 
 from paperkb.model import config
-from paperkb.model.deadline import Deadline
+from paperkb.model.deadline import Deadline, excerpt
 from paperkb.model.pages import PRIORITIES, SECTION_TITLES, Page, as_date, as_list, is_missing
 from paperkb.model.vocab import Vocabulary
 
@@ -272,24 +272,25 @@ class RequestGuard:
         token = self._current.set(deadline)
         streamed = False
         try:
-            with deadline:
-                try:
-                    response = call_next(request)
-                except anthropic.APIConnectionError:
-                    if deadline.cancelled:
-                        raise RequestCancelled("interrupted") from None
-                    if deadline.expired:
-                        raise RequestTimeout(f"no complete answer within {seconds:g} s (timeout_seconds); the API or the network is not answering") from None
-                    raise
-                http = response.http_response
-                # A streamed body (batch results) is read after this returns: the deadline stays armed for it.
-                streamed = not http.is_closed
-                if not streamed:
-                    self.check(http)
-                return response
+            deadline.start()
+            try:
+                response = call_next(request)
+            except anthropic.APIConnectionError:
+                if deadline.cancelled:
+                    raise RequestCancelled("interrupted") from None
+                if deadline.expired:
+                    raise RequestTimeout(f"no complete answer within {seconds:g} s (timeout_seconds); the API or the network is not answering") from None
+                raise
+            http = response.http_response
+            # A streamed body (batch results) is read after this returns: its deadline keeps running for it.
+            streamed = not http.is_closed
+            if not streamed:
+                self.check(http)
+            return response
         finally:
             self._current.reset(token)
             if not streamed:
+                deadline.close()
                 with self._lock:
                     self._active.discard(deadline)
 
@@ -337,13 +338,6 @@ def describe_answer(http: httpx2.Response) -> str:
     if isinstance(error, dict) and isinstance(error.get("type"), str) and isinstance(error.get("message"), str):
         return f"{http.status_code} {excerpt(error['type'].encode(), 40)}: {excerpt(error['message'].encode())}"
     return f"{http.status_code} {kind}: {excerpt(body)}"
-
-
-def excerpt(data: bytes, limit: int = 100) -> str:
-    """The start of an answer as one printable line: whitespace collapsed, control characters shown as '?'."""
-    text = " ".join(data[: limit * 4].decode("utf-8", "replace").split())
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def retry_after_seconds(headers: Any) -> float | None:

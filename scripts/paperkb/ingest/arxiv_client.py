@@ -42,7 +42,7 @@ from lxml import etree
 from paperkb import __version__
 from paperkb.model import config
 from paperkb.model.arxiv_ids import parse_arxiv_id
-from paperkb.model.deadline import Deadline
+from paperkb.model.deadline import Deadline, excerpt
 from paperkb.model.vocab import Vocabulary
 
 DEFAULT_API = "https://export.arxiv.org/api/query"
@@ -215,13 +215,6 @@ class Answer:
         if kind.endswith("xml"):
             return f"{self.status} {kind} ({len(self.body):,} bytes)"
         return f"{self.status} {kind}: {excerpt(self.body)}"
-
-
-def excerpt(data: bytes, limit: int = 100) -> str:
-    """The start of an answer as one printable line: whitespace collapsed, control characters shown as '?'."""
-    text = " ".join(data[: limit * 4].decode("utf-8", "replace").split())
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class PoliteClient:

@@ -1,4 +1,5 @@
-"""A deadline for one network call as a whole: connecting, sending, waiting and every byte of the answer.
+"""A deadline for one network call as a whole: connecting, sending, waiting and every byte of the answer; and
+:func:`excerpt`, how error messages quote what a server sent.
 
 Timeouts in HTTP clients are per operation: a read timeout restarts with every byte, so a server that drips
 one byte every few seconds (or a proxy that does) keeps a request alive for hours. No client we use offers a
@@ -37,6 +38,10 @@ class Deadline:
         self._timer.daemon = True  # never keeps the process alive
 
     def __enter__(self) -> Deadline:
+        return self.start()
+
+    def start(self) -> Deadline:
+        """Start the clock (``with`` does it, and stops it at the end of the block)."""
         self._timer.start()
         return self
 
@@ -93,3 +98,11 @@ def _shut(sock: socket.socket) -> None:
     # it afterwards as usual. A socket already closed by its client raises OSError: nothing left to do.
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
+
+
+def excerpt(data: bytes, limit: int = 100) -> str:
+    """The start of what a server sent, for an error message: one printable line, whitespace collapsed,
+    control characters (a terminal's escape sequences) shown as '?', at most ``limit`` characters."""
+    text = " ".join(data[: limit * 4].decode("utf-8", "replace").split())
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
