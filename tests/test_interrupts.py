@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from paperkb.model.pages import load_page, temporary_name
+from paperkb.model.pages import is_temporary, load_page, temporary_name
 from tests.support.arxiv_env import paperkb_process
 from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic
 from tests.support.fake_arxiv import FakeArxiv, load_table, synthetic_papers
@@ -209,6 +209,8 @@ def test_a_temporary_file_a_sigkill_left_is_ignored_by_git_and_check(tmp_path: P
     leftovers[2].parent.mkdir()
     for path in leftovers:
         path.write_text("---\ntitle: half written")
+        assert is_temporary(path.name)
+    assert not any(is_temporary(name) for name in ("one.md", ".one.md", "one.md.tmp", ".one.md.12.tmp", ".one.md.12.XYZ.tmp"))
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     ignored = subprocess.run(["git", "-C", str(root), "check-ignore", *map(str, leftovers)], capture_output=True, text=True)
     assert ignored.stdout.splitlines() == [str(path) for path in leftovers]
