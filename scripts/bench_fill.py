@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # tests.support.fake_anthropic
 
-import paperkb.cli as cli
+from paperkb.cli import main as cli
 from paperkb.fill.llm import FillSettings
 from paperkb.model import config
 from paperkb.model.pages import iter_page_paths, load_page

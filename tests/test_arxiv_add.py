@@ -161,7 +161,8 @@ def test_when_arxiv_stays_down_the_error_names_what_was_not_fetched(kb: Path, ar
     before = papers(kb)
     assert run_cli(kb, "add", "2611.04321", "2611.05555") == 1
     err = capsys.readouterr().err
-    assert "arXiv did not answer after 3 tries (last: HTTP 503)" in err and "not fetched: 2611.04321, 2611.05555" in err
+    assert "no usable answer from arXiv after 3 tries (last: arXiv answered 503 text/plain: 503 fake arXiv fault)" in err
+    assert "not fetched: 2611.04321, 2611.05555" in err
     assert "Traceback" not in err and papers(kb) == before
 
 

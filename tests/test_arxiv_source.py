@@ -10,10 +10,9 @@ from pathlib import Path
 
 import arxiv
 import pytest
-from arxiv import _feed
 
 from paperkb import __version__
-from paperkb.ingest.arxiv_client import ArxivRejected, ArxivSettings, ArxivSource, FetchError, LabMatcher, paper_metadata
+from paperkb.ingest.arxiv_client import ArxivRejected, ArxivSettings, ArxivSource, FetchError, LabMatcher, paper_metadata, parse_feed
 from paperkb.model import config
 from paperkb.model.vocab import load_vocabulary
 from tests.support.fake_arxiv import FIXTURES, FakeArxiv, Fault, load_table, synthetic_papers
@@ -56,8 +55,8 @@ def test_fake_server_writes_the_recorded_atom_format(server: FakeArxiv):
     expected = (FIXTURES / "idlist_two_ids_one_unknown.xml").read_text("utf-8")
     volatile = lambda text: re.sub(r"<updated>[^<]*</updated>\n  <link", "<updated/>\n  <link", re.sub(r"api/[A-Za-z0-9+/]{27}<", "api/ID<", text))  # noqa: E731
     assert volatile(body) == volatile(expected)
-    feed = _feed.parse(expected.encode())
-    assert feed.header.total_results == 1 and [r.get_short_id() for r in feed.results] == ["2611.04321v1"]
+    feed = parse_feed(expected.encode())
+    assert feed.total == 1 and [r.get_short_id() for r in feed.results] == ["2611.04321v1"]
 
 
 def test_fake_server_error_entry_matches_the_recorded_400(server: FakeArxiv):
@@ -136,7 +135,7 @@ def test_a_malformed_id_400_is_not_retried_and_the_rest_are_asked_again(server: 
 def test_a_400_without_an_id_to_drop_is_a_clear_error(server: FakeArxiv):
     source = ArxivSource(settings_for(server))
     with pytest.raises(ArxivRejected, match="incorrect id format for abc"):
-        source.client._parse_feed(f"{server.url}?id_list=abc")
+        source.client.feed({"id_list": "abc"}, 0, first_page=True)
     assert len(server.requests) == 1
 
 
@@ -195,7 +194,7 @@ def test_backoff_is_exponential_and_bounded_then_names_what_was_not_fetched(serv
     assert len(server.requests) == 4  # the first try and three retries
     assert gaps[0] >= 0.2 and gaps[1] >= 0.4 and 0.5 <= gaps[2] < 0.8  # 0.2, 0.4, then capped at 0.5
     assert caught.value.not_fetched == ids
-    assert "did not answer after 4 tries (last: HTTP 503)" in str(caught.value)
+    assert "no usable answer from arXiv after 4 tries (last: arXiv answered 503 text/plain: 503 fake arXiv fault)" in str(caught.value)
 
 
 def test_a_stalled_connection_times_out_and_is_retried(server: FakeArxiv):
@@ -211,7 +210,7 @@ def test_connections_that_keep_stalling_end_in_a_clear_error(server: FakeArxiv):
     source = ArxivSource(settings_for(server, timeout_seconds=0.3, max_retries=1))
     with pytest.raises(FetchError) as caught:
         fetch_all(source, ["2611.04321"])
-    assert "no answer within 0.3 s (timeout)" in str(caught.value) and caught.value.not_fetched == ["2611.04321"]
+    assert "no complete answer within 0.3 s (timeout)" in str(caught.value) and caught.value.not_fetched == ["2611.04321"]
 
 
 def test_a_refused_connection_is_retried_then_reported():

@@ -13,7 +13,7 @@ import paperkb.check as check
 from paperkb.model import config, pages
 from paperkb.model.pages import load_page, section_hash
 from paperkb.model.vocab import load_vocabulary
-from tests.support.fake_anthropic import TEST_KEY, FakeAnthropic
+from tests.support.fake_anthropic import LINE_BREAKS, TEST_KEY, FakeAnthropic
 from tests.support.fill_kb import PAGE, add_page, kb_talking_to, run_fill, variant
 
 
@@ -316,6 +316,30 @@ def test_model_output_can_never_put_markup_or_headings_into_a_page(kb, server):
         text = path.read_text()
         assert "<script" not in text and "onerror" not in text and "Injected heading" not in text
         assert load_page(path).missing_sections() == ["Summary", "Key Insights", "Why It Matters"]
+
+
+@pytest.mark.parametrize("name", list(LINE_BREAKS))
+def test_a_heading_hidden_behind_any_line_break_never_reaches_a_page(kb, server, capsys, name):
+    """The page reader breaks lines where str.splitlines() does (U+2028, U+0085, \\v, ...); so must the validator,
+    or a heading it did not see would split the section and the page would no longer match its record."""
+    path = add_page(kb, "hidden", variant("Hidden", "2403.00003"))
+    before = path.read_bytes()
+    server.script(f"hidden_heading_{name}", f"hidden_heading_{name}")
+    assert run_fill(kb) == 1
+    out = capsys.readouterr().out
+    reason = re.search(r"^  failed  content/papers/hidden\.md: (.*)$", out, re.M).group(1)
+    assert reason.startswith("invalid answer after one retry: ") and "a heading (a line starting with '#')" in reason
+    assert "insight 1 spans several lines" in reason
+    assert path.read_bytes() == before
+
+
+def test_the_model_name_recorded_is_a_model_id_never_what_the_api_sent_as_markup(kb, server):
+    path = add_page(kb, "sparsemix")
+    server.script("bad_model")
+    assert run_fill(kb) == 0
+    page = load_page(path)
+    assert {record["model"] for record in page.meta["generated"].values()} == {"claude-sonnet-5-5"}  # the one asked for
+    assert "onerror" not in path.read_text() and "Injected" not in path.read_text()
 
 
 def test_an_answer_given_as_tool_use_is_read_too(kb, server):

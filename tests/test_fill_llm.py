@@ -145,6 +145,43 @@ def test_invalid_answers_are_rejected_with_a_reason(vocab, change, problem):
     assert any(problem in p for p in problems), problems
 
 
+@pytest.mark.parametrize("sep", ["\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
+def test_every_character_the_page_reader_breaks_lines_at_is_a_line_break_to_the_validator(vocab, sep):
+    assert sep.splitlines() != [sep]  # one of str.splitlines()' breaks, as paperkb.model.pages reads pages
+    hidden = {**GOOD, "why_it_matters": GOOD["why_it_matters"] + f"{sep}## Heading{sep}", "key_insights": [f"One insight,{sep}two lines.", "Another one."]}
+    _, problems = llm.validate(hidden, ALL, [], vocab, SOURCE)
+    assert "why_it_matters: a heading (a line starting with '#')" in problems and "insight 1 spans several lines; write one sentence" in problems
+    harmless = {**GOOD, "summary": GOOD["summary"] + f"{sep}It is open.", "why_it_matters": GOOD["why_it_matters"] + sep}
+    generated, problems = llm.validate(harmless, ALL, [], vocab, SOURCE)
+    assert problems == [] and generated.sections["summary"].endswith(".\nIt is open.")
+    assert all(text.splitlines() == text.split("\n") for text in generated.sections.values())  # written with \n only
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b[31m", "\x7f", "\x9b"])
+def test_control_characters_are_rejected(vocab, char):
+    _, problems = llm.validate({**GOOD, "summary": GOOD["summary"] + char}, ALL, [], vocab, SOURCE)
+    assert "summary: a control character (write plain text)" in problems
+
+
+@pytest.mark.parametrize(
+    "answered, recorded",
+    [
+        ("claude-sonnet-5-5", "claude-sonnet-5-5"),
+        ("claude-3-5-sonnet-20241022", "claude-3-5-sonnet-20241022"),
+        ("us.anthropic.claude:v1/x", "us.anthropic.claude:v1/x"),
+        ('claude"\n## Injected', "asked"),
+        ("<img src=x onerror=alert(1)>", "asked"),
+        ("-leading-dash", "asked"),
+        ("x" * 101, "asked"),
+        ("", "asked"),
+        (None, "asked"),
+        (["claude"], "asked"),
+    ],
+)
+def test_the_model_name_is_recorded_only_when_it_looks_like_a_model_id(answered, recorded):
+    assert llm.model_name(answered, "asked") == recorded
+
+
 def test_only_the_requested_fields_are_read(vocab):
     generated, problems = llm.validate({"why_it_matters": GOOD["why_it_matters"]}, ["why_it_matters"], [], vocab, SOURCE)
     assert problems == [] and list(generated.sections) == ["why_it_matters"] and generated.triage == {}

@@ -14,6 +14,17 @@ Behaviours: ok, tool_use, rate_limit (429 + retry-after), overloaded (529), serv
 bad_request (400), malformed (broken JSON), refusal (stop_reason "refusal"), invented_number, html,
 heading, few_insights, max_tokens, long_latency.
 
+The ways a network or a proxy in front of the API misbehaves (:data:`NETWORK_FAULTS`): hang (read the
+request, never answer), truncate (a Content-Length, then half the body, then hang up), drip (the body one
+byte every 0.2 s), drip_headers (the status line and headers too), html_error (a 502 HTML page from a
+gateway), not_json (200 with an HTML page), empty_body (200 with no body), rate_limit_hour and
+rate_limit_date (429 with a Retry-After of an hour, in seconds or as an HTTP date). A port that accepts
+connections and never reads them is :class:`tests.support.black_hole.BlackHole`.
+
+Answers a validator must not let through: ``hidden_heading_<name>`` puts a heading behind each character
+of :data:`LINE_BREAKS` that some reader takes for a line break, and bad_model answers with a model name
+that is markup.
+
 Every request is recorded (method, path, headers, JSON body) for tests to inspect, except the API key,
 which is checked and never stored or logged.
 """
@@ -21,6 +32,7 @@ which is checked and never stored or logged.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import itertools
 import json
 import re
@@ -69,6 +81,10 @@ class FakeAnthropic:
 
     def __init__(self, api_key: str = TEST_KEY, latency: float = 0.0, retry_after: str = "0.05", batch_polls: int = 1):
         self.api_key = api_key
+        self.drip_interval = 0.2  # seconds between the bytes of a dripped answer
+        self.retrieve_fault: str | None = None  # a NETWORK_FAULTS behaviour for every batch retrieve ...
+        self.results_fault: str | None = None  # ... and for every download of batch results
+        self.stopping = threading.Event()  # ends hangs and drips when the server stops
         self.latency = latency
         self.retry_after = retry_after
         self.batch_polls = batch_polls  # retrieves that still answer "in_progress"
@@ -91,6 +107,7 @@ class FakeAnthropic:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -104,7 +121,7 @@ class FakeAnthropic:
     # -- scripting and inspection --------------------------------------------------------------------------
     def script(self, *behaviours: str, match: str | None = None) -> None:
         """Queue behaviours for the next requests whose paper text contains ``match`` (any request if None)."""
-        unknown = set(behaviours) - set(BEHAVIOURS)
+        unknown = set(behaviours) - set(BEHAVIOURS) - set(NETWORK_FAULTS)
         assert not unknown, f"unknown behaviours {unknown}"
         with self._lock:
             self._scripts.append((match, list(behaviours)))
@@ -159,7 +176,7 @@ class FakeAnthropic:
             "id": f"msg_{next(self._ids):06d}",
             "type": "message",
             "role": "assistant",
-            "model": body.get("model", ""),
+            "model": BAD_MODEL if behaviour == "bad_model" else body.get("model", ""),
             "content": content,
             "stop_reason": stop_reason,
             "stop_sequence": None,
@@ -224,10 +241,23 @@ class FakeAnthropic:
         }
 
 
+#: Every character Python's str.splitlines() breaks a line at, other than "\n" (by a short name).
+LINE_BREAKS = {
+    "cr": "\r", "vt": "\v", "ff": "\f", "fs": "\x1c", "gs": "\x1d", "rs": "\x1e",
+    "nel": "\x85", "ls": "\u2028", "ps": "\u2029",
+}  # fmt: skip
+#: A model name no page should ever record.
+BAD_MODEL = 'claude"\n## Injected <img src=x onerror=alert(1)>'
+
 BEHAVIOURS = (
     "ok", "tool_use", "rate_limit", "overloaded", "server_error", "bad_request", "malformed", "refusal",
-    "invented_number", "html", "heading", "few_insights", "max_tokens",
+    "invented_number", "html", "heading", "few_insights", "max_tokens", "bad_model",
+    *(f"hidden_heading_{name}" for name in LINE_BREAKS),
 )  # fmt: skip
+NETWORK_FAULTS = (
+    "hang", "truncate", "drip", "drip_headers", "html_error", "not_json", "empty_body", "rate_limit_hour", "rate_limit_date",
+)  # fmt: skip
+GATEWAY_PAGE = b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center></body>\r\n</html>\r\n"
 
 
 def error_body(kind: str, message: str) -> dict[str, Any]:
@@ -293,6 +323,11 @@ def compose_answer(body: dict[str, Any], behaviour: str) -> dict[str, Any]:
         answer[target] += ' <script>alert("xss")</script><img src=x onerror=alert(1)>'
     elif target and behaviour == "heading":
         answer[target] += "\n\n## Injected heading\n\nMore text."
+    elif target and behaviour.startswith("hidden_heading_"):
+        sep = LINE_BREAKS[behaviour.removeprefix("hidden_heading_")]
+        answer[target] += f"{sep}## Injected heading{sep}More text."
+        if answer.get("key_insights"):
+            answer["key_insights"][0] += f"{sep}# Injected title"
     return answer
 
 
@@ -319,6 +354,36 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def _misbehave(self, fault: str, data: bytes, content_type: str = "application/json") -> None:
+        """Answer the way a broken network, gateway or server would; ``data`` is what a good answer would be."""
+        self.close_connection = True
+        stopping = self.fake.stopping
+        if fault == "hang":
+            stopping.wait(600)  # never answers; the client must give up on its own
+            return
+        if fault in ("rate_limit_hour", "rate_limit_date"):
+            later = email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1), usegmt=True)
+            kind, message = ERRORS["rate_limit"][1:]
+            self._send(429, error_body(kind, message), {"retry-after": "3600" if fault == "rate_limit_hour" else later})
+            return
+        if fault == "html_error":
+            self._send(502, GATEWAY_PAGE, content_type="text/html")
+            return
+        if fault == "not_json":
+            self._send(200, b"<!DOCTYPE html><html><body>Please sign in to continue</body></html>", content_type="text/html; charset=utf-8")
+            return
+        if fault == "empty_body":
+            self._send(200, b"")
+            return
+        head = f"HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {len(data)}\r\nrequest-id: req_fake\r\n\r\n"
+        if fault == "truncate":
+            self.wfile.write(head.encode() + data[: len(data) // 2])
+        elif fault == "drip":
+            self.wfile.write(head.encode())
+            drip(self.wfile, data, self.fake.drip_interval, stopping)
+        elif fault == "drip_headers":
+            drip(self.wfile, head.encode() + data, self.fake.drip_interval, stopping)
 
     def _body(self) -> Any:
         length = int(self.headers.get("content-length") or 0)
@@ -347,7 +412,11 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 if self.fake.latency:
                     time.sleep(self.fake.latency)
-                status, reply, headers = self.fake.message_reply(body, self.fake._behaviour(body))
+                behaviour = self.fake._behaviour(body)
+                if behaviour in NETWORK_FAULTS:
+                    self._misbehave(behaviour, json.dumps(self.fake.message_reply(body, "ok")[1]).encode())
+                    return
+                status, reply, headers = self.fake.message_reply(body, behaviour)
             finally:
                 with self.fake._lock:
                     self.fake.in_flight -= 1
@@ -370,7 +439,25 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(404, error_body("not_found_error", "results are not ready"))
                 return
             lines = "".join(json.dumps(item) + "\n" for item in batch.results).encode()
+            if self.fake.results_fault:
+                self._misbehave(self.fake.results_fault, lines, "application/binary")
+                return
             self._send(200, lines, content_type="application/binary")
         else:
             batch.polls += 1
+            if self.fake.retrieve_fault:
+                self._misbehave(self.fake.retrieve_fault, json.dumps(self.fake.batch_json(batch)).encode())
+                return
             self._send(200, self.fake.batch_json(batch))
+
+
+def drip(out: Any, data: bytes, interval: float, stopping: threading.Event) -> None:
+    """Write ``data`` one byte every ``interval`` seconds until done, the client hangs up or the server stops."""
+    for index in range(len(data)):
+        try:
+            out.write(data[index : index + 1])
+            out.flush()
+        except OSError:  # the client gave up, as a bounded client does
+            return
+        if stopping.wait(interval):
+            return

@@ -8,8 +8,11 @@ arXiv's recorded responses (see tests/fixtures/arxiv/README.md):
 - ``search_query`` queries in arXiv's syntax (``ti:``, ``abs:``, ``au:``, ``cat:``, ``all:``, quoted phrases,
   ``AND``/``OR``/``ANDNOT``, parentheses, ``submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]``), sorted as asked
   and paged with ``start``/``max_results``;
-- scripted faults, one per request in order: an HTTP status (503, 429 with ``Retry-After``), a stalled
-  connection, an unexpectedly empty page.
+- scripted faults, one per request in order: an HTTP status (503, 429 with ``Retry-After``, a 5xx with an
+  HTML body), a stalled connection, an unexpectedly empty page, and the ways a network misbehaves: an answer
+  cut off mid-body (with or without a Content-Length), dripped one byte at a time (body only, or status line
+  and headers too), an empty body, or a feed that is not XML. A port that never answers at all (half-open)
+  is :class:`tests.support.black_hole.BlackHole`.
 
 Every request is recorded (arrival time on the monotonic clock, query string, status) and so is the largest
 number of connections served at once, so tests can measure the client's spacing and concurrency.
@@ -29,6 +32,7 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -325,15 +329,25 @@ class Fault:
 
     status: int | None = None  # answer with this HTTP status and a short text body
     retry_after: str | None = None  # Retry-After header value for that answer
+    body: bytes | None = None  # with ``status``: this body instead of the short text ...
+    content_type: str = "text/plain"  # ... of this type
     stall: float | None = None  # hold the connection open this long without answering, then drop it
     empty: bool = False  # answer 200 with the right totalResults but no entries
+    empty_body: bool = False  # answer 200 (Atom content type) with no body at all
+    not_xml: bool = False  # answer 200 (Atom content type) with an HTML page
+    truncate: bool = False  # send the Content-Length of the whole answer, then half of it, then hang up
+    cut: bool = False  # send half of the answer without a Content-Length, then hang up (looks complete to HTTP)
+    drip: float | None = None  # send the body one byte every ``drip`` seconds (status line and headers at once)
+    drip_headers: float | None = None  # send the whole response, status line first, one byte every ... seconds
 
     @property
     def label(self) -> str:
-        if self.stall is not None:
-            return f"stall {self.stall}s"
-        if self.empty:
-            return "empty page"
+        for name in ("stall", "drip", "drip_headers"):
+            if getattr(self, name) is not None:
+                return f"{name} {getattr(self, name)}s"
+        for name in ("empty", "empty_body", "not_xml", "truncate", "cut"):
+            if getattr(self, name):
+                return name.replace("_", " ")
         return f"HTTP {self.status}" + (f" Retry-After {self.retry_after}" if self.retry_after else "")
 
 
@@ -508,19 +522,56 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.status is not None:
             record.status = fault.status
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            self._send(fault.status, "text/plain", f"{fault.status} fake arXiv fault\n".encode(), headers)
+            body = fault.body if fault.body is not None else f"{fault.status} fake arXiv fault\n".encode()
+            self._send(fault.status, fault.content_type, body, headers)
             return
-        status, body = fake.answer(params)
+        status, text = fake.answer(params)
         if fault is not None and fault.empty:
-            body = re.sub(r"  <entry>.*?</entry>\n", "", body, flags=re.S)
+            text = re.sub(r"  <entry>.*?</entry>\n", "", text, flags=re.S)
         record.status = status
-        self._send(status, "application/atom+xml; charset=utf-8", body.encode("utf-8"))
+        body = text.encode("utf-8")
+        if fault is not None and fault.empty_body:
+            body = b""
+        elif fault is not None and fault.not_xml:
+            body = b"<!DOCTYPE html><html><head><title>Maintenance</title></head><body>Back soon</body></html>\n"
+        self._send(status, ATOM, body, fault=fault)
 
-    def _send(self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None) -> None:
+    def _send(self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None, fault: Fault | None = None) -> None:
+        fields = {"Content-Type": content_type, **(headers or {})}
+        if fault is not None and fault.cut:
+            fields["Connection"] = "close"  # no Content-Length: the end of the connection ends the body
+        else:
+            fields["Content-Length"] = str(len(body))
+        if fault is not None and fault.drip_headers is not None:
+            head = f"{self.protocol_version} {status} {HTTPStatus(status).phrase}\r\n"
+            head += "".join(f"{name}: {value}\r\n" for name, value in fields.items()) + "\r\n"
+            self.close_connection = True
+            drip(self.wfile, head.encode("latin-1") + body, fault.drip_headers, self.fake._stopping)
+            return
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
+        for name, value in fields.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if fault is not None and (fault.truncate or fault.cut):
+            self.wfile.write(body[: len(body) // 2])
+            self.close_connection = True
+        elif fault is not None and fault.drip is not None:
+            self.close_connection = True
+            drip(self.wfile, body, fault.drip, self.fake._stopping)
+        else:
+            self.wfile.write(body)
+
+
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def drip(out: Any, data: bytes, interval: float, stopping: threading.Event) -> None:
+    """Write ``data`` one byte every ``interval`` seconds until done, the client hangs up or the server stops."""
+    for index in range(len(data)):
+        try:
+            out.write(data[index : index + 1])
+            out.flush()
+        except OSError:  # the client gave up: that is what a bounded client does
+            return
+        if stopping.wait(interval):
+            return

@@ -12,13 +12,13 @@ from paperkb.fill import llm
 from paperkb.fill.filler import (
     DEFAULT_POLL_SECONDS,
     MAX_CONCURRENCY,
+    BatchFailed,
     BatchState,
     FillReport,
     Job,
     Planner,
     Session,
     apply,
-    batch_failure,
     persons_note,
     run_batch,
     run_concurrently,
@@ -82,15 +82,14 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
         print_fill_report(kb, report, ledger, model)
         return 1 if report.failed else 0
     assert api_key is not None, "only --dry-run runs without a key, and it has returned"
-    session = Session(llm.make_client(settings, api_key), settings, planner, ledger)
+    guard = llm.RequestGuard(settings)
+    session = Session(llm.make_client(settings, api_key, guard), settings, planner, ledger, guard)
     today = dt.date.today()
     if args.batch:
-        import anthropic
-
         try:
             run_batch(session, jobs, args.poll_seconds, report, kb, today)
-        except anthropic.APIError as exc:  # the batch endpoints failed as a whole: nothing was applied
-            print(f"paperkb fill: {batch_failure(session, exc, BatchState(kb))}", file=sys.stderr)
+        except BatchFailed as exc:  # results read before the failure were applied (each page complete)
+            print(f"paperkb fill: {exc}", file=sys.stderr)
             return 1
     else:
         run_concurrently(session, jobs, concurrency, lambda outcome: apply(outcome, report, kb, today), report, kb)

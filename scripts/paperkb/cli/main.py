@@ -3,43 +3,124 @@
 A command module exposes ``add_parser(subparsers)``, which registers its sub-command and sets
 ``func=run``; ``run(args, kb)`` returns the exit code. Errors the user can fix are printed as one
 clear line, never a traceback.
+
+Ctrl-C (SIGINT) and SIGTERM, wherever they land, end the command with one line and exit code 130 (143 for
+SIGTERM): while the command modules load, while arguments are parsed, in a request, between two page writes
+(each write is atomic), or while worker threads are busy. Python's own handler raises KeyboardInterrupt
+wherever the main thread happens to be, and some places turn it into another exception (a class being
+created reports it as RuntimeError), so :func:`main` installs a handler that records the signal and decides
+by that record, not by the exception's type. This module imports only what Python has already loaded at
+startup, so that window before the handler is in place is as short as the interpreter's own start.
 """
 
 from __future__ import annotations
 
-import argparse
+import os
+import signal  # with enum, which it loads, the only module here Python has not loaded at startup
 import sys
-from pathlib import Path
+from collections.abc import Callable
+from types import FrameType
 
-from paperkb import __version__
-from paperkb.cli import add, check, digest, fill, import_digest, resolve, sync
-from paperkb.model import config
-
-#: Sub-command modules, in the order `paperkb --help` lists them.
-COMMANDS = (check, add, resolve, sync, import_digest, digest, fill)
+#: Exit codes, as a shell reports a process ended by the signal.
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+STOPPED = "pages already written are complete, the rest are untouched"
 
 
+def build_parser():  # -> argparse.ArgumentParser (not imported here, see below)
+    # Imported here, not at the top: main() calls this after its signal handlers are in place, so a Ctrl-C
+    # while the command modules and their libraries load (a good part of a second) ends quietly too.
+    from paperkb.cli.commands import build_parser as build
+
+    return build()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="paperkb", description="Keep a knowledge base of AI research papers.")
-    parser.add_argument("--version", action="version", version=f"paperkb {__version__}")
-    parser.add_argument("--root", type=Path, help="the knowledge base (default: found from the current folder)")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
-        command.add_parser(subparsers)
-    return parser
+class _Signals:
+    """Turns the first SIGINT/SIGTERM into a KeyboardInterrupt and remembers it; later ones are ignored, so
+    that the tidy-up the first one started (one line, exit) is not itself interrupted.
+
+    Where Python cannot raise it (the signal landed in a weakref callback or a ``__del__``, e.g. the import
+    machinery's lock cleanup) it would print "Exception ignored … KeyboardInterrupt" with a traceback and go
+    on as if nothing happened; ``sys.unraisablehook`` catches that case and delivers the signal again, to be
+    raised at the next ordinary point of the main thread.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.previous: dict[int, Callable[[int, FrameType | None], object] | int | signal.Handlers | None] = {}
+        self.previous_hook = sys.unraisablehook
+
+    def install(self) -> bool:
+        """Whether the handlers are in place (signals can only be handled in the main thread)."""
+        try:
+            for signum in EXIT_CODES:
+                self.previous[signum] = signal.signal(signum, self.handle)
+        except ValueError:  # not the main thread: the caller's signals, the caller's business
+            self.restore()
+            return False
+        sys.unraisablehook = self.unraisable
+        return True
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous = {}
+        sys.unraisablehook = self.previous_hook
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is None:
+            self.received = signum
+            raise KeyboardInterrupt
+
+    def unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and self.received is not None:
+            signum, self.received = self.received, None
+            signal.raise_signal(signum)
+            return
+        self.previous_hook(unraisable)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command and return its exit code.
+
+    Called as the program (no ``argv``: the console script or ``python -m paperkb``), an interrupted run exits
+    here, at once: worker threads still waiting on the network (their answers are never written) are not
+    waited for, and no later Ctrl-C meets the interpreter's shutdown. Called with ``argv`` (tests, scripts), it
+    returns the code and restores the signal handlers it found.
+    """
+    signals = _Signals()
+    installed = signals.install()
     try:
-        kb = config.load(args.root)
-        kb.require_content_dir()  # here, once, so no command writes into a folder that a typo named
-        return args.func(args, kb)
-    except config.ConfigError as exc:
-        print(f"paperkb: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("paperkb: interrupted; pages already written are complete, the rest are untouched", file=sys.stderr)
-        return 130
+        code = _run(argv, signals)
+    finally:
+        if argv is not None:
+            signals.restore()
+    if installed and signals.received is not None and argv is None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # documented for exactly this: end now, without waiting for threads or atexit handlers
+    return code
+
+
+def _run(argv: list[str] | None, signals: _Signals) -> int:
+    try:
+        from paperkb.model import config  # see build_parser: loaded once the handlers are in place
+
+        try:
+            args = build_parser().parse_args(argv)
+            kb = config.load(args.root)
+            kb.require_content_dir()  # here, once, so no command writes into a folder that a typo named
+            code: int = args.func(args, kb)
+            if signals.received is not None:
+                raise KeyboardInterrupt  # a library swallowed it; the run was interrupted all the same
+            return code
+        except config.ConfigError as exc:
+            print(f"paperkb: {exc}", file=sys.stderr)
+            return 2
+    except BaseException as exc:
+        if signals.received is None:
+            raise
+        # The command may say what the interruption left (e.g. a batch still pending) as the KeyboardInterrupt's text.
+        detail = str(exc) if isinstance(exc, KeyboardInterrupt) and str(exc) else STOPPED
+        how = "interrupted" if signals.received == signal.SIGINT else "stopped by SIGTERM"
+        print(f"paperkb: {how}; {detail}", file=sys.stderr)
+        return EXIT_CODES[signal.Signals(signals.received)]

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -30,9 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx2
+
 from paperkb.fill import llm
 from paperkb.fill.llm import FillSettings, Generated, Ledger, PaperInput, Refused
 from paperkb.model import config
+from paperkb.model.deadline import excerpt
 from paperkb.model.pages import (
     REQUIRED_SECTIONS,
     SECTION_KEYS,
@@ -204,12 +206,15 @@ def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today:
 class Session:
     """The client, settings and ledger shared by the requests of a run."""
 
-    def __init__(self, client: Any, settings: FillSettings, planner: Planner, ledger: Ledger):
+    def __init__(self, client: Any, settings: FillSettings, planner: Planner, ledger: Ledger, guard: llm.RequestGuard):
         self.client = client
         self.settings = settings
         self.planner = planner
         self.ledger = ledger
-        self.abort: str | None = None  # set on an authentication error: no point starting more requests
+        self.guard = guard  # bounds every request; cancel_all() on Ctrl-C
+        # Set on an error every other request would meet too (a refused key, an API that does not answer or asks
+        # to wait too long): no point starting more requests.
+        self.abort: str | None = None
 
     def create(self, params: dict[str, Any], estimate: float) -> Any:
         """One Messages call (the SDK retries 408/429/5xx/529, honouring retry-after); settles the ledger."""
@@ -226,7 +231,7 @@ class Session:
         try:
             generated, problems, reply = self.check(job, message)
             if not problems:
-                return Outcome(job, generated, reply.model)
+                return Outcome(job, generated, llm.model_name(reply.model, job.params["model"]))
             if reply.truncated:
                 return Outcome(job, reason="; ".join(problems))
             params = llm.request_params(
@@ -241,7 +246,7 @@ class Session:
             generated, again, reply = self.check(job, retried)
             if again:
                 return Outcome(job, reason="invalid answer after one retry: " + "; ".join(again))
-            return Outcome(job, generated, reply.model)
+            return Outcome(job, generated, llm.model_name(reply.model, job.params["model"]))
         except Refused as exc:
             return Outcome(job, reason=str(exc))
         except Exception as exc:  # noqa: BLE001 - one paper failing never stops the others
@@ -263,6 +268,8 @@ class Session:
         return self.finish(job, message)
 
     def describe_error(self, exc: Exception) -> str:
+        """One line saying what went wrong (what the server answered, when it answered); sets ``abort`` when no
+        other request of the run can be expected to do better."""
         import anthropic
 
         if isinstance(exc, (anthropic.AuthenticationError, anthropic.PermissionDeniedError)):
@@ -270,12 +277,19 @@ class Session:
             return self.abort
         if isinstance(exc, anthropic.APIStatusError):
             error = exc.body.get("error") if isinstance(exc.body, dict) else None
-            kind = error.get("type", "") if isinstance(error, dict) else ""
-            message = error.get("message", "") if isinstance(error, dict) else str(exc)
-            return f"API error {exc.status_code} {kind}: {message}".strip()
+            if isinstance(error, dict):
+                return " ".join(f"API error {exc.status_code} {error.get('type', '')}: {error.get('message', '')}".split())
+            return f"the API answered {llm.describe_answer(exc.response)}"
         if isinstance(exc, anthropic.APIConnectionError):
-            return f"could not reach the API ({exc.__class__.__name__}); check the network or ANTHROPIC_BASE_URL"
-        return f"{exc.__class__.__name__}: {exc}"
+            cause = exc.__cause__
+            detail = f"{type(cause).__name__}: {excerpt(str(cause).encode(), 200)}" if cause is not None and str(cause) else exc.__class__.__name__
+            message = f"could not reach the API ({detail}); check the network or ANTHROPIC_BASE_URL"
+        elif isinstance(exc, (*llm.RUN_STOPPERS, anthropic.RetryableError)):  # the guard's errors say what happened
+            message = excerpt(str(exc).encode(), 300)
+        else:
+            return excerpt(f"{exc.__class__.__name__}: {exc}".encode(), 300)
+        self.abort = self.abort or message
+        return message
 
 
 def run_concurrently(
@@ -304,9 +318,13 @@ def run_concurrently(
         report.not_started += [kb.relative(job.path) for job in queue]
         if session.abort and queue:
             report.note = f"stopped: {session.abort}"
-    finally:
-        # On Ctrl-C: drop what has not started; answers still in flight are not written.
-        pool.shutdown(wait=not queue and not pending, cancel_futures=True)
+    except BaseException:
+        # Ctrl-C: drop what has not started and end the requests in flight now (their answers are not written),
+        # so the worker threads, which the interpreter joins at exit, finish at once.
+        session.guard.cancel_all()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 # -- batches --------------------------------------------------------------------------------------------------
@@ -448,35 +466,55 @@ def handle_batch_result(session: Session, model: str, entry: dict[str, Any], res
     apply(outcome, report, kb, today)
 
 
-def batch_failure(session: Session, exc: Exception, state: BatchState) -> str:
-    """One line for a batch call that failed after the SDK's retries (no pages were written by it)."""
+class BatchFailed(Exception):
+    """A batch call failed as a whole (after the SDK's retries); the message is the one line to print."""
+
+
+def batch_errors() -> tuple[type[BaseException], ...]:
+    """What a batch call can fail with: the SDK's errors, the request guard's, and httpx's while the results
+    stream in (the SDK hands that stream over unwrapped)."""
+    import anthropic
+
+    return (anthropic.APIError, anthropic.RetryableError, *llm.RUN_STOPPERS, httpx2.HTTPError)
+
+
+def batch_failure(session: Session, exc: BaseException, state: BatchState) -> str:
+    """One line for a batch call that failed (results already read were applied, each page complete)."""
     import anthropic
 
     if isinstance(exc, anthropic.APIConnectionError):
         message = f"could not reach the API at {session.client.base_url}; check the network or ANTHROPIC_BASE_URL"
+    elif isinstance(exc, httpx2.HTTPError):
+        message = f"the batch results broke off ({type(exc).__name__}: {excerpt(str(exc).encode(), 200)})"
     else:
-        message = session.describe_error(exc)
+        message = session.describe_error(exc) if isinstance(exc, Exception) else str(exc)
     if state.path.is_file():
         message += "; the batch is still pending: run 'paperkb fill --batch' again to collect it"
     return message
 
 
 def run_batch(session: Session, jobs: list[Job], poll_seconds: float, report: FillReport, kb: config.KnowledgeBase, today: dt.date) -> None:
+    """Submit (or resume) the batch and apply its results; raises :class:`BatchFailed` with the line to print."""
     state = BatchState(kb)
     record = state.load()
-    if record is not None:
-        print(f"resuming batch {record['id']} (submitted {record.get('submitted', '?')}, {len(record['requests'])} request(s)); "
-              "new pages wait for the next run", flush=True)  # fmt: skip
-    else:
-        record = submit_batch(session, jobs, state, report, kb)
-        if record is None:
-            return
     try:
+        if record is not None:
+            print(f"resuming batch {record['id']} (submitted {record.get('submitted', '?')}, {len(record['requests'])} request(s)); "
+                  "new pages wait for the next run", flush=True)  # fmt: skip
+        else:
+            record = submit_batch(session, jobs, state, report, kb)
+            if record is None:
+                return
         collect_batch(session, record, poll_seconds, report, kb, today)
     except KeyboardInterrupt:
-        print(f"paperkb fill: batch {record['id']} is still pending; run 'paperkb fill --batch' again to collect it "
-              "(it will not be submitted twice)", file=sys.stderr)  # fmt: skip
-        raise
+        if record is None:
+            raise
+        # Its text is the one line the command prints: what the interruption left, and what to do.
+        raise KeyboardInterrupt(
+            f"batch {record['id']} is still pending; run 'paperkb fill --batch' again to collect it (it will not be submitted twice)"
+        ) from None
+    except batch_errors() as exc:
+        raise BatchFailed(batch_failure(session, exc, state)) from None
     state.clear()
 
 

@@ -9,20 +9,30 @@
 - Nothing is trusted: :func:`validate` checks every field, the Markdown (no HTML, links, headings or fences
   that could break the page or the site) and that every number in the text occurs in the input.
 - The API key comes only from ``ANTHROPIC_API_KEY``; it is handed to the SDK and never printed.
+- Every request is bounded as a whole (:class:`RequestGuard`): ``timeout_seconds`` for connecting, each read
+  and the complete answer, a dripped one included; a ``Retry-After`` longer than ``max_wait_seconds`` fails
+  at once; an answer that is not the API's JSON fails with what the server sent (status, type, first bytes).
 """
 
 from __future__ import annotations
 
+import contextvars
+import datetime as dt
+import email.utils
 import json
 import math
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import httpx2
+
 from paperkb.model import config
+from paperkb.model.deadline import Deadline, excerpt
 from paperkb.model.pages import PRIORITIES, SECTION_TITLES, Page, as_date, as_list, is_missing
 from paperkb.model.vocab import Vocabulary
 
@@ -60,7 +70,9 @@ class FillSettings:
     price_cache_read_per_mtok: float = 0.30
     price_cache_write_per_mtok: float = 3.75
     effort: str | None = None  # output_config.effort (low/medium/high); None: the model's default
-    max_retries: int = 4  # SDK retries of 408/409/429/5xx/529, honouring retry-after
+    max_retries: int = 4  # SDK retries of 408/409/429/5xx/529, dropped connections and broken answers
+    timeout_seconds: float = 120.0  # one request as a whole: connecting, each read and the complete answer
+    max_wait_seconds: float = 60.0  # the longest Retry-After honoured; a longer one fails the page at once
 
     @classmethod
     def from_table(cls, table: dict[str, Any], where: str = "pyproject.toml [tool.paperkb.fill]") -> FillSettings:
@@ -73,9 +85,12 @@ class FillSettings:
                 values[key] = config.whole_number(table, key, where, 1, getattr(defaults, key))
         if "max_retries" in table:
             values["max_retries"] = config.whole_number(table, "max_retries", where, 0, defaults.max_retries)
-        for key in ("price_input_per_mtok", "price_output_per_mtok", "price_cache_read_per_mtok", "price_cache_write_per_mtok"):
+        numbers = ("price_input_per_mtok", "price_output_per_mtok", "price_cache_read_per_mtok", "price_cache_write_per_mtok")
+        for key in (*numbers, "timeout_seconds", "max_wait_seconds"):
             if key in table:
                 values[key] = config.non_negative_number(table, key, where, getattr(defaults, key))
+        if values.get("timeout_seconds") == 0:
+            raise config.ConfigError(f"{where}: timeout_seconds must be more than 0; write e.g. timeout_seconds = {defaults.timeout_seconds:g}")
         if "model" in table:
             if not isinstance(table["model"], str) or not table["model"].strip():
                 raise config.ConfigError(f"{where}: model must be a non-empty string (a Claude model id), not {table['model']!r}")
@@ -169,19 +184,182 @@ def api_key_from_env() -> str:
     return key
 
 
-def make_client(settings: FillSettings, api_key: str):
-    """An ``anthropic.Anthropic`` client. The key is passed explicitly, so no other credential source is read.
+def make_client(settings: FillSettings, api_key: str, guard: RequestGuard):
+    """An ``anthropic.Anthropic`` client whose every request ``guard`` bounds. The key is passed explicitly, so
+    no other credential source is read.
 
     ``ANTHROPIC_BASE_URL`` (the SDK's own variable) points it elsewhere, e.g. at a test server.
     """
     import anthropic  # imported here: --dry-run and `paperkb check` do not pay for the SDK's import
 
+    seconds = settings.timeout_seconds
+    timeout = anthropic.Timeout(connect=min(seconds, 10.0), read=seconds, write=seconds, pool=seconds)
+    http_client = anthropic.DefaultHttpxClient(
+        timeout=timeout,
+        # No keep-alive: each request opens its own connection, so the guard's deadline can watch its socket.
+        limits=httpx2.Limits(max_connections=64, max_keepalive_connections=0),
+        event_hooks={"request": [guard.on_request]},
+    )
     return anthropic.Anthropic(
         api_key=api_key,
         base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
         max_retries=settings.max_retries,
-        timeout=300.0,
+        timeout=timeout,
+        http_client=http_client,
+        middleware=[guard],
     )
+
+
+class RequestTimeout(Exception):
+    """No complete answer within ``timeout_seconds`` (not retried: the next try would likely hang as long)."""
+
+
+class WaitTooLong(Exception):
+    """The API asked to wait longer than ``max_wait_seconds``."""
+
+
+class RequestCancelled(Exception):
+    """The request was ended by :meth:`RequestGuard.cancel_all` (Ctrl-C)."""
+
+
+#: Errors after which no request of the run can be expected to do better (fill stops starting new ones).
+RUN_STOPPERS = (RequestTimeout, WaitTooLong, RequestCancelled)
+
+
+class RequestGuard:
+    """Bounds every HTTP attempt the SDK makes, as client middleware (called once per attempt, inside the SDK's
+    retry loop) plus an httpx request hook.
+
+    The SDK's timeouts are per read, its retries honour any ``Retry-After`` (an hour included), and it hands a
+    body that is not JSON to the caller as a string; neither the SDK nor httpx has a total deadline. So, per
+    attempt: a :class:`~paperkb.model.deadline.Deadline` of ``timeout_seconds`` watches the connection's socket
+    (the hook hands it the trace extension; the deadline is found through a context variable, since each fill
+    worker thread runs one attempt at a time); a 429/5xx asking for a wait above ``max_wait_seconds`` raises
+    :class:`WaitTooLong`; a 2xx answer that is empty, not JSON or not typed as JSON raises the SDK's
+    ``RetryableError`` saying what came back, so the SDK tries again and then reports it.
+    """
+
+    def __init__(self, settings: FillSettings):
+        self.settings = settings
+        self._current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("paperkb_fill_deadline", default=None)
+        self._lock = threading.Lock()
+        self._active: set[Deadline] = set()
+        self.cancelled = False
+
+    def on_request(self, request: httpx2.Request) -> None:
+        """httpx ``request`` event hook: the attempt's deadline watches every connection this request opens."""
+        deadline = self._current.get()
+        if deadline is not None:
+            request.extensions["trace"] = deadline.trace
+
+    def cancel_all(self) -> None:
+        """End every request in flight now and refuse new ones (Ctrl-C: worker threads finish at once)."""
+        with self._lock:
+            self.cancelled = True
+            active = list(self._active)
+        for deadline in active:
+            deadline.cancel()
+
+    def __call__(self, request: Any, call_next: Callable[[Any], Any]) -> Any:
+        import anthropic
+
+        seconds = self.settings.timeout_seconds
+        deadline = Deadline(seconds)
+        with self._lock:
+            if self.cancelled:
+                raise RequestCancelled("interrupted")
+            self._active.add(deadline)
+        token = self._current.set(deadline)
+        streamed = False
+        try:
+            deadline.start()
+            try:
+                response = call_next(request)
+            except anthropic.APIConnectionError:
+                if deadline.cancelled:
+                    raise RequestCancelled("interrupted") from None
+                if deadline.expired:
+                    raise RequestTimeout(f"no complete answer within {seconds:g} s (timeout_seconds); the API or the network is not answering") from None
+                raise
+            http = response.http_response
+            # A streamed body (batch results) is read after this returns: its deadline keeps running for it.
+            streamed = not http.is_closed
+            if not streamed:
+                self.check(http)
+            return response
+        finally:
+            self._current.reset(token)
+            if not streamed:
+                deadline.close()
+                with self._lock:
+                    self._active.discard(deadline)
+
+    def check(self, http: httpx2.Response) -> None:
+        """Refuse a wait above ``max_wait_seconds`` and a 2xx answer that is not the API's JSON."""
+        import anthropic
+
+        status = http.status_code
+        if status in (408, 409, 429) or status >= 500:
+            wait = retry_after_seconds(http.headers)
+            if wait is not None and wait > self.settings.max_wait_seconds:
+                raise WaitTooLong(
+                    f"the API asked to wait {wait:.0f} s ({describe_answer(http)}), longer than "
+                    f"max_wait_seconds={self.settings.max_wait_seconds:g}; try again later"
+                )
+        if not 200 <= status < 300:
+            return  # the SDK's typed error, described by the caller
+        problem = None
+        if not http.content.strip() or content_type(http) != "application/json":
+            problem = f"the API answered {describe_answer(http)} instead of JSON"
+        else:
+            try:
+                json.loads(http.content)
+            except ValueError as exc:
+                problem = f"the API answered {describe_answer(http)}, which is broken JSON ({exc})"
+        if problem:
+            raise anthropic.RetryableError(problem)
+
+
+def content_type(http: httpx2.Response) -> str:
+    return http.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def describe_answer(http: httpx2.Response) -> str:
+    """What a server answered, on one line: the API's own error ('429 rate_limit_error: Number of…'), else status,
+    content type and the first bytes ('502 text/html: <html> <head><title>502 Bad Gateway…')."""
+    kind = content_type(http) or "no content type"
+    body = http.content if http.is_closed else b""
+    if not body.strip():
+        return f"{http.status_code} {kind} with an empty body"
+    try:
+        error = json.loads(body).get("error") if kind == "application/json" else None
+    except (ValueError, AttributeError):
+        error = None
+    if isinstance(error, dict) and isinstance(error.get("type"), str) and isinstance(error.get("message"), str):
+        return f"{http.status_code} {excerpt(error['type'].encode(), 40)}: {excerpt(error['message'].encode())}"
+    return f"{http.status_code} {kind}: {excerpt(body)}"
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """What a response asks to wait, as the SDK reads it: ``retry-after-ms``, else ``retry-after`` (seconds or an
+    HTTP date); None when it asks nothing readable."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = (headers.get(name) or "").strip()
+        if not value:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                continue
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+            seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
+        if not math.isnan(seconds):
+            return max(seconds, 0.0)
+    return None
 
 
 # -- the prompt -----------------------------------------------------------------------------------------------
@@ -397,6 +575,16 @@ class Refused(Exception):
     """The model declined (stop_reason "refusal"); retrying the same input does not help."""
 
 
+#: What a model id looks like ('claude-sonnet-5-5', 'claude-3-5-sonnet-20241022'); anything else the API sends
+#: back as the model name is not written into a page (the requested model is recorded instead).
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
+
+
+def model_name(answered: Any, asked: str) -> str:
+    """The model to record: the API's name for it when it looks like a model id, else the one asked for."""
+    return answered if isinstance(answered, str) and MODEL_NAME.fullmatch(answered) else asked
+
+
 @dataclass
 class Reply:
     """The parts of an API message fill uses."""
@@ -467,7 +655,13 @@ def validate(data: dict[str, Any], sections: list[str], triage: list[str], vocab
 
 
 def _tidy(text: str) -> str:
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")]
+    """Model text with every line break as ``\n``.
+
+    str.splitlines() is the page reader's rule (paperkb.model.pages): it also breaks at \r, \v, \f, \x1c-\x1e,
+    U+0085, U+2028 and U+2029. Splitting the same way here means no heading, fence or rule can hide behind one
+    of them from the checks below and then appear in the page.
+    """
+    lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
@@ -524,6 +718,7 @@ def _check_triage(key: str, value: Any, vocab: Vocabulary) -> tuple[Any, list[st
 
 # -- Markdown safety ------------------------------------------------------------------------------------------
 _UNSAFE = (
+    (re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"), "a control character (write plain text)"),
     (re.compile(r"<[A-Za-z!?/]"), "raw HTML or a tag (describe tags in words, e.g. 'the think tag')"),
     (re.compile(r"\]\s*[\(\[]|!\[|^\s*\[[^\]\n]+\]:", re.M), "a Markdown link or image (write plain text)"),
     (re.compile(r"\b(?:javascript|vbscript|data)\s*:", re.I), "a script or data URL"),

@@ -1,14 +1,18 @@
-"""Talking to arXiv: one shared, polite ``arxiv.Client`` and the conversion of its results to page metadata.
+"""Talking to arXiv: one polite, bounded HTTP client for arXiv's export API, and its Atom feed as results.
 
-The ``arxiv`` 4.x client waits ``delay_seconds`` between requests but sets no request timeout, retries
-every failure immediately and ignores ``Retry-After``. :class:`PoliteClient` replaces its fetch step
-(``_parse_feed``) with one that keeps arXiv's terms and survives a bad network:
+The ``arxiv`` 4.x client sets no timeout, retries every failure immediately, ignores ``Retry-After`` and
+reads a truncated or malformed feed as fewer results. Its fetch step is not a public API, so paperkb fetches
+and parses the feed itself and uses the package for its public types (``arxiv.Result``, the sort enums).
+:class:`PoliteClient` keeps arXiv's terms and survives a bad network:
 
 - at least ``delay_seconds`` between the end of one request and the start of the next (retries included),
   one connection at a time (a process-wide lock and a one-connection pool), a descriptive User-Agent;
-- a timeout for the whole response (connect, every read, and the total body);
-- exponential backoff for 429/5xx, timeouts and dropped connections, honouring ``Retry-After`` up to
-  ``max_wait_seconds``; after ``max_retries`` retries a clear :class:`ArxivUnavailable`;
+- every request bounded as a whole: ``timeout_seconds`` for connecting, for each read, and for the complete
+  answer, a slowly dripped one included (:class:`paperkb.model.deadline.Deadline`), and at most
+  ``max_answer_bytes``; the whole run stays within ``budget_seconds``;
+- exponential backoff for 429/5xx, timeouts, dropped connections and broken feeds, honouring ``Retry-After``
+  (seconds or an HTTP date) up to ``max_wait_seconds``; after ``max_retries`` retries a clear
+  :class:`ArxivUnavailable` that says what the server answered (status, content type, first bytes);
 - a 400 (arXiv's answer to a malformed ID) is not retried: :class:`ArxivRejected` carries arXiv's message.
 
 :class:`ArxivSource` is what the commands use: ``fetch_batches`` (``id_list`` requests of up to 100 IDs),
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import math
 import os
 import re
 import threading
@@ -28,16 +33,16 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import arxiv
-import requests
-from arxiv import _feed
+import httpx2
 from lxml import etree
 
 from paperkb import __version__
 from paperkb.model import config
 from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.deadline import Deadline, excerpt
 from paperkb.model.vocab import Vocabulary
 
 DEFAULT_API = "https://export.arxiv.org/api/query"
@@ -46,8 +51,8 @@ API_ENV = "PAPERKB_ARXIV_API"
 ARXIV_MIN_DELAY = 3.0
 #: The API accepts long id_lists, but 100 keeps URLs short and matches one page of results.
 MAX_IDS_PER_REQUEST = 100
-_ATOM_NS = b"http://www.w3.org/2005/Atom"
 _RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+_NS = {"atom": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom", "opensearch": "http://a9.com/-/spec/opensearch/1.1/"}
 
 # Keys of a page's front matter that come from arXiv (everything `--refresh` may update), in page order.
 FETCHED_KEYS = (
@@ -93,6 +98,10 @@ class FetchError(ArxivError):
         self.not_fetched = not_fetched
 
 
+class FeedError(Exception):
+    """An answer that is not a complete arXiv Atom feed; the message says what is wrong with it."""
+
+
 # -- settings -------------------------------------------------------------------------------------------
 @dataclass
 class ArxivSettings:
@@ -100,10 +109,12 @@ class ArxivSettings:
 
     api: str = DEFAULT_API
     delay_seconds: float = ARXIV_MIN_DELAY
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = 30.0  # connecting, each read, and the whole answer of one request
     max_retries: int = 4
     backoff_seconds: float = ARXIV_MIN_DELAY  # first retry waits this long, then 2x, 4x, ...
     max_wait_seconds: float = 120.0  # no single wait is longer (a longer Retry-After gives up instead)
+    budget_seconds: float = 1800.0  # the whole run: no request or wait starts that would end past it
+    max_answer_bytes: int = 64 * 2**20  # one answer; 100 entries are ~0.3 MB, 2,000 with long author lists ~20 MB
     page_size: int = 100
     contact: str | None = None  # a URL or e-mail arXiv can reach the operator at (see from_kb)
 
@@ -123,10 +134,10 @@ class ArxivSettings:
         defaults = cls()
         config.check_known_keys(section, cls.__dataclass_fields__, where)
         values: dict[str, Any] = {}
-        for name in ("delay_seconds", "timeout_seconds", "backoff_seconds", "max_wait_seconds"):
+        for name in ("delay_seconds", "timeout_seconds", "backoff_seconds", "max_wait_seconds", "budget_seconds"):
             if name in section:
                 values[name] = config.non_negative_number(section, name, where, getattr(defaults, name))
-        for name, minimum in (("max_retries", 0), ("page_size", 1)):
+        for name, minimum in (("max_retries", 0), ("page_size", 1), ("max_answer_bytes", 1024)):
             if name in section:  # whole numbers only: inf or 1.5 would overflow or misbehave later
                 values[name] = config.whole_number(section, name, where, minimum, getattr(defaults, name))
         for name in ("api", "contact"):
@@ -135,6 +146,8 @@ class ArxivSettings:
                     raise config.ConfigError(f"{where}: {name} must be a non-empty string")
                 values[name] = section[name].strip()
         settings = cls(**values)
+        if settings.timeout_seconds <= 0:
+            raise config.ConfigError(f"{where}: timeout_seconds must be more than 0, not {settings.timeout_seconds:g}; write e.g. timeout_seconds = 30")
         if settings.contact is None:
             settings.contact = _project_url(kb)
         if "backoff_seconds" not in section:
@@ -175,30 +188,74 @@ def _project_url(kb: config.KnowledgeBase) -> str | None:
 _CONNECTION_LOCK = threading.Lock()
 
 
-def _session(settings: ArxivSettings) -> requests.Session:
-    session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=1, pool_block=True, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = settings.user_agent
-    session.trust_env = True  # proxies from HTTPS_PROXY/NO_PROXY, as users behind a proxy expect
-    return session
+@dataclass
+class Feed:
+    """One page of results: the total the query matches and this page's results, in the feed's order."""
+
+    total: int
+    results: list[arxiv.Result]
 
 
-class PoliteClient(arxiv.Client):
-    """``arxiv.Client`` with a timeout, spacing, backoff with Retry-After and one connection at a time."""
+@dataclass
+class Answer:
+    """What the server sent: status, content type and the complete body."""
+
+    status: int
+    content_type: str
+    retry_after: str | None
+    body: bytes
+
+    def describe(self) -> str:
+        """'503 text/html: <html><body>…' — enough to tell a proxy's error page from arXiv's own answer.
+
+        Of an answer typed as XML, the size rather than the start (the start of a feed says nothing)."""
+        kind = self.content_type or "no content type"
+        if not self.body.strip():
+            return f"{self.status} {kind} with an empty body"
+        if kind.endswith("xml"):
+            return f"{self.status} {kind} ({len(self.body):,} bytes)"
+        return f"{self.status} {kind}: {excerpt(self.body)}"
+
+
+class PoliteClient:
+    """arXiv's export API over HTTP: spacing, one connection, bounded requests, backoff with Retry-After."""
 
     def __init__(self, settings: ArxivSettings, sleep: Callable[[float], None] = time.sleep):
-        super().__init__(page_size=settings.page_size, delay_seconds=settings.delay_seconds, num_retries=settings.max_retries)
         self.settings = settings
-        self.query_url_format = settings.query_url_format
-        self._session = _session(settings)
+        self.page_size = settings.page_size
         self._sleep = sleep
         self._last_request_end: float | None = None
+        self._run_ends = time.monotonic() + settings.budget_seconds
         self.requests_made = 0
+        timeout = settings.timeout_seconds
+        self._http = httpx2.Client(
+            headers={"User-Agent": settings.user_agent},
+            timeout=httpx2.Timeout(connect=timeout, read=timeout, write=timeout, pool=timeout),
+            # One connection, not kept alive: each request opens its own, whose socket its Deadline watches.
+            limits=httpx2.Limits(max_connections=1, max_keepalive_connections=0),
+            follow_redirects=True,
+            trust_env=True,  # proxies from HTTPS_PROXY/NO_PROXY, as users behind a proxy expect
+        )
 
-    # The parent's _parse_feed retries at once and without a timeout; this replaces it entirely.
-    def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> _feed.ParsedFeed:
+    def close(self) -> None:
+        self._http.close()
+
+    def results(self, params: dict[str, str], max_results: int) -> list[arxiv.Result]:
+        """Every result of a query (``search_query``/``id_list``, sort), ``page_size`` at a time, up to ``max_results``."""
+        found: list[arxiv.Result] = []
+        start = 0
+        feed = self.feed(params, start, first_page=True)
+        while feed.results:
+            found.extend(feed.results)
+            start += len(feed.results)
+            if len(found) >= max_results or start >= feed.total:
+                break
+            feed = self.feed(params, start, first_page=False)
+        return found[:max_results]
+
+    def feed(self, params: dict[str, str], start: int, first_page: bool) -> Feed:
+        """One page of results, retried with backoff; raises :class:`ArxivUnavailable` or :class:`ArxivRejected`."""
+        url = self.settings.query_url_format.format(urlencode({**params, "start": str(start), "max_results": str(self.page_size)}))
         last_problem = ""
         for attempt in range(self.settings.max_retries + 1):
             try:
@@ -212,60 +269,80 @@ class PoliteClient(arxiv.Client):
                     if retry.retry_after > self.settings.max_wait_seconds:
                         raise ArxivUnavailable(
                             f"arXiv asked to wait {retry.retry_after:.0f} s ({last_problem}), longer than "
-                            f"max_wait_seconds={self.settings.max_wait_seconds:.0f}; try again later"
+                            f"max_wait_seconds={self.settings.max_wait_seconds:g}; try again later"
                         ) from None
                     wait = max(wait, retry.retry_after)
-                self._wait_at_least(wait)
+                self._wait_at_least(wait, f"a retry after {last_problem}")
         tries = self.settings.max_retries + 1
-        raise ArxivUnavailable(f"arXiv did not answer after {tries} tr{'y' if tries == 1 else 'ies'} (last: {last_problem}); try again later")
+        raise ArxivUnavailable(f"no usable answer from arXiv after {tries} tr{'y' if tries == 1 else 'ies'} (last: {last_problem}); try again later")
 
-    def _wait_at_least(self, seconds: float) -> None:
+    def _check_budget(self, seconds: float, what: str) -> None:
+        if time.monotonic() + seconds > self._run_ends:
+            raise ArxivUnavailable(
+                f"{what} would run past this run's budget of {self.settings.budget_seconds:g} s "
+                "([tool.paperkb.arxiv] budget_seconds); try again later"
+            )
+
+    def _wait_at_least(self, seconds: float, why: str = "the next request") -> None:
         """Hold off the next request until ``seconds`` after the end of the last one."""
         if self._last_request_end is None:
             return
         remaining = self._last_request_end + seconds - time.monotonic()
         if remaining > 0:
+            self._check_budget(remaining, f"waiting {remaining:.0f} s for {why}")
             self._sleep(remaining)
 
-    def _fetch_once(self, url: str, first_page: bool) -> _feed.ParsedFeed:
+    def _fetch_once(self, url: str, first_page: bool) -> Feed:
         with _CONNECTION_LOCK:
             self._wait_at_least(self.settings.delay_seconds)
+            self._check_budget(0, "another request to arXiv")
             try:
-                status, headers, content = self._get(url)
+                answer = self._get(url)
             finally:
                 self._last_request_end = time.monotonic()
                 self.requests_made += 1
-        if status == 400:
-            raise _rejection(content)
-        if status in _RETRYABLE_STATUS:
-            raise _Retry(f"HTTP {status}", _retry_after(headers.get("Retry-After")))
-        if status != 200:
-            raise ArxivUnavailable(f"arXiv answered HTTP {status} for {url}; check the endpoint ({API_ENV} or [tool.paperkb.arxiv] api)")
-        if _ATOM_NS not in content:
-            raise _Retry("the answer was not an Atom feed")
-        feed = _feed.parse(content)
-        if feed.malformed:
-            raise _Retry(f"malformed feed ({feed.error})")
+        if answer.status == 400:
+            raise _rejection(answer.body)
+        if answer.status in _RETRYABLE_STATUS:
+            raise _Retry(f"arXiv answered {answer.describe()}", _retry_after(answer.retry_after))
+        if answer.status != 200:
+            raise ArxivUnavailable(f"arXiv answered {answer.describe()} for {url}; check the endpoint ({API_ENV} or [tool.paperkb.arxiv] api)")
+        try:
+            feed = parse_feed(answer.body)
+        except FeedError as exc:
+            raise _Retry(f"arXiv answered {answer.describe()}, which is not a complete Atom feed: {exc}") from None
         if not feed.results and not first_page:
             # arXiv sporadically returns an empty page in the middle of a result set; asking again fixes it.
             raise _Retry("an unexpectedly empty page of results")
         return feed
 
-    def _get(self, url: str) -> tuple[int, requests.structures.CaseInsensitiveDict, bytes]:
-        timeout = self.settings.timeout_seconds
-        deadline = time.monotonic() + timeout
-        try:
-            with self._session.get(url, timeout=(timeout, timeout), stream=True) as response:
-                chunks = []
-                for chunk in response.iter_content(64 * 1024):
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        raise _Retry(f"no complete answer within {timeout:g} s (timeout)")
-                return response.status_code, response.headers, b"".join(chunks)
-        except requests.Timeout:
-            raise _Retry(f"no answer within {timeout:g} s (timeout)") from None
-        except requests.RequestException as exc:
-            raise _Retry(f"connection failed ({type(exc).__name__})") from None
+    def _get(self, url: str) -> Answer:
+        """One GET, bounded as a whole by a Deadline; the body read in chunks as they come, up to the size cap."""
+        seconds = min(self.settings.timeout_seconds, max(self._run_ends - time.monotonic(), 0.0))
+        limit = self.settings.max_answer_bytes
+        with Deadline(seconds) as deadline:
+            try:
+                with self._http.stream("GET", url, extensions={"trace": deadline.trace}) as response:
+                    chunks, size = [], 0
+                    for chunk in response.iter_bytes():
+                        size += len(chunk)
+                        if size > limit:
+                            raise ArxivUnavailable(
+                                f"arXiv's answer is larger than max_answer_bytes={limit} ([tool.paperkb.arxiv]); "
+                                "lower page_size or raise max_answer_bytes"
+                            )
+                        chunks.append(chunk)
+                    kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+                    return Answer(response.status_code, kind, response.headers.get("Retry-After"), b"".join(chunks))
+            except httpx2.RequestError as exc:
+                if deadline.expired or isinstance(exc, httpx2.TimeoutException):
+                    raise _Retry(f"no complete answer within {seconds:g} s (timeout)") from None
+                raise _Retry(f"connection failed ({_transport_problem(exc)})") from None
+
+
+def _transport_problem(exc: httpx2.RequestError) -> str:
+    detail = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 class _Retry(Exception):
@@ -278,15 +355,16 @@ class _Retry(Exception):
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date (None when absent or unreadable)."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        seconds = float(value)  # a 400-digit value is inf: still "longer than max_wait_seconds"
+        return seconds if not math.isnan(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
@@ -297,15 +375,89 @@ def _rejection(content: bytes) -> ArxivRejected:
     """arXiv's 400 body is an Atom feed with an error entry; its summary is the message."""
     messages: list[str] = []
     try:
-        root = etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True, recover=True))
-        ns = {"atom": "http://www.w3.org/2005/Atom"}
+        root = etree.fromstring(content, _xml_parser(recover=True))
         if root is not None:
-            messages = [(e.findtext("atom:summary", namespaces=ns) or "").strip() for e in root.iterfind("atom:entry", ns)]
+            messages = [(e.findtext("atom:summary", namespaces=_NS) or "").strip() for e in root.iterfind("atom:entry", _NS)]
     except etree.XMLSyntaxError:
         pass
-    messages = [m for m in messages if m] or ["bad request"]
+    messages = [m for m in messages if m] or [f"bad request ({excerpt(content)})" if content.strip() else "bad request"]
     bad = [m.group(1) for text in messages if (m := re.search(r"incorrect id format for (\S+)", text))]
     return ArxivRejected(f"arXiv rejected the request: {'; '.join(messages)}", bad)
+
+
+# -- the Atom feed ----------------------------------------------------------------------------------------
+def _xml_parser(recover: bool = False) -> etree.XMLParser:
+    # No entities, no DTD, no network, libxml2's default size and depth limits (huge_tree=False).
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=recover)
+
+
+def parse_feed(content: bytes) -> Feed:
+    """An arXiv API answer as results, strictly: anything but a complete Atom feed raises :class:`FeedError`.
+
+    (The ``arxiv`` package parses with libxml2's recover mode, which reads a feed cut off mid-entry as fewer
+    results, so a broken answer would be reported as papers "not found".)
+    """
+    if not content.strip():
+        raise FeedError("the body is empty")
+    try:
+        root = etree.fromstring(content, _xml_parser())
+    except etree.XMLSyntaxError as exc:
+        raise FeedError(f"not well-formed XML: {' '.join(str(exc).split())}") from None
+    if root.tag != f"{{{_NS['atom']}}}feed":
+        raise FeedError(f"the document is <{etree.QName(root).localname}>, not an Atom <feed>")
+    if root.getroottree().docinfo.internalDTD is not None:  # any <!DOCTYPE ...>, with or without a subset
+        raise FeedError("it declares a DOCTYPE, which arXiv's feeds never do")
+    total_text = (root.findtext("opensearch:totalResults", namespaces=_NS) or "").strip()
+    if not total_text.isdigit() or len(total_text) > 12:
+        raise FeedError(f"opensearch:totalResults is {total_text!r}, not a count")
+    results = [_result(number, entry) for number, entry in enumerate(root.iterfind("atom:entry", _NS), start=1)]
+    return Feed(int(total_text), results)
+
+
+def _text(element: Any, path: str) -> str | None:
+    found = element.find(path, _NS)
+    return None if found is None else found.text
+
+
+def _result(number: int, entry: Any) -> arxiv.Result:
+    entry_id = (_text(entry, "atom:id") or "").strip()
+    if not entry_id:
+        raise FeedError(f"entry {number} has no <id>")
+    dates: dict[str, dt.datetime] = {}
+    for name in ("updated", "published"):
+        raw = (_text(entry, f"atom:{name}") or "").strip()
+        try:
+            when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise FeedError(f"entry {entry_id}: <{name}> is {raw[:40]!r}, not a timestamp") from None
+        dates[name] = (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    authors = [
+        arxiv.Result.Author(
+            name=_text(author, "atom:name") or "",
+            affiliation=[a.text for a in author.iterfind("arxiv:affiliation", _NS) if a.text is not None],
+        )
+        for author in entry.iterfind("atom:author", _NS)
+    ]
+    links = [
+        arxiv.Result.Link(href=link.get("href"), title=link.get("title"), rel=link.get("rel") or "", content_type=link.get("type"))
+        for link in entry.iterfind("atom:link", _NS)
+        if link.get("href") is not None
+    ]
+    primary = entry.find("arxiv:primary_category", _NS)
+    return arxiv.Result(
+        entry_id=entry_id,
+        updated=dates["updated"],
+        published=dates["published"],
+        title=re.sub(r"\s+", " ", _text(entry, "atom:title") or ""),
+        authors=authors,
+        summary=_text(entry, "atom:summary") or "",
+        comment=_text(entry, "arxiv:comment"),
+        journal_ref=_text(entry, "arxiv:journal_ref"),
+        doi=_text(entry, "arxiv:doi"),
+        primary_category=(primary.get("term") if primary is not None else None) or "",
+        categories=[term for c in entry.iterfind("atom:category", _NS) if (term := c.get("term")) is not None],
+        links=links,
+    )
 
 
 # -- what the commands use ------------------------------------------------------------------------------
@@ -367,7 +519,7 @@ class ArxivSource:
         asking = list(batch.requested)
         while asking:
             try:
-                results = self._run(arxiv.Search(id_list=asking, max_results=len(asking)), page_size=len(asking))
+                results = self._run(_query(id_list=asking), max_results=len(asking), page_size=len(asking))
             except ArxivRejected as exc:
                 named = [i for i in exc.bad_ids if i in asking]
                 if not named:
@@ -399,12 +551,24 @@ class ArxivSource:
         sort_order: arxiv.SortOrder = arxiv.SortOrder.Descending,
     ) -> list[arxiv.Result]:
         """Run an arXiv query, paging ``page_size`` results at a time, up to ``max_results``."""
-        search = arxiv.Search(query=query, max_results=max_results, sort_by=sort_by, sort_order=sort_order)
-        return self._run(search, page_size=min(self.settings.page_size, max(max_results, 1)))
+        params = _query(query=query, sort_by=sort_by, sort_order=sort_order)
+        return self._run(params, max_results=max_results, page_size=min(self.settings.page_size, max(max_results, 1)))
 
-    def _run(self, search: arxiv.Search, page_size: int) -> list[arxiv.Result]:
+    def _run(self, params: dict[str, str], max_results: int, page_size: int) -> list[arxiv.Result]:
+        if max_results <= 0:
+            return []
         self.client.page_size = page_size
-        return list(self.client.results(search))
+        return self.client.results(params, max_results)
+
+
+def _query(
+    query: str = "",
+    id_list: list[str] | None = None,
+    sort_by: arxiv.SortCriterion = arxiv.SortCriterion.Relevance,
+    sort_order: arxiv.SortOrder = arxiv.SortOrder.Descending,
+) -> dict[str, str]:
+    """The API's query parameters, in the order the ``arxiv`` package sends them (start and max_results follow)."""
+    return {"search_query": query, "id_list": ",".join(id_list or []), "sortBy": sort_by.value, "sortOrder": sort_order.value}
 
 
 def _request_key(requested: str) -> str:

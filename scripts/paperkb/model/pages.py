@@ -699,6 +699,24 @@ def _insertion_point(page: Page, title: str) -> int:
     return len(page.text)
 
 
+def temporary_name(path: Path) -> Path:
+    """Where atomic_write puts the new text first: ``.<name>.<pid>.<8 hex digits>.tmp`` beside ``path``.
+
+    Hidden (MkDocs skips dotfiles, the papers folder scan skips them too) and matched by a pattern in
+    .gitignore, so the one a SIGKILL or a power cut can leave behind is never committed nor read as a page;
+    :func:`is_temporary` tells a check that lists files under content/ to leave it alone too.
+    """
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+_TEMPORARY_NAME = re.compile(r"\..+\.[0-9]+\.[0-9a-f]{8}\.tmp")
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one :func:`temporary_name` chooses (a leftover of an interrupted write)."""
+    return _TEMPORARY_NAME.fullmatch(name) is not None
+
+
 def atomic_write(path: Path | str, text: str) -> None:
     """Write text to path via a temporary file in the same directory and an atomic rename.
 
@@ -706,7 +724,7 @@ def atomic_write(path: Path | str, text: str) -> None:
     at any point leaves either the old file or the new one, and no stray temporary file.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = temporary_name(path)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
