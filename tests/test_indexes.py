@@ -18,7 +18,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from paperkb.model import paths
+from paperkb.check import check_pages
+from paperkb.model import config, paths
 from paperkb.model.pages import as_date, parse_page, render_new_page
 from paperkb.publish.indexes import Bounds, index_files
 from paperkb.publish.markup import RAW_END, RAW_START, restore_raw_html, stash_raw_html
@@ -338,3 +339,17 @@ def test_page_weight_does_not_grow_with_the_number_of_papers():
 
     small, large = largest(400), largest(1600)
     assert large <= small * 1.05, (small, large)
+
+
+def test_paperkb_check_accepts_links_to_archive_pages_and_the_browse_view_but_not_to_a_made_up_page(tmp_path):
+    (tmp_path / "content" / "papers").mkdir(parents=True)
+    for name in ("topics.yml", "labs.yml"):
+        (tmp_path / "content" / name).write_text((Path(__file__).parent / "golden" / "kb" / "input" / name).read_text("utf-8"), "utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.paperkb]\n")
+    kb = config.load(tmp_path)
+    body = ("See [2025](../browse/2025.md), [March](../browse/2025-03-p2.md#top), [undated](../browse/undated.md), "
+            "[the browse view](index.md?topic=reasoning&sort=newest) and [nothing](../browse/next-year.md).")
+    text = render_new_page({"title": "Links", "arxiv": "2501.00001", "status": "todo", "topics": ["reasoning"]}, {"summary": body})
+    (kb.papers_dir / "links.md").write_text(text, "utf-8")
+    problems = [p.message for p in check_pages(kb) if p.path.name == "links.md" and "link" in p.message]
+    assert len(problems) == 1 and "'../browse/next-year.md', which does not exist" in problems[0], problems
