@@ -1,8 +1,9 @@
 """mkdocs-gen-files script: write the site's generated pages and files (indexes, digests, feeds, BibTeX).
 
 All logic lives in ``paperkb.publish.site`` (pure generators, tested without MkDocs); this only loads the
-knowledge base next to mkdocs.yml, writes what the generators return, and shares the parsed pages with the
-hook (scripts/mkdocs_hooks.py), which renders each paper page from them.
+knowledge base next to mkdocs.yml, writes what the generators return, and shares the parsed pages and the
+related papers computed from them (``paperkb.publish.related``) with the hook (scripts/mkdocs_hooks.py), which
+renders each paper page from them.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import mkdocs_gen_files
 
 from paperkb.model import config
 from paperkb.model.site_input import load_site_input
+from paperkb.publish import related
 from paperkb.publish.site import generate_site, share_pages
 
 mkdocs_config = mkdocs_gen_files.config
 kb = config.load(Path(mkdocs_config.config_file_path).parent)
 site = load_site_input(kb, site_url=mkdocs_config.site_url or "")
 share_pages(site.pages)
+related.share(related.related_papers(site.pages))
 for problem in site.problems:  # a warning fails `mkdocs build --strict`
     logging.getLogger("mkdocs.plugins.paperkb").warning("%s (run `paperkb check`)", problem)
 for docs_path, text in generate_site(site).items():

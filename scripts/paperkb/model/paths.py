@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from paperkb.model.syncs import record_date
 
@@ -100,9 +102,56 @@ def relative_url(from_path: str, to_path: str) -> str:
 PRIORITY_PAGES = ("urgent", "high", "medium", "low", UNRATED)
 
 
-def generated_paths(topic_ids, lab_names) -> set[str]:
+# -- the browse view and the archive --------------------------------------------------------------------------
+#: The all-papers page is also the browse view: its script filters and sorts over the search index and reads
+#: its state from these query parameters (topic: a topic id; lab: a canonical lab name; year: 'YYYY';
+#: priority: a priority page name, 'unrated' included; status; sort: one of BROWSE_SORTS). Index pages that
+#: list a bounded number of papers link to it with the filter set (``browse_link``).
+BROWSE_PARAMS = ("topic", "lab", "year", "priority", "status", "sort")
+BROWSE_SORTS = ("newest", "oldest", "priority", "title")
+
+#: Static pages for readers without JavaScript and for crawlers: one per publication year, or, for a year with
+#: more papers than a page holds, one per month (split into parts when a month alone is too long). A folder of
+#: their own, so no name can collide with a paper page's.
+ARCHIVE_DIR = "browse"
+UNDATED = "undated"
+ARCHIVE_PAGE = re.compile(rf"^{ARCHIVE_DIR}/(?:\d{{4}}|\d{{4}}-\d{{2}}|{UNDATED})(?:-p(?:[2-9]|[1-9]\d+))?\.md$")
+
+
+def archive_path(period: str, part: int = 1) -> str:
+    """'2025' (a year), '2025-01' (a month) or 'undated', and its part when split: 'browse/2025-01-p2.md'."""
+    return f"{ARCHIVE_DIR}/{period}.md" if part == 1 else f"{ARCHIVE_DIR}/{period}-p{part}.md"
+
+
+def browse_query(filters: Mapping[str, str]) -> str:
+    """'?topic=reasoning&lab=Google%20DeepMind': the browse view's state, parameters in BROWSE_PARAMS order."""
+    unknown = set(filters) - set(BROWSE_PARAMS)
+    if unknown:
+        raise ValueError(f"not a browse parameter: {sorted(unknown)} (known: {', '.join(BROWSE_PARAMS)})")
+    ordered = [(name, filters[name]) for name in BROWSE_PARAMS if name in filters]
+    return "?" + urlencode(ordered, quote_via=quote) if ordered else ""
+
+
+def browse_link(from_path: str, filters: Mapping[str, str]) -> str:
+    """A Markdown link target from a docs page to the browse view with ``filters`` set ('../papers/index.md?topic=x').
+
+    MkDocs rewrites it to the page's URL and keeps the query; ``paperkb check`` and MkDocs' strict validation see
+    the all-papers page behind it."""
+    return relative_link(from_path, ALL_PAPERS) + browse_query(filters)
+
+
+class GeneratedPaths(set[str]):
+    """The docs paths a build generates. ``in`` also accepts every archive page (``browse/2025.md``…): which of
+    them exist follows from the papers' dates, which ``paperkb check`` has not read when it asks; MkDocs' strict
+    build still fails on a link to an archive page that was not written."""
+
+    def __contains__(self, item: object) -> bool:
+        return super().__contains__(item) or (isinstance(item, str) and ARCHIVE_PAGE.match(item) is not None)
+
+
+def generated_paths(topic_ids: Iterable[str], lab_names: Iterable[str]) -> GeneratedPaths:
     """Every docs path the site generator writes, given the vocabularies (link targets for `check`)."""
-    paths = {HOME, ALL_PAPERS, TOPICS_INDEX, LABS_INDEX, PRIORITIES_INDEX, STATUS_BOARD, TIMELINE}
+    paths = GeneratedPaths({HOME, ALL_PAPERS, TOPICS_INDEX, LABS_INDEX, PRIORITIES_INDEX, STATUS_BOARD, TIMELINE})
     paths.update(topic_path(t) for t in topic_ids)
     paths.update(lab_path(name) for name in lab_names)
     paths.update(priority_path(p) for p in PRIORITY_PAGES)

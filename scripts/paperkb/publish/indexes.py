@@ -1,9 +1,17 @@
 """The site's index pages, as pure functions: ``SiteInput`` in, ``{docs_path: markdown}`` out.
 
-``index_files`` writes exactly ``paths.generated_paths(...)``: the home dashboard, the all-papers table,
+``index_files`` writes exactly ``paths.generated_paths(...)``: the home dashboard, the all-papers page,
 a topics index and a page per topic, the same for labs, a priorities index and a page per priority
-(plus "unrated"), the contributors' status board and a timeline by month. Every path comes from
-``layout``.
+(plus "unrated"), the contributors' status board, a timeline by month, and the archive (``browse/``: a
+static page per publication year, or per month for a year too long for one page). Every path comes from
+``paths``.
+
+Bounded: every page lists at most a fixed number of papers (``Bounds``), so no page grows with the knowledge
+base (at 10,000 papers the all-papers table alone was 5 MB). A page that lists fewer papers than it has says
+how many there are and links to the browse view (the all-papers page, whose script filters and sorts every
+paper) with its filter set: ``papers/?topic=reasoning``, ``?lab=DeepSeek``, ``?priority=high``, ``?status=draft``,
+``?year=2025`` (``paths.browse_link``). Readers without JavaScript and crawlers reach every paper through the
+archive, linked from the all-papers page and the timeline.
 
 Small tables and prose are Markdown with relative links, which MkDocs checks in strict builds. Lists of
 papers (thousands of rows at scale) are HTML in raw blocks (``render.raw_html``), with links to built URLs
@@ -22,20 +30,29 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from paperkb.model import paths
 from paperkb.model.facts import labs_of, machine_written, priority_of, status_of, title_of, topics_of
 from paperkb.model.pages import SECTION_TITLES, STATUSES, Page, as_date
+from paperkb.model.site_input import SiteInput
 from paperkb.model.vocab import Lab, Topic, Vocabulary
 from paperkb.publish.markup import docs_link, html_text, md_link, md_text, raw_html
-from paperkb.publish.site import SiteInput
 
-LATEST_ADDITIONS = 10
 STATUS_TITLES = {"todo": "To do", "draft": "Awaiting review", "reviewed": "Reviewed"}
 PRIORITY_TITLES = {"urgent": "Urgent", "high": "High", "medium": "Medium", "low": "Low", paths.UNRATED: "Unrated"}
 PRIORITY_RANK = {name: rank for rank, name in enumerate(paths.PRIORITY_PAGES)}
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How many papers a generated page lists at most. Page weight must not grow with N: at these values the
+    largest page at 10,000 papers stays under 100 KB of HTML (scripts/bench_build.py prints it)."""
+
+    listed: int = 50  # a topic's, lab's or priority's page, each status board section, the timeline, all papers
+    home: int = 10  # each list of the home page
+    archive: int = 200  # one archive page (compact rows: date and title)
 
 
 def _link(prefix: str, docs_path: str, text_html: str) -> str:
@@ -177,7 +194,7 @@ def front_matter(title: str, search: bool = True) -> str:
 
 
 def count_label(count: int) -> str:
-    return f"{count} paper" if count == 1 else f"{count} papers"
+    return f"{count:,} paper" if count == 1 else f"{count:,} papers"
 
 
 class Listing:
@@ -195,8 +212,11 @@ class Listing:
             return "_No papers yet._\n"
         cell = self.cells.cell
         head = "<tr>" + "".join(f"<th>{HEADINGS[c]}</th>" for c in columns) + "</tr>"
-        rows = ["<tr>" + "".join(f"<td>{cell(c, p, self.prefix)}</td>" for c in columns) + "</tr>" for p in papers]
-        return raw_html("\n".join(["<table>", f"<thead>{head}</thead>", "<tbody>", *rows, "</tbody>", "</table>"]))
+        # data-label: on a phone the stylesheet shows each row as a card, every cell under its column's name
+        tds = [(f'<td data-label="{HEADINGS[c]}">', c) for c in columns]
+        rows = ["<tr>" + "".join(f"{td}{cell(c, p, self.prefix)}</td>" for td, c in tds) + "</tr>" for p in papers]
+        table = ['<div class="pkb-list">', "<table>", f"<thead>{head}</thead>", "<tbody>", *rows, "</tbody>", "</table>", "</div>"]
+        return raw_html("\n".join(table))
 
     def items(self, papers: list[Paper]) -> str:
         """A compact list of papers (date, linked title) as a raw HTML block."""
@@ -205,13 +225,138 @@ class Listing:
         return raw_html("\n".join(["<ul>", *rows, "</ul>"]))
 
 
+#: How a list is ordered: (all of it, the part of it that is shown).
+NEWEST = ("newest first", "the {shown:,} newest are listed here")
+MOST_URGENT = ("most urgent first", "the {shown:,} most urgent are listed here")
+
+
+def bounded(
+    here: str, papers: list[Paper], shown: int, order: tuple[str, str], filters: Mapping[str, str], what: str = ""
+) -> tuple[list[Paper], str]:
+    """The first ``shown`` of ``papers`` (already in order) and the sentence that goes above them: how many there
+    are (``what`` follows the count), how many are listed, and a link to the browse view with ``filters`` set."""
+    total = len(papers)
+    target = paths.browse_link(here, filters)
+    if total <= shown:
+        return papers, f"{count_label(total)}{what}, {order[0]} ({md_link('filter and sort them', target)})."
+    return papers[:shown], f"{count_label(total)}{what}; {order[1].format(shown=shown)} ({md_link(f'browse all {total:,}', target)})."
+
+
+# -- the archive: every paper on a static page, by year, month when a year is long --------------------------------------
+def _month_id(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def _by_month(papers: list[Paper]) -> dict[tuple[int, int], list[Paper]]:
+    """Dated papers by (year, month), in the order given (dicts keep insertion order)."""
+    months: dict[tuple[int, int], list[Paper]] = {}
+    for paper in papers:
+        if paper.published:
+            months.setdefault((paper.published.year, paper.published.month), []).append(paper)
+    return months
+
+
+class Archive:
+    """The archive pages (``browse/``): a page per publication year (its papers by month), a year longer than
+    ``size`` papers as an index of month pages, a month or the undated papers longer than that in parts."""
+
+    def __init__(self, papers: list[Paper], size: int):
+        self.size = max(size, 1)
+        self.years: dict[int | None, list[Paper]] = {}
+        for paper in newest_first(papers):  # newest year first, undated last
+            self.years.setdefault(paper.published.year if paper.published else None, []).append(paper)
+
+    @staticmethod
+    def year_path(year: int | None) -> str:
+        return paths.archive_path(f"{year:04d}" if year is not None else paths.UNDATED)
+
+    def is_split(self, year: int | None) -> bool:
+        return year is not None and len(self.years[year]) > self.size
+
+    def month_path(self, year: int, month: int) -> str:
+        """Where a month's papers are: its own page, or its section of the year's page."""
+        if self.is_split(year):
+            return paths.archive_path(_month_id(year, month))
+        return f"{self.year_path(year)}#{_month_id(year, month)}"
+
+    def year_rows(self, here: str) -> list[str]:
+        """Markdown table rows: each year (linked to its archive page) and its number of papers."""
+        rows = []
+        for year, members in self.years.items():
+            label = f"{year:04d}" if year is not None else "Undated"
+            rows.append(f"| {docs_link(label, here, self.year_path(year))} | {len(members):,} |")
+        return rows
+
+    def pages(self, cells: Cells) -> dict[str, str]:
+        files: dict[str, str] = {}
+        for year, members in self.years.items():
+            if year is None:
+                files.update(self._parts(paths.UNDATED, "Undated papers", "with no publication date", members, cells, None))
+            elif not self.is_split(year):
+                files[self.year_path(year)] = self._year_page(year, members, cells)
+            else:
+                months = _by_month(members)
+                files[self.year_path(year)] = self._year_index(year, months)
+                for (y, m), papers in months.items():
+                    title = dt.date(y, m, 1).strftime("%B %Y")
+                    files.update(self._parts(_month_id(y, m), title, f"published in {title}", papers, cells, y))
+        return files
+
+    def _intro(self, here: str, about: str, filters: Mapping[str, str], year: int | None = None) -> list[str]:
+        """The sentence under an archive page's title: what it holds, the way up (its year, all years) and the browse view."""
+        links = [docs_link(f"{year:04d}", here, self.year_path(year))] if year is not None else []
+        links.append(docs_link("all years", here, f"{paths.ALL_PAPERS}#by-year"))
+        if filters:
+            links.append(md_link("filter and sort them in the browse view", paths.browse_link(here, filters)))
+        return [f"{about} ({'; '.join(links)}).", ""]
+
+    def _year_page(self, year: int, papers: list[Paper], cells: Cells) -> str:
+        here = self.year_path(year)
+        listing = Listing(here, cells)
+        lines = [front_matter(f"{year:04d}", search=False), f"# {year:04d}", ""]
+        lines += self._intro(here, f"{count_label(len(papers))} published in {year:04d}, newest first", {"year": f"{year:04d}"})
+        for (y, m), members in _by_month(papers).items():
+            lines += [f"## {dt.date(y, m, 1).strftime('%B %Y')} {{ #{_month_id(y, m)} }}", "", listing.items(members)]
+        return "\n".join(lines)
+
+    def _year_index(self, year: int, months: dict[tuple[int, int], list[Paper]]) -> str:
+        here = self.year_path(year)
+        total = sum(map(len, months.values()))
+        lines = [front_matter(f"{year:04d}", search=False), f"# {year:04d}", ""]
+        lines += self._intro(here, f"{count_label(total)} published in {year:04d}, too many for one page: a page per month", {"year": f"{year:04d}"})
+        lines += ["| Month | Papers |", "|---|---:|"]
+        for (y, m), members in months.items():
+            lines.append(f"| {docs_link(dt.date(y, m, 1).strftime('%B %Y'), here, paths.archive_path(_month_id(y, m)))} | {len(members):,} |")
+        return "\n".join(lines + [""])
+
+    def _parts(self, period: str, title: str, about: str, papers: list[Paper], cells: Cells, year: int | None) -> dict[str, str]:
+        """The pages of one month of ``year`` (or of the undated papers): one, or parts of at most ``size`` papers."""
+        filters = {"year": f"{year:04d}"} if year is not None else {}
+        chunks = [papers[start : start + self.size] for start in range(0, len(papers), self.size)]
+        files = {}
+        for number, chunk in enumerate(chunks, 1):
+            here = paths.archive_path(period, number)
+            heading = title if len(chunks) == 1 else f"{title} ({number} of {len(chunks)})"
+            lines = [front_matter(heading, search=False), f"# {md_text(heading)}", ""]
+            lines += self._intro(here, f"{count_label(len(papers))} {about}, newest first", filters, year)
+            if len(chunks) > 1:
+                first = (number - 1) * self.size + 1
+                parts = [
+                    f"**{n}**" if n == number else docs_link(str(n), here, paths.archive_path(period, n)) for n in range(1, len(chunks) + 1)
+                ]
+                lines += [f"Papers {first:,} to {first + len(chunk) - 1:,} on this page. Pages: {' · '.join(parts)}", ""]
+            lines.append(Listing(here, cells).items(chunk))
+            files[here] = "\n".join(lines)
+        return files
+
+
 # -- pages ----------------------------------------------------------------------------------------------------------
-def home_page(papers: list[Paper], vocab: Vocabulary, cells: Cells) -> str:
+def home_page(papers: list[Paper], vocab: Vocabulary, cells: Cells, bounds: Bounds = Bounds()) -> str:
     here = paths.HOME
     listing = Listing(here, cells)
     statuses = Counter(p.status for p in papers)
     priorities = Counter(p.priority_page for p in papers)
-    urgent = newest_first(p for p in papers if p.priority == "urgent")
+    urgent, urgent_note = bounded(here, newest_first(p for p in papers if p.priority == "urgent"), bounds.home, NEWEST, {"priority": "urgent"})
     return "\n".join(
         [
             front_matter("paperkb", search=False),
@@ -227,39 +372,54 @@ def home_page(papers: list[Paper], vocab: Vocabulary, cells: Cells) -> str:
             "",
             "| Status | Papers |",
             "|---|---:|",
-            *(f"| {docs_link(STATUS_TITLES[s], here, paths.status_anchor(s))} | {statuses[s]} |" for s in STATUSES),
+            *(f"| {docs_link(STATUS_TITLES[s], here, paths.status_anchor(s))} | {statuses[s]:,} |" for s in STATUSES),
             "",
             "## By priority",
             "",
             "| Priority | Papers |",
             "|---|---:|",
             *(
-                f"| {docs_link(PRIORITY_TITLES[p], here, paths.priority_path(p))} | {priorities[p]} |"
+                f"| {docs_link(PRIORITY_TITLES[p], here, paths.priority_path(p))} | {priorities[p]:,} |"
                 for p in paths.PRIORITY_PAGES
             ),
             "",
             "## Urgent papers",
             "",
+            *([urgent_note, ""] if urgent else []),
             listing.table(urgent, ("date", "title", "status")),
             "## Latest additions",
             "",
-            listing.table(latest_added(papers)[:LATEST_ADDITIONS], ("added", "title", "date", "status")),
+            listing.table(latest_added(papers)[: bounds.home], ("added", "title", "date", "status")),
         ]
     )
 
 
-def all_papers_page(papers: list[Paper], cells: Cells) -> str:
-    listing = Listing(paths.ALL_PAPERS, cells)
-    return "\n".join(
-        [
-            front_matter("All papers", search=False),
-            "# All papers",
-            "",
-            f"{count_label(len(papers))}, newest first.",
-            "",
-            listing.table(newest_first(papers), ("date", "title", "labs", "topics", "priority", "status")),
-        ]
-    )
+def all_papers_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
+    """The browse view's page. Without JavaScript (and for crawlers) it is static and bounded: the newest papers,
+    then every year linked to its archive page."""
+    here = paths.ALL_PAPERS
+    archive = Archive(papers, bounds.archive)
+    newest = newest_first(papers)
+    shown = newest[: bounds.listed]
+    if len(newest) > len(shown):
+        note = f"The {len(shown):,} newest, then every paper by year of publication."
+    else:
+        note = "Newest first; every paper by year of publication below."
+    lines = [
+        front_matter("All papers", search=False),
+        "# All papers",
+        "",
+        f"{count_label(len(papers))} in the knowledge base.",
+        "",
+        # The browse view's script block goes here: it filters and sorts every paper and replaces the static list.
+        "## Newest papers { #newest }",
+        "",
+        *([note, ""] if papers else []),
+        Listing(here, cells).table(shown, ("date", "title", "labs", "topics", "priority", "status")),
+    ]
+    if papers:
+        lines += ["## By year { #by-year }", "", "| Year | Papers |", "|---|---:|", *archive.year_rows(here), ""]
+    return "\n".join(lines)
 
 
 def _vocabulary_index(title: str, about: str, columns: tuple[str, str, str], rows: list[str]) -> str:
@@ -269,8 +429,11 @@ def _vocabulary_index(title: str, about: str, columns: tuple[str, str, str], row
     )
 
 
-def _vocabulary_page(title: str, about: str, path: str, mine: list[Paper], cells: Cells, columns: tuple[str, ...]) -> str:
-    """One topic's or lab's page: what it is, then its papers, newest first (anchor #papers)."""
+def _vocabulary_page(
+    title: str, about: str, path: str, mine: list[Paper], cells: Cells, columns: tuple[str, ...], shown: int, filters: Mapping[str, str]
+) -> str:
+    """One topic's or lab's page: what it is, then its newest papers (anchor #papers) and a link to all of them."""
+    listed, note = bounded(path, mine, shown, NEWEST, filters)
     return "\n".join(
         [
             front_matter(title, search=False),
@@ -280,9 +443,8 @@ def _vocabulary_page(title: str, about: str, path: str, mine: list[Paper], cells
             "",
             "## Papers { #papers }",
             "",
-            count_label(len(mine)) + ", newest first.",
-            "",
-            Listing(path, cells).table(mine, columns),
+            *([note, ""] if mine else []),
+            Listing(path, cells).table(listed, columns),
         ]
     )
 
@@ -291,25 +453,25 @@ def topics_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
     here = paths.TOPICS_INDEX
     counts = Counter(topic.id for p in papers for _, topic in p.topics if topic)
     rows = [
-        f"| {docs_link(topic.title, here, paths.topic_path(topic.id))} | {counts[topic.id]} | {md_text(topic.description)} |"
+        f"| {docs_link(topic.title, here, paths.topic_path(topic.id))} | {counts[topic.id]:,} | {md_text(topic.description)} |"
         for topic in sorted(vocab.topics.values(), key=lambda t: (t.title.casefold(), t.id))
     ]
     about = "Topics are defined in `content/topics.yml`; pages name them in their `topics:` list."
     return _vocabulary_index("Topics", about, ("Topic", "Papers", "Description"), rows)
 
 
-def topic_page(topic: Topic, papers: list[Paper], cells: Cells) -> str:
+def topic_page(topic: Topic, papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
     mine = newest_first(p for p in papers if any(t is topic for _, t in p.topics))
     about = md_text(topic.description) if topic.description else ""
     columns = ("date", "title", "labs", "priority", "status")
-    return _vocabulary_page(topic.title, about, paths.topic_path(topic.id), mine, cells, columns)
+    return _vocabulary_page(topic.title, about, paths.topic_path(topic.id), mine, cells, columns, bounds.listed, {"topic": topic.id})
 
 
 def labs_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
     here = paths.LABS_INDEX
     counts = Counter(lab.name for p in papers for _, lab in p.labs if lab)
     rows = [
-        f"| {docs_link(lab.name, here, paths.lab_path(lab.name))} | {counts[lab.name]} | "
+        f"| {docs_link(lab.name, here, paths.lab_path(lab.name))} | {counts[lab.name]:,} | "
         f"{md_link(lab.homepage, lab.homepage) if lab.homepage else '—'} |"
         for lab in sorted(vocab.labs.values(), key=lambda lab: lab.name.casefold())
     ]
@@ -317,7 +479,7 @@ def labs_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
     return _vocabulary_index("Labs", about, ("Lab", "Papers", "Homepage"), rows)
 
 
-def lab_page(lab: Lab, papers: list[Paper], cells: Cells) -> str:
+def lab_page(lab: Lab, papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
     mine = newest_first(p for p in papers if any(found is lab for _, found in p.labs))
     about = []
     if lab.homepage:
@@ -325,14 +487,14 @@ def lab_page(lab: Lab, papers: list[Paper], cells: Cells) -> str:
     if lab.aliases:
         about.append("Also written: " + ", ".join(md_text(alias) for alias in lab.aliases))
     columns = ("date", "title", "topics", "priority", "status")
-    return _vocabulary_page(lab.name, "  \n".join(about), paths.lab_path(lab.name), mine, cells, columns)
+    return _vocabulary_page(lab.name, "  \n".join(about), paths.lab_path(lab.name), mine, cells, columns, bounds.listed, {"lab": lab.name})
 
 
 def priorities_index_page(papers: list[Paper]) -> str:
     here = paths.PRIORITIES_INDEX
     counts = Counter(p.priority_page for p in papers)
     rows = [
-        f"| {docs_link(PRIORITY_TITLES[name], here, paths.priority_path(name))} | {counts[name]} |"
+        f"| {docs_link(PRIORITY_TITLES[name], here, paths.priority_path(name))} | {counts[name]:,} |"
         for name in paths.PRIORITY_PAGES
     ]
     return "\n".join(
@@ -351,27 +513,33 @@ def priorities_index_page(papers: list[Paper]) -> str:
     )
 
 
-def priority_page(name: str, papers: list[Paper], cells: Cells) -> str:
-    listing = Listing(paths.priority_path(name), cells)
-    mine = newest_first(p for p in papers if p.priority_page == name)
+def priority_page(name: str, papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
+    here = paths.priority_path(name)
+    mine, note = bounded(here, newest_first(p for p in papers if p.priority_page == name), bounds.listed, NEWEST, {"priority": name})
     title = f"{PRIORITY_TITLES[name]} priority" if name != paths.UNRATED else "Unrated papers"
     return "\n".join(
         [
             front_matter(title, search=False),
             f"# {title}",
             "",
-            count_label(len(mine)) + ", newest first.",
-            "",
-            listing.table(mine, ("date", "title", "labs", "topics", "status")),
+            *([note, ""] if mine else []),
+            Listing(here, cells).table(mine, ("date", "title", "labs", "topics", "status")),
         ]
     )
 
 
-def status_board_page(papers: list[Paper], cells: Cells) -> str:
-    listing = Listing(paths.STATUS_BOARD, cells)
-    todo = by_priority(p for p in papers if p.status == "todo")
-    draft = by_priority(p for p in papers if p.status == "draft")
-    reviewed = [p for p in papers if p.status == "reviewed"]
+def status_board_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
+    here = paths.STATUS_BOARD
+    listing = Listing(here, cells)
+
+    def waiting(status: str, what: str) -> tuple[list[Paper], str]:
+        mine = by_priority(p for p in papers if p.status == status)
+        return bounded(here, mine, bounds.listed, MOST_URGENT, {"status": status, "sort": "priority"}, what)
+
+    todo, todo_note = waiting("todo", " with sections still to write")
+    draft, draft_note = waiting("draft", " written and waiting for a person to check them")
+    reviewed = sum(1 for p in papers if p.status == "reviewed")
+    browse_reviewed = md_link("browse them", paths.browse_link(here, {"status": "reviewed"}))
     return "\n".join(
         [
             front_matter("Status board", search=False),
@@ -382,27 +550,30 @@ def status_board_page(papers: list[Paper], cells: Cells) -> str:
             "",
             f"## {STATUS_TITLES['todo']} {{ #todo }}",
             "",
-            f"{count_label(len(todo))} with sections still to write.",
+            todo_note,
             "",
             listing.table(todo, ("priority", "title", "missing")),
             f"## {STATUS_TITLES['draft']} {{ #draft }}",
             "",
-            f"{count_label(len(draft))} written and waiting for a person to check them.",
+            draft_note,
             "",
             listing.table(draft, ("priority", "title", "machine")),
             f"## {STATUS_TITLES['reviewed']} {{ #reviewed }}",
             "",
-            f"{count_label(len(reviewed))} checked by a person.",
+            f"{count_label(reviewed)} checked by a person ({browse_reviewed}).",
             "",
         ]
     )
 
 
-def timeline_page(papers: list[Paper], cells: Cells) -> str:
-    listing = Listing(paths.TIMELINE, cells)
-    lines = [front_matter("Timeline", search=False), "# Timeline", "", "Papers by month of publication, newest first.", ""]
+def timeline_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
+    here = paths.TIMELINE
+    listing = Listing(here, cells)
+    archive = Archive(papers, bounds.archive)
+    newest, note = bounded(here, newest_first(papers), bounds.listed, NEWEST, {"sort": "newest"})
+    lines = [front_matter("Timeline", search=False), "# Timeline", "", "Papers by month of publication. " + note, ""]
     by_month: dict[tuple[int, int] | None, list[Paper]] = {}
-    for paper in newest_first(papers):  # dicts keep insertion order: months come newest first, undated last
+    for paper in newest:  # dicts keep insertion order: months come newest first, undated last
         month = (paper.published.year, paper.published.month) if paper.published else None
         by_month.setdefault(month, []).append(paper)
     for members in by_month.values():
@@ -411,27 +582,38 @@ def timeline_page(papers: list[Paper], cells: Cells) -> str:
         lines += [f"## {heading} {{ #{anchor} }}", "", listing.items(members)]
     if not papers:
         lines.append("_No papers yet._\n")
-    return "\n".join(lines)
+        return "\n".join(lines)
+    lines += ["## Every month { #months }", "", "| Year | Papers | Months |", "|---|---:|---|"]
+    for year, members in archive.years.items():
+        if year is None:
+            lines.append(f"| {docs_link('Undated', here, archive.year_path(None))} | {len(members):,} | |")
+            continue
+        months = " · ".join(
+            f"{docs_link(dt.date(y, m, 1).strftime('%b'), here, archive.month_path(y, m))} {len(mm):,}" for (y, m), mm in _by_month(members).items()
+        )
+        lines.append(f"| {docs_link(f'{year:04d}', here, archive.year_path(year))} | {len(members):,} | {months} |")
+    return "\n".join(lines + [""])
 
 
-def index_files(site: SiteInput) -> dict[str, str]:
-    """Every index page of the site (exactly ``paths.generated_paths`` for the vocabularies)."""
+def index_files(site: SiteInput, bounds: Bounds = Bounds()) -> dict[str, str]:
+    """Every index page of the site (exactly ``paths.generated_paths`` for the vocabularies, and the archive)."""
     vocab = site.vocab
     papers = [paper_of(page, vocab) for page in site.pages]
     cells = Cells()
     files = {
-        paths.HOME: home_page(papers, vocab, cells),
-        paths.ALL_PAPERS: all_papers_page(papers, cells),
+        paths.HOME: home_page(papers, vocab, cells, bounds),
+        paths.ALL_PAPERS: all_papers_page(papers, cells, bounds),
         paths.TOPICS_INDEX: topics_index_page(papers, vocab),
         paths.LABS_INDEX: labs_index_page(papers, vocab),
         paths.PRIORITIES_INDEX: priorities_index_page(papers),
-        paths.STATUS_BOARD: status_board_page(papers, cells),
-        paths.TIMELINE: timeline_page(papers, cells),
+        paths.STATUS_BOARD: status_board_page(papers, cells, bounds),
+        paths.TIMELINE: timeline_page(papers, cells, bounds),
+        **Archive(papers, bounds.archive).pages(cells),
     }
     for topic in vocab.topics.values():
-        files[paths.topic_path(topic.id)] = topic_page(topic, papers, cells)
+        files[paths.topic_path(topic.id)] = topic_page(topic, papers, cells, bounds)
     for lab in vocab.labs.values():
-        files[paths.lab_path(lab.name)] = lab_page(lab, papers, cells)
+        files[paths.lab_path(lab.name)] = lab_page(lab, papers, cells, bounds)
     for name in paths.PRIORITY_PAGES:
-        files[paths.priority_path(name)] = priority_page(name, papers, cells)
+        files[paths.priority_path(name)] = priority_page(name, papers, cells, bounds)
     return dict(sorted(files.items()))

@@ -136,6 +136,19 @@ def _neutralise_unsafe_targets(text: str) -> str:
     return "".join(out)
 
 
+def docs_link_targets(text: str, from_docs_path: str) -> list[tuple[str, str]]:
+    """(docs path, '#fragment' or '') of every relative link of Markdown text written for ``from_docs_path``, in
+    order: the links ``rebase_links`` sees (fenced code left out), read by the same rule."""
+    found: list[tuple[str, str]] = []
+
+    def record(docs_path: str, fragment: str) -> None:
+        found.append((docs_path, fragment))
+        return None  # leaves the text as it is: only the targets are wanted
+
+    rebase_links(text, from_docs_path, record)
+    return found
+
+
 # A backslash escape is matched (and skipped) first: "\\`" is a literal backtick, not the start of a code span,
 # so "\\`<img onerror=…>\\`" must have its '<' escaped. A span closes on a backtick run of its own length.
 _CODE_SPAN = re.compile(r"\\.|(`+)(?:.+?)(?<!`)\1(?!`)", re.S)

@@ -14,11 +14,9 @@ and the rendered body goes through :func:`sanitize_html`, so no page can inject 
 a table.
 
 Seam for other stages, footers: :func:`paper_footers` returns callables ``(Page) -> str`` whose HTML
-is appended, in order, at the end of every paper page (an empty string adds nothing). A stage adds its
-own inside that function, importing its module there to keep imports light, e.g.::
-
-    from .bibtex import cite_footer
-    found.append(cite_footer)
+is appended, in order, at the end of every paper page (an empty string adds nothing): the related papers
+and the pages linking here (``related.RelatedPapers.footer``, computed once per build over every page and
+passed in as ``related``), then the Cite block (``bibtex.cite_footer``).
 
 Footer HTML goes into the page as written, after the rendered body (no Markdown pass, no sanitizer):
 escape every page value with :func:`html_text`, and give a heading the id and permalink Markdown would
@@ -39,6 +37,7 @@ from paperkb.model.pages import REQUIRED_SECTIONS, Page, as_date
 from paperkb.model.vocab import Vocabulary
 from paperkb.publish.bibtex import cite_footer
 from paperkb.publish.markup import _placeholder, a, docs_a, element_ids, html_text, raw_html, restore_raw_html, unique_ids
+from paperkb.publish.related import RelatedPapers, shared as shared_related
 
 #: Authors shown before the rest are folded into "and N more".
 AUTHORS_SHOWN = 5
@@ -46,9 +45,10 @@ AUTHORS_SHOWN = 5
 Footer = Callable[[Page], str]
 
 
-def paper_footers() -> list[Footer]:
+def paper_footers(related: RelatedPapers | None = None) -> list[Footer]:
     """HTML blocks appended to every paper page, in order (see the module docstring)."""
-    return [cite_footer]
+    footers: list[Footer] = [related.footer] if related is not None else []
+    return [*footers, cite_footer]
 
 
 # -- escaping -------------------------------------------------------------------------------------------------
@@ -262,20 +262,24 @@ def _demote_h1(body_html: str) -> str:
     return _H1_TAG.sub(r"<\1h2", body_html) if "<h1" in body_html else body_html
 
 
-def paper_document(page: Page, vocab: Vocabulary, docs_path: str | None = None) -> PaperDocument:
+def paper_document(page: Page, vocab: Vocabulary, docs_path: str | None = None, related: RelatedPapers | None = None) -> PaperDocument:
     """The paper page as the MkDocs hook renders it. No "# title": the theme shows the page title
-    (page.meta["title"], set by the hook) as the h1, and Markdown is spared a heading to slug on every page."""
+    (page.meta["title"], set by the hook) as the h1, and Markdown is spared a heading to slug on every page.
+
+    ``related``: the build's related papers; by default the ones scripts/gen_pages.py shared for this build
+    (none outside a build)."""
     docs_path = docs_path or paths.paper_path(page.slug)
     notes: list[str] = []
     markdown = body_with_notes(page, notes).rstrip() + "\n"
-    footers = [extra.strip() for footer in paper_footers() if (extra := footer(page)) and extra.strip()]
+    related = shared_related() if related is None else related
+    footers = [extra.strip() for footer in paper_footers(related) if (extra := footer(page)) and extra.strip()]
     return PaperDocument(markdown, notes, header_html(page, vocab, docs_path), "\n".join(footers))
 
 
-def paper_markdown(page: Page, vocab: Vocabulary, docs_path: str | None = None) -> str:
+def paper_markdown(page: Page, vocab: Vocabulary, docs_path: str | None = None, related: RelatedPapers | None = None) -> str:
     """The page as one Markdown document with raw HTML blocks (header, machine notes, footers): what MkDocs
     would render for it without the hook's shortcuts. The golden files hold this form."""
-    document = paper_document(page, vocab, docs_path)
+    document = paper_document(page, vocab, docs_path, related)
     markdown = document.markdown
     for index, note in enumerate(document.notes):
         markdown = markdown.replace(_placeholder(index) + "\n", raw_html(note), 1)
