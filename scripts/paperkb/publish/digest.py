@@ -335,12 +335,13 @@ def _listed_markdown(page: Page, links: Links) -> str:
 
 # -- e-mail HTML ----------------------------------------------------------------------------------------------
 _FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
+# White text on each: at least 4.5:1 (WCAG AA for the badges' small text; tests/test_browser_outside.py runs axe).
 _BADGE = {
     "URGENT": "#c01c28",
-    "HIGH": "#e66100",
+    "HIGH": "#c64600",
     "MEDIUM": "#1a5fb4",
     "LOW": "#5e5c64",
-    "unrated": "#9a9996",
+    "unrated": "#6f6d70",
 }
 
 
