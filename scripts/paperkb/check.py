@@ -380,7 +380,8 @@ def _check_anchor(c: PageChecker, line: int, target: str, path: Path, anchor: st
 
 #: The site's Markdown extensions (mkdocs.yml's markdown_extensions, plus fenced_code, which MkDocs always
 #: adds); tests/test_check.py keeps the two lists equal.
-SITE_MARKDOWN_EXTENSIONS = ["admonition", "attr_list", "tables", "toc", "fenced_code"]
+SITE_MARKDOWN_EXTENSIONS = ["admonition", "attr_list", "tables", "toc", "pymdownx.arithmatex", "fenced_code"]
+SITE_EXTENSION_CONFIGS = {"pymdownx.arithmatex": {"generic": True}}
 _anchor_cache: dict[tuple[str, str], list[str]] = {}  # (path, text) -> ids: a page linked to many times renders once
 
 
@@ -394,7 +395,7 @@ def anchor_ids(page: Page) -> list[str]:
         import markdown
 
 
-        body = sanitize_html(markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS).convert(page.text[page.fm_end :]))
+        body = sanitize_html(markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS, extension_configs=SITE_EXTENSION_CONFIGS).convert(page.text[page.fm_end :]))
         ids = list(dict.fromkeys(element_ids(body)))
         _anchor_cache[key] = ids + element_ids(unique_ids(cite_footer(page), set(ids)))
     return _anchor_cache[key]
