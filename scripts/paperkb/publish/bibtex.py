@@ -32,6 +32,7 @@ paper page shows its entry under "Cite".
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
@@ -152,7 +153,8 @@ def _braced(text: str) -> str:
     return "{{" + escaped + "}}" if escaped.startswith("\\") else "{" + escaped + "}"
 
 
-def _lab_phrases(lab_names: Iterable[str]) -> list[tuple[str, ...]]:
+@functools.lru_cache(maxsize=8)  # one vocabulary per build: sorted once, not once per title
+def _lab_phrases(lab_names: tuple[str, ...]) -> list[tuple[str, ...]]:
     """Each name as its casefolded words, longest first (a title is matched in any case: 'Deepseek' is DeepSeek)."""
     return sorted({tuple(one_line(name).casefold().split()) for name in lab_names if one_line(name)}, key=len, reverse=True)
 
@@ -171,7 +173,7 @@ def bibtex_title(title: str, lab_names: Iterable[str] = ()) -> str:
             end -= 1
         cores.append((word[:start], word[start:end], word[end:]))
     labs = [False] * len(cores)
-    for phrase in _lab_phrases(lab_names):
+    for phrase in _lab_phrases(tuple(lab_names)):
         for i in range(len(cores) - len(phrase) + 1):
             if all(cores[i + j][1].casefold() == phrase[j] and (j == len(phrase) - 1 or not cores[i + j][2]) for j in range(len(phrase))):
                 labs[i : i + len(phrase)] = [True] * len(phrase)
