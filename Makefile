@@ -6,6 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Exact versions the project was tested with; pyproject.toml holds the ranges.
 CONSTRAINTS := constraints.txt
+# The project pins mkdocs<2 on purpose (Material 9.x is built for MkDocs 1.x; see pyproject.toml): the notices
+# Material and properdocs (a dependency of mkdocs-gen-files' stack) print about MkDocs 2 on every `mkdocs` run
+# say nothing we can act on, and in red they hide real warnings. These are the switches both document.
+export NO_MKDOCS_2_WARNING := 1
+export DISABLE_MKDOCS_2_WARNING := true
 
 .PHONY: serve build test check lint bench install dev clean
 

@@ -39,7 +39,7 @@ from paperkb.model import config as paperkb_config, paths
 from paperkb.model.facts import title_of, topics_of
 from paperkb.model.pages import Page, PageError, parse_page
 from paperkb.model.vocab import Vocabulary, load_vocabulary
-from paperkb.publish import markup, paper
+from paperkb.publish import citation, markup, paper
 from paperkb.publish.sanitize import sanitize_html
 from paperkb.publish.site import shared_page_at
 from paperkb.publish.template_memo import TemplateMemo, memo_folder
@@ -152,6 +152,9 @@ def theme_meta(parsed: Page, vocab: Vocabulary) -> dict:
     }
     if isinstance(parsed.meta.get("description"), str):
         meta["description"] = markup.html_text(parsed.meta["description"])
+    # Highwire citation_* tags for Zotero and Google Scholar, HTML built and escaped by publish.citation;
+    # overrides/main.html prints them in the head
+    meta["citation_tags"] = citation.highwire_tags(parsed)
     return meta
 
 

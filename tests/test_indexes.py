@@ -141,7 +141,8 @@ def test_status_board_shows_missing_sections_and_drafts_awaiting_review():
     draft = html.split('id="draft"')[1].split('id="reviewed"')[0]
     # Most urgent first: medium, low, then unrated.
     assert slugs_in_order(todo) == ["undated", "not-on-arxiv", "hostile-title"]
-    assert re.search(r"not-on-arxiv/\">A Paper Not on arXiv</a></td><td data-label=\"Missing sections\">Key Insights, Why It Matters</td>", todo)
+    coins = r"(<span class=\"Z3988\"[^>]*></span>)?"  # a reference manager's COinS after the title
+    assert re.search(r"not-on-arxiv/\">A Paper Not on arXiv</a>" + coins + r"</td><td data-label=\"Missing sections\">Key Insights, Why It Matters</td>", todo)
     assert "Summary, Key Insights, Why It Matters" in todo  # the undated page has nothing written
     assert slugs_in_order(draft) == ["reasoning-rl", "edited-summary"]
     assert '<td data-label="Machine-written">Summary, Key Insights</td>' in draft  # still machine-written
@@ -187,7 +188,8 @@ def test_no_title_or_lab_name_can_add_markup_or_break_a_row(titles, lab):
     files = index_files(SiteInput(pages=pages, vocab=vocab))
     for path in ("papers/index.md", "topics/reasoning.md", "timeline.md", "priorities/unrated.md"):
         elements = Elements(page_html(files, path))
-        assert elements.names() <= {"h1", "h2", "p", "div", "table", "thead", "tbody", "tr", "th", "td", "a", "ul", "li", "em", "code"}, path
+        assert elements.names() <= {"h1", "h2", "p", "div", "table", "thead", "tbody", "tr", "th", "td", "a", "ul", "li", "em", "code", "span"}, path
+        assert all(span.get("class") == "Z3988" for span in elements.named("span")), path  # only the COinS of each row
         links = [a["href"] for a in elements.named("a")]
         assert all(not href.startswith(("javascript", "data")) for href in links)
     table = page_html(files, "papers/index.md").split("<tbody>")[1].split("</tbody>")[0]

@@ -37,7 +37,7 @@ HERE = Path(__file__).parent
 FIXTURE = HERE / "fixtures" / "research_sync"
 SITE_URL = "https://kb.example.org/research/"
 TODAY = dt.date(2026, 11, 22)
-OUR_FIELDS = {"title", "author", "year", "eprint", "archivePrefix", "primaryClass", "url", "doi"}
+OUR_FIELDS = {"title", "author", "year", "eprint", "archivePrefix", "primaryClass", "howpublished", "note", "url", "doi"}
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 

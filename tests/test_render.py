@@ -35,7 +35,9 @@ def as_site_shows(paper) -> str:
 
 
 def notes(html: str) -> list[str]:
-    return re.findall(r'<div class="admonition note pkb-machine" data-search-exclude>\s*<p class="admonition-title">([^<]*)</p>', html)
+    """The machine notes' titles as text (the date is a <time> element)."""
+    titles = re.findall(r'<div class="admonition note pkb-machine" data-search-exclude>\s*<p class="admonition-title">(.*?)</p>', html)
+    return [re.sub(r"<[^>]*>", "", title) for title in titles]
 
 
 # -- golden -------------------------------------------------------------------------------------------------------

@@ -147,7 +147,8 @@ def test_paper_pages_stay_out_of_the_sidebar(built):
 
 def test_machine_written_sections_show_a_note_with_model_and_date(built):
     html = html_of(built, f"papers/{MACHINE_SLUG}")
-    assert html.count(f"Machine-written by {MACHINE_MODEL} on {MACHINE_DATE.isoformat()}") == 3
+    day = MACHINE_DATE.isoformat()  # kept on one line on a phone
+    assert html.count(f'Machine-written by {MACHINE_MODEL} on <time datetime="{day}" style="white-space:nowrap">{day}</time>') == 3
     assert 'class="pkb-badge pkb-priority pkb-priority--high"' in html
     assert "<summary>and 3 more</summary>" in html
 

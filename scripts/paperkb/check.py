@@ -22,6 +22,7 @@ from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
 from paperkb.model.facts import is_web_url
 from paperkb.model.pages import FENCED_BLOCK, PRIORITIES, REQUIRED_SECTIONS, SECTION_TITLES, STATUSES, InvalidDate, Page, PageError, load_page, scan_papers_dir
 from paperkb.model.syncs import load_sync_records
+from paperkb.model.text import stray_dollars
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
 from paperkb.publish.bibtex import cite_footer
 from paperkb.publish.markup import element_ids, unique_ids
@@ -339,6 +340,22 @@ def rule_indented_fences(c: PageChecker) -> None:
         )
 
 
+_DOLLAR_FIX = "close the math with a matching '$' (no space just inside it) or write '\\$' for a dollar sign"
+
+
+def rule_math_dollars(c: PageChecker) -> None:
+    """A '$' that opens or closes no math (model.text reads math as arithmatex does on the site): the site shows it
+    as a dollar today, but a second one later in the paragraph would turn the text between them into math."""
+    abstract = c.page.meta.get("abstract")
+    if isinstance(abstract, str) and "$" in abstract and stray_dollars(abstract):
+        c.report(c.at("abstract"), f"unbalanced '$' in the abstract: {_DOLLAR_FIX}")
+    if "$" not in c.page.body:
+        return
+    body = _INLINE_CODE.sub(_blank, FENCED_BLOCK.sub(_blank, c.page.body))  # a '$' in code is code
+    for line in sorted({c.page.body_first_line + body.count("\n", 0, offset) for offset in stray_dollars(body)}):
+        c.report(line, f"unbalanced '$': {_DOLLAR_FIX}")
+
+
 def _relative_hint(c: PageChecker, target: str) -> str:
     try:
         here = c.page.path.resolve().parent.relative_to(c.content_dir.resolve()).as_posix()
@@ -363,7 +380,8 @@ def _check_anchor(c: PageChecker, line: int, target: str, path: Path, anchor: st
 
 #: The site's Markdown extensions (mkdocs.yml's markdown_extensions, plus fenced_code, which MkDocs always
 #: adds); tests/test_check.py keeps the two lists equal.
-SITE_MARKDOWN_EXTENSIONS = ["admonition", "attr_list", "tables", "toc", "fenced_code"]
+SITE_MARKDOWN_EXTENSIONS = ["admonition", "attr_list", "tables", "toc", "pymdownx.arithmatex", "fenced_code"]
+SITE_EXTENSION_CONFIGS = {"pymdownx.arithmatex": {"generic": True}}
 _anchor_cache: dict[tuple[str, str], list[str]] = {}  # (path, text) -> ids: a page linked to many times renders once
 
 
@@ -377,7 +395,7 @@ def anchor_ids(page: Page) -> list[str]:
         import markdown
 
 
-        body = sanitize_html(markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS).convert(page.text[page.fm_end :]))
+        body = sanitize_html(markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS, extension_configs=SITE_EXTENSION_CONFIGS).convert(page.text[page.fm_end :]))
         ids = list(dict.fromkeys(element_ids(body)))
         _anchor_cache[key] = ids + element_ids(unique_ids(cite_footer(page), set(ids)))
     return _anchor_cache[key]
@@ -425,6 +443,7 @@ RULES: tuple[Callable[[PageChecker], None], ...] = (
     rule_generated,
     rule_links,
     rule_indented_fences,
+    rule_math_dollars,
 )
 
 

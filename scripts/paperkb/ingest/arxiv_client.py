@@ -43,6 +43,7 @@ from paperkb import __version__
 from paperkb.model import config
 from paperkb.model.arxiv_ids import parse_arxiv_id
 from paperkb.model.deadline import Deadline, excerpt
+from paperkb.model.text import display_text
 from paperkb.model.vocab import Vocabulary
 
 DEFAULT_API = "https://export.arxiv.org/api/query"
@@ -625,7 +626,7 @@ def paper_metadata(result: arxiv.Result, labs: LabMatcher) -> dict[str, Any]:
     """The front matter arXiv gives for a paper, in page order (keys of FETCHED_KEYS; absent ones omitted)."""
     arxiv_id, version = result_id(result)
     meta: dict[str, Any] = {
-        "title": normalize_space(result.title),
+        "title": display_text(normalize_space(result.title)),  # TeX escapes and dashes as readers see them
         "arxiv": arxiv_id,
         "version": version,
         "authors": [normalize_space(a.name) for a in result.authors if a.name.strip()],
@@ -638,7 +639,7 @@ def paper_metadata(result: arxiv.Result, labs: LabMatcher) -> dict[str, Any]:
         "journal_ref": normalize_space(result.journal_ref) if result.journal_ref else None,
         "comment": normalize_space(result.comment) if result.comment else None,
         # A trailing newline makes the page show it as a `|` block, like hand-written abstracts.
-        "abstract": normalize_space(result.summary) + "\n" if result.summary.strip() else None,
+        "abstract": display_text(normalize_space(result.summary)) + "\n" if result.summary.strip() else None,
     }
     return {key: value for key, value in meta.items() if value is not None}
 

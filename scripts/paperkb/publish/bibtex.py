@@ -5,9 +5,20 @@ word (``deepseekai2025deepseekr1``, ``greenblatt2024alignment``). When several p
 oldest (by published date, then arXiv ID, then page name) keeps it and the others get ``b``, ``c``, ...
 in the same order, so a key never changes when a newer paper joins the knowledge base.
 
-Values are LaTeX-escaped (``& % $ # _ { } ~ ^ \\``); title words with inner capitals (``DeepSeek-R1``,
-``LLMs``) are brace-protected against BibTeX's case folding; a one-word author (``DeepSeek-AI``) is
-braced so BibTeX reads it as a corporate name, not as a last name.
+Values are LaTeX-escaped (``& % $ # _ { } ~ ^ \\``, en and em dashes as ``--`` and ``---``). Titles: styles
+such as plain lower-case every letter BibTeX may fold, so only what must keep its case is braced: acronyms and
+words with inner capitals or digits (``{DeepSeek-R1}``, ``{LLMs}``), per part of a hyphenated word
+(``Open-Source`` is not braced, ``{AI}-Based`` is; a word that starts with a name is one: ``{DeepSeek-Coder}``),
+the proper nouns of :data:`PROPER_NOUNS` and the labs' names and aliases (content/labs.yml). Punctuation stays
+outside the braces (``{DeepSeek-R1}:``), so BibTeX still sees the colon and keeps the next word's capital. A
+one-word author (``DeepSeek-AI``) is braced so BibTeX reads it as a corporate name, not as a last name;
+run-together initials get their space (``Y.K. Li`` -> ``Y. K. Li``: abbrv kept one letter, biblatex counted
+"Z.Z. Ren" and "Z. Z. Ren" as two people).
+
+Locators: ``@misc`` has no field the classic styles (plain, unsrt, abbrv, alpha, ieeetr) read for ``eprint`` or
+``url``, so every entry also has ``howpublished`` (``arXiv:<id>``, or the URL) and, for an arXiv paper, ``note``
+(its abstract URL). Styles that read ``eprint``/``url`` too (natbib's, biblatex) show the locator twice: the
+price of one entry that every style prints a locator for.
 
 No value can end its entry or start another (a page is outside text: a pull request can write any of it).
 Every value is folded to one line (any Unicode line break or space becomes one space, other control
@@ -21,6 +32,7 @@ paper page shows its entry under "Cite".
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
@@ -32,6 +44,7 @@ from paperkb.model.arxiv_ids import abs_url
 from paperkb.model.facts import arxiv_id_of, authors_of, pages_by_topic, url_of
 from paperkb.model.pages import Page, as_date, load_pages
 from paperkb.model.paths import ALL_PAPERS_BIB, topic_bib_path
+from paperkb.model.vocab import Vocabulary, load_vocabulary
 from paperkb.publish.markup import section_heading
 
 _STOPWORDS = frozenset(
@@ -50,6 +63,9 @@ _LATEX_SPECIALS = {
     "_": r"\_",
     "^": r"\textasciicircum{}",
     "~": r"\textasciitilde{}",
+    # TeX's own spelling of the dashes (model.text turned arXiv's '--' into them for display)
+    "\u2013": "--",
+    "\u2014": "---",
 }
 _SPECIALS_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -70,22 +86,114 @@ def latex_escape(text: str) -> str:
     return _SPECIALS_RE.sub(lambda m: _LATEX_SPECIALS[m.group(0)], one_line(text))
 
 
-def _needs_case_protection(word: str) -> bool:
-    letters = [c for c in word if c.isalpha()]
-    return any(c.isupper() for c in letters[1:]) or (any(c.isdigit() for c in word) and bool(letters))
+#: Proper nouns that keep their capital in a title although nothing else marks them (no inner capital, no digit):
+#: model families, companies, languages and names. Maintained by hand: add a name when a title shows it
+#: lower-cased (the labs of content/labs.yml are added from the vocabulary). A hyphenated word's parts are
+#: looked up one by one ("Monte-Carlo", "Qwen-based").
+PROPER_NOUNS = frozenset(
+    """
+    Alpaca Baichuan Bard Bing Claude ChatGLM Copilot Falcon Gemini Gemma Grok Haiku Janus Kimi Llama Mistral
+    Mixtral Nemotron Olmo Opus Phi Pixtral Qwen Sonnet Vicuna Yi
+    Alibaba Amazon Apple Baidu Google Huawei Meta Microsoft Nvidia Tencent Zhipu Moonshot
+    Arabic Chinese English European French German Hindi Japanese Korean Russian Spanish
+    Bayes Bayesian Bellman Carlo Euclidean Gaussian Hessian Lagrangian Markov Monte Nash Newton Turing Wikipedia
+    """.split()
+)
+_OPENING = "\"'([\u201c\u2018"
+_CLOSING = "\"')].,:;!?\u201d\u2019"
+_PARTS = re.compile(r"([-/])")
 
 
-def bibtex_title(title: str) -> str:
-    """The escaped title with acronyms and CamelCase words in braces: '{DeepSeek-R1}: ... {LLMs}'."""
-    words = []
-    for word in one_line(title).split(" "):
-        escaped = latex_escape(word)
-        words.append("{" + escaped + "}" if _needs_case_protection(word) else escaped)
-    return " ".join(words)
+def _needs_case_protection(part: str, proper_nouns: frozenset[str] = PROPER_NOUNS) -> bool:
+    """An acronym or a word with an inner capital ('LLMs', 'DeepSeek'), letters with digits ('R1', 'o3'), or a
+    proper noun (possessive 's allowed)."""
+    letters = [c for c in part if c.isalpha()]
+    if not letters:
+        return False
+    if any(c.isupper() for c in letters[1:]) or any(c.isdigit() for c in part):
+        return True
+    return part in proper_nouns or re.sub(r"['\u2019]s$", "", part) in proper_nouns
+
+
+def _is_name(part: str, proper_nouns: frozenset[str]) -> bool:
+    """A name rather than an acronym: lower-case letters with an inner capital or a digit ('DeepSeek', 'Qwen2.5',
+    'o3'), or a proper noun. 'AI-Based' is an acronym and a word; 'DeepSeek-Coder' one name."""
+    letters = [c for c in part if c.isalpha()]
+    has_lower = any(c.islower() for c in letters)
+    inner = any(c.isupper() for c in letters[1:]) or any(c.isdigit() for c in part)
+    return bool(letters) and ((has_lower and inner) or part in proper_nouns)
+
+
+def _protect(core: str, proper_nouns: frozenset[str]) -> str:
+    """``core`` escaped, its parts that must keep their case in braces (neighbouring ones in one pair)."""
+    parts = _PARTS.split(core)  # words at even indexes, '-' and '/' between them
+    if len(parts) > 1 and _is_name(parts[0], proper_nouns):  # a product name: DeepSeek-Coder, Qwen2.5-VL-Instruct
+        return _braced(core)
+    keep = [i % 2 == 0 and _needs_case_protection(p, proper_nouns) for i, p in enumerate(parts)]
+    for i in range(1, len(parts) - 1, 2):  # a hyphen between two kept parts stays inside their braces
+        keep[i] = keep[i - 1] and keep[i + 1]
+    out, run = [], []
+    for part, kept in zip(parts, keep, strict=True):
+        if kept:
+            run.append(part)
+            continue
+        if run:
+            out.append(_braced("".join(run)))
+            run = []
+        out.append(latex_escape(part))
+    if run:
+        out.append(_braced("".join(run)))
+    return "".join(out)
+
+
+def _braced(text: str) -> str:
+    escaped = latex_escape(text)
+    # BibTeX takes a brace group that starts with a backslash for one accented letter and folds its case: a
+    # second pair keeps it whole
+    return "{{" + escaped + "}}" if escaped.startswith("\\") else "{" + escaped + "}"
+
+
+@functools.lru_cache(maxsize=8)  # one vocabulary per build: sorted once, not once per title
+def _lab_phrases(lab_names: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Each name as its casefolded words, longest first (a title is matched in any case: 'Deepseek' is DeepSeek)."""
+    return sorted({tuple(one_line(name).casefold().split()) for name in lab_names if one_line(name)}, key=len, reverse=True)
+
+
+def bibtex_title(title: str, lab_names: Iterable[str] = ()) -> str:
+    """The escaped title, braces around what must keep its case ('{DeepSeek-R1}: Incentivizing … in {LLMs}')
+    and nothing else, punctuation outside them; ``lab_names``: the labs' names and aliases, kept as written
+    (in any case) where a title holds one whole."""
+    words = one_line(title).split(" ")
+    cores: list[tuple[str, str, str]] = []
+    for word in words:
+        start, end = 0, len(word)
+        while start < end and word[start] in _OPENING:
+            start += 1
+        while end > start and word[end - 1] in _CLOSING:
+            end -= 1
+        cores.append((word[:start], word[start:end], word[end:]))
+    labs = [False] * len(cores)
+    for phrase in _lab_phrases(tuple(lab_names)):
+        for i in range(len(cores) - len(phrase) + 1):
+            if all(cores[i + j][1].casefold() == phrase[j] and (j == len(phrase) - 1 or not cores[i + j][2]) for j in range(len(phrase))):
+                labs[i : i + len(phrase)] = [True] * len(phrase)
+    out = []
+    for (lead, core, trail), lab in zip(cores, labs, strict=True):
+        body = _braced(core) if lab and core else _protect(core, PROPER_NOUNS)
+        out.append(latex_escape(lead) + body + latex_escape(trail))
+    return " ".join(out)
+
+
+_RUN_TOGETHER_INITIAL = re.compile(r"(?<![^\W\d_])([^\W\d_]\.)(?=[^\W\d_]\.|[^\W\d_]\b)")
+
+
+def normalise_initials(name: str) -> str:
+    """'Y.K. Li' -> 'Y. K. Li' (and 'Z.Z. Ren' the same person as 'Z. Z. Ren'); 'Y.-K. Li' stays."""
+    return _RUN_TOGETHER_INITIAL.sub(r"\1 ", name)
 
 
 def bibtex_author(name: str) -> str:
-    name = one_line(name)
+    name = normalise_initials(one_line(name))
     if name.casefold().rstrip(".") in ("et al", "others"):
         return "others"
     escaped = latex_escape(name)
@@ -173,10 +281,12 @@ def assign_keys(pages: Iterable[Page]) -> dict[str, str]:
 
 
 # -- entries ----------------------------------------------------------------------------------------------
-def entry_fields(page: Page) -> list[tuple[str, str]]:
-    """The entry's fields in output order, values already escaped for BibTeX."""
+def entry_fields(page: Page, lab_names: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """The entry's fields in output order, values already escaped for BibTeX (``lab_names``: every lab name and
+    alias of the vocabulary; by default those of the labs.yml beside the page's folder)."""
     meta = page.meta
-    fields = [("title", bibtex_title(meta.get("title", page.slug)))]
+    names = lab_names_for(page) if lab_names is None else lab_names
+    fields = [("title", bibtex_title(meta.get("title", page.slug), names))]
     authors = bibtex_authors(authors_of(page))
     if authors:
         fields.append(("author", authors))
@@ -191,6 +301,12 @@ def entry_fields(page: Page) -> list[tuple[str, str]]:
         primary = meta.get("primary_category") or (arxiv_id.split("/")[0] if "/" in arxiv_id else None)
         if primary and latex_escape(primary):
             fields.append(("primaryClass", latex_escape(primary)))
+    # What the classic styles print for @misc: the arXiv ID (or the URL) and, for arXiv, the abstract's URL as text
+    if arxiv_id:
+        fields.append(("howpublished", f"arXiv:{latex_escape(arxiv_id)}"))
+        fields.append(("note", latex_escape(abs_url(arxiv_id))))
+    elif url:
+        fields.append(("howpublished", latex_escape(url)))
     if url:
         fields.append(("url", _escape_url(url)))
     if meta.get("doi") and latex_escape(meta["doi"]):
@@ -204,8 +320,8 @@ def _escape_url(url: str) -> str:
     return "".join({"{": "%7B", "}": "%7D", "\\": "%5C"}.get(c, c) for c in url)
 
 
-def format_entry(page: Page, key: str) -> str:
-    fields = entry_fields(page)
+def format_entry(page: Page, key: str, lab_names: Iterable[str] | None = None) -> str:
+    fields = entry_fields(page, lab_names)
     width = max(len(name) for name, _ in fields)
     lines = [f"@misc{{{key},"]
     lines += [f"  {name.ljust(width)} = {{{value}}}," for name, value in fields]
@@ -213,13 +329,15 @@ def format_entry(page: Page, key: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_bibliography(pages: Iterable[Page], keys: dict[str, str], cache: dict[str, str] | None = None) -> str:
+def format_bibliography(
+    pages: Iterable[Page], keys: dict[str, str], cache: dict[str, str] | None = None, lab_names: Iterable[str] | None = None
+) -> str:
     """Entries of the given pages, sorted by key, separated by blank lines (``cache``: slug -> entry text)."""
     cache = {} if cache is None else cache
     entries = []
     for page in sorted(pages, key=lambda p: keys[p.slug]):
         if page.slug not in cache:
-            cache[page.slug] = format_entry(page, keys[page.slug])
+            cache[page.slug] = format_entry(page, keys[page.slug], lab_names)
         entries.append(cache[page.slug])
     return "\n".join(entries)
 
@@ -228,6 +346,7 @@ def format_bibliography(pages: Iterable[Page], keys: dict[str, str], cache: dict
 # Keys depend on every page, but a paper page's footer sees one page: the generator, which runs first in a
 # build, remembers the keys per papers folder; outside a build they are computed from the folder once.
 _KEYS_BY_FOLDER: dict[str, dict[str, str]] = {}
+_LAB_NAMES_BY_FOLDER: dict[str, tuple[str, ...]] = {}
 # (folder, slug) -> (page text, key, entry) as generate() formatted it; reused only for the same text and key
 _ENTRIES: dict[tuple[str, str], tuple[str, str, str]] = {}
 
@@ -237,11 +356,29 @@ def _folder(page: Page) -> str:
 
 
 def keys_for_site(site) -> dict[str, str]:
-    """Keys over the whole knowledge base; remembered for the paper pages' "Cite" footers."""
+    """Keys over the whole knowledge base; remembered for the paper pages' "Cite" footers (with the lab names)."""
     keys = assign_keys(site.pages)
+    names = vocabulary_lab_names(site.vocab)
     for folder in {_folder(page) for page in site.pages}:
         _KEYS_BY_FOLDER[folder] = keys
+        _LAB_NAMES_BY_FOLDER[folder] = names
     return keys
+
+
+def vocabulary_lab_names(vocab: Vocabulary) -> tuple[str, ...]:
+    return tuple(name for lab in vocab.labs.values() for name in (lab.name, *lab.aliases))
+
+
+def lab_names_for(page: Page) -> tuple[str, ...]:
+    """The lab names and aliases a page's entry keeps as written: the build's vocabulary, else (outside a build)
+    the labs.yml of the content folder the page's papers folder is in (model.config's layout), read once."""
+    folder = _folder(page)
+    names = _LAB_NAMES_BY_FOLDER.get(folder)
+    if names is None:
+        labs_file = page.path.parent.parent / "labs.yml"
+        names = vocabulary_lab_names(load_vocabulary(labs_file.with_name("topics.yml"), labs_file)) if labs_file.is_file() else ()
+        _LAB_NAMES_BY_FOLDER[folder] = names
+    return names
 
 
 def key_for_page(page: Page) -> str:
@@ -258,10 +395,11 @@ def key_for_page(page: Page) -> str:
 def generate(site) -> dict[str, str]:
     """papers.bib for the whole knowledge base and bib/topics/<id>.bib for each topic."""
     keys = keys_for_site(site)
+    names = vocabulary_lab_names(site.vocab)
     entries: dict[str, str] = {}  # each paper's entry, formatted once for papers.bib, its topics and its page
-    files = {ALL_PAPERS_BIB: format_bibliography(site.pages, keys, entries)}
+    files = {ALL_PAPERS_BIB: format_bibliography(site.pages, keys, entries, names)}
     for topic_id, members in pages_by_topic(site.pages, site.vocab.topics).items():
-        files[topic_bib_path(topic_id)] = format_bibliography(members, keys, entries)
+        files[topic_bib_path(topic_id)] = format_bibliography(members, keys, entries, names)
     _ENTRIES.clear()
     _ENTRIES.update(((_folder(p), p.slug), (p.text, keys[p.slug], entries[p.slug])) for p in site.pages)
     return files

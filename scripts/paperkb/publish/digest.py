@@ -39,8 +39,10 @@ from paperkb.model.paths import (
     topic_feed_path,
 )
 from paperkb.model.syncs import _record_ids, record_date, record_window
+from paperkb.model.text import readable_text
 from paperkb.publish import markup
 from paperkb.publish.markup import escape_raw_html, md_text, rebase_links
+from paperkb.publish.math import math_markdown, readable_markdown
 from paperkb.publish.sanitize import markdown_to_safe_html
 
 BRAND = "AI Research Sync"
@@ -171,6 +173,10 @@ class Links:
         """The target of a relative link to ``docs_path`` from the digest; None keeps it as written."""
         return None
 
+    def abstract_markdown(self, abstract: str) -> str:
+        """An abstract as literal Markdown, its math kept for the site's renderer (publish.math)."""
+        return math_markdown(abstract)
+
 
 class SiteLinks(Links):
     """Links between docs pages, relative to the digest's own docs path (validated by mkdocs --strict)."""
@@ -202,6 +208,13 @@ class ExternalLinks(Links):
 
     def relink(self, docs_path: str, fragment: str) -> str | None:
         return site_page_url(self.site_url, docs_path) + fragment if self.site_url else None
+
+    # Read where nothing runs (e-mail, feeds): math as readable text, not TeX
+    def section_text(self, page: Page, text: str) -> str:
+        return readable_markdown(super().section_text(page, text))
+
+    def abstract_markdown(self, abstract: str) -> str:
+        return md_text(readable_text(abstract))
 
     def accept(self, href: str) -> str | None:
         """E-mail and feed links: only to arXiv and to the site's paper pages, each one line (facts.is_web_url)."""
@@ -290,7 +303,7 @@ def _paper_markdown(page: Page, links: Links) -> list[str]:
     if is_pending(page):
         out += ["**Summary pending** — the paper's abstract until its page is filled:", ""]
         abstract = abstract_of(page)
-        out += [f"> {md_text(abstract)}" if abstract else "> (no abstract yet)", ""]
+        out += [f"> {links.abstract_markdown(abstract)}" if abstract else "> (no abstract yet)", ""]
         return out
     for title_ in SECTIONS:
         text = escape_raw_html(links.section_text(page, section(page, title_) or ""))
@@ -335,12 +348,13 @@ def _listed_markdown(page: Page, links: Links) -> str:
 
 # -- e-mail HTML ----------------------------------------------------------------------------------------------
 _FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
+# White text on each: at least 4.5:1 (WCAG AA for the badges' small text; tests/test_browser_outside.py runs axe).
 _BADGE = {
     "URGENT": "#c01c28",
-    "HIGH": "#e66100",
+    "HIGH": "#c64600",
     "MEDIUM": "#1a5fb4",
     "LOW": "#5e5c64",
-    "unrated": "#9a9996",
+    "unrated": "#6f6d70",
 }
 
 
@@ -406,7 +420,8 @@ def _paper_html(page: Page, links: ExternalLinks) -> str:
     if arxiv_id:
         meta.append(f"<strong>arXiv:</strong> {_html_link(arxiv_id, abs_url(arxiv_id), links)}")
     published = as_date(page.meta.get("published"))
-    meta.append(f"<strong>Published:</strong> {esc(published.isoformat() if published else 'unknown')} &middot; {badge}")
+    shown_date = f'<span style="white-space:nowrap;">{published.isoformat()}</span>' if published else "unknown"  # no break at a hyphen
+    meta.append(f"<strong>Published:</strong> {shown_date} &middot; {badge}")
     parts = [
         '<div style="border-top:1px solid #deddda;padding:16px 0 4px 0;">',
         f'<h2 style="font-size:18px;margin:0 0 6px 0;">{_html_link(title, links.paper(page), links)}</h2>',
@@ -414,7 +429,7 @@ def _paper_html(page: Page, links: ExternalLinks) -> str:
     ]
     if is_pending(page):
         parts.append('<p style="margin:0 0 6px 0;"><em style="color:#c64600;">Summary pending</em> — the abstract:</p>')
-        abstract = abstract_of(page) or "(no abstract yet)"
+        abstract = readable_text(abstract_of(page)) or "(no abstract yet)"
         parts.append(f'<blockquote style="margin:0 0 12px 0;padding-left:12px;border-left:3px solid #ddd;color:#555;">{esc(abstract)}</blockquote>')
     else:
         for title_ in SECTIONS:

@@ -28,6 +28,7 @@ from paperkb.model.arxiv_ids import abs_url
 from paperkb.model.facts import abstract_of, added_date, arxiv_id_of, authors_of, is_pending, is_web_url, pages_by_topic, section, topics_of, url_of
 from paperkb.model.pages import Page, as_date
 from paperkb.model.paths import ALL_PAPERS_FEED, site_page_url, topic_feed_path
+from paperkb.model.text import readable_text
 from paperkb.publish.digest import BRAND, ExternalLinks
 from paperkb.publish.sanitize import markdown_to_safe_html
 
@@ -101,9 +102,9 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 
 def _summary_text(page: Page) -> str:
     if is_pending(page):
-        abstract = abstract_of(page)
+        abstract = readable_text(abstract_of(page))  # math as text: a feed reader runs nothing
         return f"Summary pending. Abstract: {abstract}" if abstract else "Summary pending."
-    return section(page, "Summary") or ""
+    return readable_text(section(page, "Summary") or "")
 
 
 _SPANS_SECTIONS = re.compile(r"<|```|~~~")  # raw HTML and code fences can run on into the next section

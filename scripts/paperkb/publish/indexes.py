@@ -38,6 +38,7 @@ from paperkb.model.facts import labs_of, machine_written, priority_of, status_of
 from paperkb.model.pages import SECTION_TITLES, STATUSES, Page, as_date
 from paperkb.model.site_input import SiteInput
 from paperkb.model.vocab import Lab, Topic, Vocabulary
+from paperkb.publish.citation import coins_span
 from paperkb.publish.markup import docs_link, html_text, md_link, md_text, raw_html
 
 STATUS_TITLES = {"todo": "To do", "draft": "Awaiting review", "reviewed": "Reviewed"}
@@ -75,6 +76,7 @@ class Paper:
     status: str
     missing: tuple[str, ...]  # titles of missing required sections
     machine: tuple[str, ...]  # titles of sections still machine-written
+    coins: str = ""  # COinS span (publish.citation): reference managers pick the paper from any list
 
     @property
     def priority_page(self) -> str:
@@ -94,6 +96,7 @@ def paper_of(page: Page, vocab: Vocabulary) -> Paper:
         status=status_of(page),
         missing=tuple(page.missing_sections()),
         machine=tuple(SECTION_TITLES[key] for key in machine_written(page)),
+        coins=coins_span(page),
     )
 
 
@@ -144,7 +147,7 @@ def _date(value: dt.date | None) -> str:
 
 
 def _title(paper: Paper, prefix: str) -> str:
-    return _link(prefix, paper.path, html_text(paper.title))
+    return _link(prefix, paper.path, html_text(paper.title)) + paper.coins
 
 
 def _labs(paper: Paper, prefix: str) -> str:

@@ -37,6 +37,7 @@ from paperkb.model.pages import REQUIRED_SECTIONS, Page, as_date
 from paperkb.model.vocab import Vocabulary
 from paperkb.publish.bibtex import cite_footer
 from paperkb.publish.markup import _placeholder, a, docs_a, element_ids, html_text, raw_html, restore_raw_html, unique_ids
+from paperkb.publish.math import math_html
 from paperkb.publish.related import RelatedPapers, shared as shared_related
 
 #: Authors shown before the rest are folded into "and N more".
@@ -156,11 +157,11 @@ def source_links(page: Page) -> list[str]:
 
 
 def abstract_html(page: Page) -> str:
-    """The abstract as Material's "abstract" admonition (the HTML ``!!! abstract`` makes), text escaped."""
+    """The abstract as Material's "abstract" admonition (the HTML ``!!! abstract`` makes), text escaped, math marked."""
     abstract = page.meta.get("abstract")
     if not isinstance(abstract, str) or not abstract.strip():
         return ""
-    paragraphs = [f"<p>{html_text(p)}</p>" for p in re.split(r"\n\s*\n", abstract.strip()) if p.strip()]
+    paragraphs = [f"<p>{math_html(p)}</p>" for p in re.split(r"\n\s*\n", abstract.strip()) if p.strip()]  # math marked for MathJax
     return '<div class="admonition abstract">\n<p class="admonition-title">Abstract</p>\n' + "\n".join(paragraphs) + "\n</div>"
 
 
@@ -177,7 +178,11 @@ def header_html(page: Page, vocab: Vocabulary, docs_path: str) -> str:
         badges_html(page, docs_path),
         authors_html(authors_of(page)),
         meta_line("Labs", labs) if labs else "",
-        (f'<div class="pkb-meta" data-search-exclude><span class="pkb-label">Topics</span> <nav class="md-tags">{" ".join(topics)}</nav></div>')
+        # the chips' landmark is named: unnamed, it was one of two <nav> (with the code copy's) no reader could tell apart
+        (
+            '<div class="pkb-meta" data-search-exclude><span class="pkb-label">Topics</span> '
+            f'<nav class="md-tags" aria-label="Topics">{" ".join(topics)}</nav></div>'
+        )
         if topics
         else "",
         meta_line("Published", [published.isoformat() if published else "unknown", *source_links(page)], " · "),
@@ -195,7 +200,8 @@ def machine_note(record: dict[str, Any]) -> str:
     model name escaped (a raw block: Markdown has nothing to parse in it)."""
     model = html_text(record.get("model") or "a model")
     date = as_date(record.get("date"))
-    when = f" on {date.isoformat()}" if date else ""
+    # a phone would break the date at a hyphen
+    when = f' on <time datetime="{date.isoformat()}" style="white-space:nowrap">{date.isoformat()}</time>' if date else ""
     return (
         '<div class="admonition note pkb-machine" data-search-exclude>\n'
         f'<p class="admonition-title">Machine-written by {model}{when}</p>\n'

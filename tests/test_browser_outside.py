@@ -1,0 +1,175 @@
+"""What outside tools see of the built site, in real headless Chromium (Debian's /usr/bin/chromium).
+
+- No request of a page fails: every response is recorded while the page loads and settles (Material's
+  instant navigation prefetches sitemaps; a feed link once sent every page to feeds/sitemap.xml, a 404), and
+  feed readers still discover the Atom feed.
+- Accessibility: axe-core (shipped by axe-playwright-python) finds no violation of serious or critical impact
+  in the project's own markup on one page of each kind, in both palettes, nor in the e-mail digest. What
+  Material itself does (ACCEPTED_FROM_MATERIAL) is listed in the README with the reason it stays.
+- Math: $…$ and $$…$$ in an abstract and in a section are typeset by the site's own MathJax (no request
+  leaves 127.0.0.1), and TeX from a page cannot run script or link to javascript: (MathJax's ui/safe).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from paperkb.model.pages import parse_page, render_new_page
+from paperkb.publish import digest
+from tests.support.browser import chromium_context, require_chromium, serve_directory
+from tests.support.site_build import add_machine_written_page, copy_knowledge_base, mkdocs_build
+
+pytestmark = pytest.mark.browser
+
+#: One page of each kind the site has: home, all papers, a topic, a lab, a paper (and one still machine-written),
+#: the status board, a digest.
+PAGES = {
+    "home": "",
+    "all-papers": "papers/",
+    "topic": "topics/reasoning/",
+    "lab": "labs/deepseek/",
+    "paper": "papers/deepseek-r1/",
+    "status": "status/",
+    "digest": "digests/weekly/",
+    "machine-written paper": "papers/machine-written-example/",
+    "math paper": "papers/math-example/",
+}
+MATH_ABSTRACT = "We bound $\\max_\\theta \\mathcal{L}(\\theta)$ and show $$\\sum_{i=1}^n x_i^2 \\le 1$$ for \\$5."
+MATH_SUMMARY = "The loss $\\mathcal{L}$ falls as $O(n^{-1/2})$. A hostile one: $\\href{javascript:window.__pwned=1}{click}$."
+
+
+def math_page() -> str:
+    meta = {"title": "Math Example: Bounds on Everything", "arxiv": "2511.00077", "topics": ["reasoning"], "status": "draft",
+            "published": dt.date(2025, 11, 5), "abstract": MATH_ABSTRACT + "\n"}
+    return render_new_page(meta, {"summary": MATH_SUMMARY})
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    require_chromium()  # skip (or fail in CI) before spending a build
+    root = copy_knowledge_base(tmp_path_factory.mktemp("kb"))
+    add_machine_written_page(root)
+    (root / "content" / "papers" / "math-example.md").write_text(math_page(), "utf-8")
+    result = mkdocs_build(root)
+    assert result.returncode == 0, result.stderr[-4000:]
+    with serve_directory(root / "site") as base:
+        yield {"root": root, "base": base}
+
+
+def test_the_pages_exist(site):
+    for path in PAGES.values():
+        assert (site["root"] / "site" / path / "index.html").is_file(), path
+
+
+def test_no_request_fails_on_any_kind_of_page(site):
+    with chromium_context() as context:
+        failed: list[str] = []
+        page = context.new_page()
+        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.on("requestfailed", lambda r: failed.append(f"failed {r.url}"))
+        for path in PAGES.values():
+            page.goto(site["base"] + path, wait_until="networkidle")
+        assert failed == []
+        assert context.blocked_requests == []
+
+
+def test_feed_autodiscovery_still_finds_the_atom_feed(site):
+    """What a feed reader does with a page: links whose rel words include 'alternate', of the Atom type."""
+    with chromium_context() as context:
+        page = context.new_page()
+        page.goto(site["base"] + PAGES["paper"])
+        hrefs = page.evaluate("[...document.querySelectorAll('link[rel~=alternate][type=\"application/atom+xml\"]')].map(l => l.href)")
+        assert hrefs == [site["base"] + "feeds/papers.xml"]
+        response = page.request.get(hrefs[0])
+        assert response.ok and b"<feed xmlns=\"http://www.w3.org/2005/Atom\"" in response.body()
+
+
+# -- accessibility --------------------------------------------------------------------------------------------
+#: Violations that come from Material itself, not from the project's markup (README, "Accessibility"):
+#: (axe rule, CSS selector of the element). Anything else of serious or critical impact fails.
+ACCEPTED_FROM_MATERIAL = {
+    ("aria-dialog-name", ".md-search"),  # Material's search overlay: role="dialog" without a name
+    ("color-contrast", ".md-copyright"),  # Material's "Made with Material for MkDocs" footer line (light palette)
+}
+SERIOUS = ("serious", "critical")
+
+
+def serious_violations(page) -> list[tuple[str, str]]:
+    results = Axe().run(page)
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] in SERIOUS:
+            found += [(violation["id"], ", ".join(map(str, node["target"]))) for node in violation["nodes"]]
+    return found
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_violation_of_our_own_on_any_kind_of_page(site, scheme):
+    found = {}
+    with chromium_context(color_scheme=scheme) as context:
+        page = context.new_page()
+        for name, path in PAGES.items():
+            page.goto(site["base"] + path, wait_until="networkidle")
+            ours = [v for v in serious_violations(page) if v not in ACCEPTED_FROM_MATERIAL]
+            if ours:
+                found[name] = ours
+    assert found == {}
+
+
+def test_the_topic_chips_are_a_named_landmark(site):
+    with chromium_context() as context:
+        page = context.new_page()
+        page.goto(site["base"] + PAGES["paper"])
+        assert page.locator("nav.md-tags").get_attribute("aria-label") == "Topics"
+
+
+def test_the_email_digest_passes_axe_with_every_badge(site):
+    """Every priority badge of the e-mail (white on its colour) against WCAG AA, in the same Chromium."""
+    pages = []
+    for index, priority in enumerate(["urgent", "high", "medium", "low", None]):
+        meta = {"title": f"Paper {index}", "arxiv": f"2511.0010{index}", "status": "todo", "published": dt.date(2025, 11, 1),
+                "added": dt.date(2026, 11, 20), "abstract": MATH_ABSTRACT + "\n"}
+        if priority:
+            meta["priority"] = priority
+        pages.append(parse_page(Path(f"papers/p{index}.md"), render_new_page(meta)))
+    mail = digest.render_html(digest.rolling_digest(pages, dt.date(2026, 11, 22), 7, top=10), digest.ExternalLinks("https://kb.example.org/"))
+    assert all(label in mail for label in ("URGENT", "HIGH", "MEDIUM", "LOW", "unrated"))
+    with chromium_context() as context:
+        page = context.new_page()
+        page.set_content(mail)
+        assert serious_violations(page) == []
+
+
+# -- math ------------------------------------------------------------------------------------------------------
+def test_math_in_the_abstract_and_a_section_is_typeset_by_the_sites_own_mathjax(site):
+    with chromium_context() as context:
+        requests: list[str] = []
+        dialogs: list[str] = []
+        page = context.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(site["base"] + PAGES["math paper"], wait_until="networkidle")
+        page.locator(".admonition.abstract mjx-container").first.wait_for()
+        assert page.locator(".admonition.abstract mjx-container").count() == 2  # inline and display
+        assert page.locator(".admonition.abstract mjx-container[display=true]").count() == 1
+        assert page.locator("article h2#summary ~ p mjx-container").count() == 3
+        assert "for $5." in page.locator(".admonition.abstract").inner_text()  # \$ is a dollar sign
+        assert any(url.endswith("/assets/mathjax/tex-chtml.js") for url in requests)
+        assert context.blocked_requests == []  # fonts and extensions from the site, nothing from a CDN
+        # a TeX link to javascript: is not a link (ui/safe): clicking it runs nothing
+        page.locator("mjx-container", has_text="click").last.click()
+        assert page.evaluate("window.__pwned") is None and dialogs == []
+        assert page.locator("mjx-container a[href^='javascript']").count() == 0
+
+
+def test_a_page_without_math_does_not_load_mathjax(site):
+    with chromium_context() as context:
+        requests: list[str] = []
+        page = context.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(site["base"] + PAGES["paper"], wait_until="networkidle")
+        assert not [url for url in requests if "mathjax" in url]
