@@ -255,6 +255,9 @@ def all_papers_page(papers: list[Paper], cells: Cells) -> str:
             front_matter("All papers", search=False),
             "# All papers",
             "",
+            # The filter-and-sort view over the search index (overrides/assets/javascripts/paperkb-search.js
+            # fills and shows it, and the CSS then hides what follows); without JavaScript the list below stays.
+            raw_html('<div id="pkb-browse" hidden></div>'),
             f"{count_label(len(papers))}, newest first.",
             "",
             listing.table(newest_first(papers), ("date", "title", "labs", "topics", "priority", "status")),
