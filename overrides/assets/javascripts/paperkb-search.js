@@ -205,6 +205,7 @@
 
   function runSearch(query) {
     var search = ++latest;
+    delete list.dataset.query;
     if (!query.trim()) {
       list.replaceChildren();
       info.textContent = "Type to start searching";
@@ -227,7 +228,9 @@
           var results = ordered.concat(others);
           info.textContent = countLabel(results.length);
           list.replaceChildren();
-          return showMore(results, 0, search);
+          return showMore(results, 0, search).then(function () {
+            if (search === latest) list.dataset.query = query;  // what the list shows results for
+          });
         });
       });
     }).catch(function (error) {
@@ -372,6 +375,9 @@
       var current = ++run;
       writeState(state);
       return load().then(function (loaded) {
+        // Every filter's values: Pagefind counts a filter only once its chunk is loaded, which filters() does
+        return loaded.pagefind.filters().then(function () { return loaded; });
+      }).then(function (loaded) {
         var pagefind = loaded.pagefind;
         var filters = Object.assign({ kind: { none: OTHER_KINDS } }, state.filters);
         // The list, and for each filter the counts it would have with the other filters as they are

@@ -89,8 +89,9 @@ _REF_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s+\S+.*$", re.M)
 _AUTOLINK = re.compile(r"<(?:https?|mailto):[^>\s]*>", re.I)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<!--.*?-->", re.S)
 _BLOCK_MARKER = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)][ \t]+)+", re.M)
-_ATTR_LIST = re.compile(r"[ \t]*\{[:#.][^}\n]*\}")
-_EMPHASIS = re.compile(r"(\*{1,3}|_{1,3}|~~|`+)(?=\S)(.+?)(?<=\S)\1")
+_ATTR_LIST = re.compile(r"[ \t]*\{[ \t]*[:#.][^}\n]*\}")
+# Underscores emphasise only outside a word (snake_case stays), as in Python-Markdown
+_EMPHASIS = re.compile(r"(\*{1,3}|~~|`+)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(_{1,3})(?=\S)(.+?)(?<=\S)\3(?!\w)")
 _TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$", re.M)
 
 
@@ -114,7 +115,7 @@ def plain_text(markdown: str) -> str:
     text = _BLOCK_MARKER.sub("", text)
     if "*" in text or "_" in text or "~" in text or "`" in text:
         for _ in range(3):  # nested emphasis: ***a*** or **a _b_**
-            text = _EMPHASIS.sub(r"\2", text)
+            text = _EMPHASIS.sub(lambda match: match.group(2) or match.group(4), text)
     return " ".join(text.split())
 
 
@@ -302,9 +303,9 @@ def _document_path(root: Path, url: str) -> Path:
 
 
 async def _index(source: Path, output_dir: Path) -> int:
-    async with PagefindIndex(config={"force_language": "en"}) as index:
+    # Leaving the context writes the bundle to the configured output_path (and only there)
+    async with PagefindIndex(config={"force_language": "en", "output_path": str(output_dir)}) as index:
         indexed = await index.add_directory(str(source))
-        await index.write_files(output_path=str(output_dir))
     return int(indexed["page_count"])
 
 
