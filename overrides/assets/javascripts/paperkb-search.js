@@ -12,7 +12,7 @@
  *   oldest, priority, title; pages of PAGE_SIZE. The state is the URL's query (?topic=reasoning&lab=DeepSeek
  *   &sort=priority&page=2), so a view can be shared; the static list after it is hidden (CSS) once it shows.
  *
- * Nothing leaves the site: the Pagefind bundle is loaded from the site itself, on the first search.
+ * Nothing leaves the site: the Pagefind bundle is loaded from the site itself, once the search box has the focus.
  */
 (function () {
   "use strict";
@@ -52,6 +52,7 @@
         // Before the first search: these become Pagefind's initial options. noWorker: the search runs on the
         // page (results are small); its worker would be one more 41 KB script on the first search.
         return pagefind.options({ excerptLength: 26, noWorker: true }).then(function () {
+          pagefind.init();  // the index's entry, meta and WebAssembly start loading now, before the first query
           return { pagefind: pagefind, labels: extra.labels || {}, common: new Set(extra.common || []) };
         });
       });
@@ -250,7 +251,10 @@
     form.addEventListener("reset", function () {
       window.setTimeout(function () { runSearch(""); input.focus(); });
     });
-    input.addEventListener("focus", function () { setOpen(true); });
+    input.addEventListener("focus", function () {
+      setOpen(true);
+      load().catch(function () {});  // a reader who opens the search box is about to search: fetch the index's core
+    });
     input.addEventListener("input", function () {
       window.clearTimeout(timer);
       timer = window.setTimeout(function () { runSearch(input.value); }, DEBOUNCE_MS);
