@@ -15,7 +15,9 @@ tested without MkDocs). Only supported MkDocs events are used; the same code run
   (``paperkb.publish.paper.PaperDocument``, ``paperkb.publish.markup.stash_raw_html``): the same HTML Markdown
   would pass through, for a fraction of the build time. The body of a paper page and every digest page (which
   quotes paper sections) goes through the one sanitizer before our HTML goes in.
-- Search: page furniture (badges, labels, notes, the Cite block) carries Material's ``data-search-exclude``.
+- Search: Pagefind, not Material's plugin. ``on_post_build`` hands the pages already parsed to
+  ``paperkb.publish.search_index``, which writes the bundle into ``site/pagefind/`` (also under ``mkdocs serve``);
+  no built page is read back. The header search box and the browse view are overrides/ (main.html, JS, CSS).
 - Same sidebar, rendered once: the pages outside the navigation (every paper, topic and lab page) get the
   theme's navigation sidebar, search box, palette toggle, footer, style and script tags byte for byte the same
   as the other such pages of their folder. ``on_env`` adds a Jinja extension (``{% memo %}``,
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -39,7 +42,7 @@ from paperkb.model import config as paperkb_config, paths
 from paperkb.model.facts import title_of, topics_of
 from paperkb.model.pages import Page, PageError, parse_page
 from paperkb.model.vocab import Vocabulary, load_vocabulary
-from paperkb.publish import citation, markup, paper
+from paperkb.publish import citation, markup, paper, search_index
 from paperkb.publish.sanitize import sanitize_html
 from paperkb.publish.site import shared_page_at
 from paperkb.publish.template_memo import TemplateMemo, memo_folder
@@ -178,10 +181,24 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
 
 
 def on_post_build(config, **kwargs) -> None:
+    if _build.vocab is not None:
+        _write_search_index(Path(config.site_dir) / "pagefind", _build.vocab)
     shared = len(_build.papers) - _build.read_by_mkdocs
     log.info("paperkb: %d paper page(s) rendered from the shared parse, %d read again by MkDocs", shared, _build.read_by_mkdocs)
     if _build.memo is not None and _build.memo.enabled:
         log.info("paperkb: theme fragments reused %d time(s)", _build.memo.reused)
+
+
+def _write_search_index(bundle: Path, vocab: Vocabulary) -> None:
+    """The search index from the pages this build parsed (every paper page that rendered, topics, labs)."""
+    started = time.perf_counter()
+    records = search_index.site_records((parsed for parsed, _ in _build.papers.values()), vocab)
+    try:
+        count = search_index.write_bundle(records, bundle, vocab)
+    except Exception as exc:  # Pagefind's service raises bare Exceptions; the build must say what and why in one line
+        log.error("paperkb: the search index was not written to %s: %s (is pagefind[bin] installed? pip install -e .)", bundle, exc)
+        return
+    log.info("paperkb: search index of %d record(s) written in %.1f s", count, time.perf_counter() - started)
 
 
 def _lift_title_entries(page) -> None:

@@ -65,7 +65,7 @@ def test_search_for_a_paper_by_title_and_open_it(site, browser_page):
     title = title_of(site["root"], "deepseek-r1-thoughtology")
     page.goto(site["base"])
     page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.keyboard.type("Thoughtology")  # Material's search listens to key events; fill() does not trigger it
+    page.keyboard.type("Thoughtology")  # typed as a reader types (the search box listens to input events)
     result = page.locator(".md-search-result__item a", has_text="Thoughtology").first
     result.wait_for(state="visible")
     result.click()

@@ -414,7 +414,9 @@ def all_papers_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()
         "",
         f"{count_label(len(papers))} in the knowledge base.",
         "",
-        # The browse view's script block goes here: it filters and sorts every paper and replaces the static list.
+        # The filter-and-sort view over the search index (overrides/assets/javascripts/paperkb-search.js fills and
+        # shows it, and the CSS then hides what follows); without JavaScript the bounded list below stays.
+        raw_html('<div id="pkb-browse" hidden></div>'),
         "## Newest papers { #newest }",
         "",
         *([note, ""] if papers else []),

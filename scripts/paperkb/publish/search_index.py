@@ -1,0 +1,324 @@
+"""The site's search index (Pagefind), built from the pages the build has already parsed: pages in, records out.
+
+- ``site_records(pages, vocab)``: one :class:`Record` per paper (what a reader searches: title, authors, labs,
+  the arXiv ID in its forms, abstract and the written sections, as plain text; never the page furniture), and
+  one small record per topic and lab (their title and description, with a ``kind`` filter so the search can
+  put papers first). Digests are not indexed: they quote papers, and every paper would come up twice.
+- ``record_html(record)``: a record as the small HTML document Pagefind indexes, its meta, filters and sort
+  keys in ``data-pagefind-*`` attributes (Pagefind's documented markup).
+- ``write_bundle(records, output_dir)``: Pagefind's Python API indexes those documents and writes the bundle
+  (``site/pagefind/``): the browser fetches only the index chunks and result fragments a query needs.
+
+Why documents in a temporary folder and not ``PagefindIndex.add_custom_record``: pagefind 1.5.2's Python
+service reads one answer per 0.1 s (its response loop sleeps between reads), so 10,000 records took ~1,000 s;
+``add_directory`` is one request. The documents are written from the records here, never from the built
+pages, so no page is read or parsed a second time.
+
+Names the browser side relies on (overrides/assets/javascripts/paperkb-search.js): the meta keys ``title``,
+``authors``, ``date``, ``priority``, ``status``, ``arxiv``; the filters ``topic``, ``lab``, ``year``, ``priority``,
+``status`` and ``kind``; the sort keys ``date``, ``priority``, ``title``; and :data:`BROWSE_TERM`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import html
+import json
+import re
+import sys
+import tempfile
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pagefind.index import PagefindIndex
+
+from paperkb.model import paths
+from paperkb.model.facts import abstract_of, arxiv_id_of, authors_of, labs_of, priority_of, status_of, title_of, topics_of
+from paperkb.model.pages import FENCE_LINE, REQUIRED_SECTIONS, Page, as_date, is_missing
+from paperkb.model.vocab import Vocabulary
+
+#: Authors a result shows before "et al.".
+AUTHORS_SHOWN = 3
+#: A word every paper record holds once, and nothing else does. The browse view lists papers by searching
+#: for it: pagefind 1.5.2 answers a filter-only search (``search(null, …)``) by loading every index chunk
+#: (6.8 MB at 10,000 papers), a word loads one. Fixed upstream after 1.5.2 (Pagefind pull request 1317,
+#: "Don't request index chunks for an empty search term"): then the browse view can search for null instead.
+BROWSE_TERM = "pkbpaper"
+#: Priorities in the order "sort by priority" gives (urgent first, unrated last), the same order as the site's
+#: priority pages.
+PRIORITY_ORDER = paths.PRIORITY_PAGES
+#: How much a match counts, by part of a record (Pagefind's data-pagefind-weight; its h1 default is 7).
+WEIGHT_TITLE = 7
+WEIGHT_ID = 10
+WEIGHT_TEXT = 1
+#: Kinds of record other than papers (papers carry no ``kind`` filter, so excluding these finds papers only).
+OTHER_KINDS = ("topic", "lab")
+#: Filters of a paper record, in the order the browse view shows them.
+PAPER_FILTERS = ("topic", "lab", "year", "priority", "status")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One search result as Pagefind stores it."""
+
+    url: str  # relative to the site root: 'papers/<slug>/'
+    content: tuple[tuple[str, int], ...]  # (plain text, weight) blocks, in reading order
+    meta: Mapping[str, str] = field(default_factory=dict)
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sort: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """Every searchable word of the record, as one string (what Pagefind indexes)."""
+        return "\n".join(text for text, _ in self.content)
+
+
+# -- plain text from a section's Markdown ------------------------------------------------------------------------
+# Hand-written on purpose: the index needs the words of a section, not its structure, and rendering each page's
+# Markdown a second time (Python-Markdown plus an HTML-to-text pass) would double the dominant cost of a build.
+# These rules drop the syntax readers do not type: link targets, emphasis and code markers, HTML tags, block
+# markers at the start of a line, table pipes.
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\((?:<[^>]*>|[^)\s]*)(?:\s+\"[^\"]*\")?\)")
+_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_REF_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s+\S+.*$", re.M)
+_AUTOLINK = re.compile(r"<(?:https?|mailto):[^>\s]*>", re.I)
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<!--.*?-->", re.S)
+_BLOCK_MARKER = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)][ \t]+)+", re.M)
+_ATTR_LIST = re.compile(r"[ \t]*\{[ \t]*[:#.][^}\n]*\}")
+# Underscores emphasise only outside a word (snake_case stays), as in Python-Markdown
+_EMPHASIS = re.compile(r"(\*{1,3}|~~|`+)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(_{1,3})(?=\S)(.+?)(?<=\S)\3(?!\w)")
+_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$", re.M)
+
+
+def plain_text(markdown: str) -> str:
+    """The words of a Markdown fragment, without its syntax ('[GRPO](x.md) is **fast**' -> 'GRPO is fast')."""
+    text = markdown
+    if "`" in text or "~" in text:
+        text = "\n".join(line for line in text.splitlines() if not FENCE_LINE.match(line))  # fence lines; code stays
+    if "[" in text:
+        text = _REF_DEFINITION.sub("", text)
+        text = _IMAGE.sub(r"\1", text)
+        text = _LINK.sub(r"\1", text)
+        text = _REF_LINK.sub(r"\1", text)
+    if "<" in text:
+        text = _AUTOLINK.sub("", text)
+        text = _TAG.sub(" ", text)
+    if "{" in text:
+        text = _ATTR_LIST.sub("", text)
+    if "|" in text:
+        text = _TABLE_RULE.sub("", text).replace("|", " ")
+    text = _BLOCK_MARKER.sub("", text)
+    if "*" in text or "_" in text or "~" in text or "`" in text:
+        for _ in range(3):  # nested emphasis: ***a*** or **a _b_**
+            text = _EMPHASIS.sub(lambda match: match.group(2) or match.group(4), text)
+    return " ".join(text.split())
+
+
+# -- records ----------------------------------------------------------------------------------------------------------
+_REQUIRED_TITLES = {title.casefold() for _, title in REQUIRED_SECTIONS}
+
+
+def written_text(page: Page) -> list[str]:
+    """The body as a reader reads it: text before the first section, then each section that is written (a
+    missing or placeholder section adds nothing). Titles of the required sections are left out (every paper
+    has them); other section titles are kept."""
+    blocks = []
+    first = page.sections[0].start if page.sections else len(page.text)
+    preamble = plain_text(page.text[page.fm_end : first])
+    if preamble:
+        blocks.append(preamble)
+    for section in page.sections:
+        body = page.section_text(section.title)
+        if is_missing(body):
+            continue
+        text = plain_text(body or "")
+        if section.title.casefold() not in _REQUIRED_TITLES:
+            text = f"{plain_text(section.title)}. {text}"
+        blocks.append(text)
+    return blocks
+
+
+def arxiv_forms(arxiv_id: str) -> str:
+    """The forms of an arXiv ID a reader types or pastes ('2412.14093 arXiv:2412.14093'). The search box turns
+    any other form (a version, an abs or pdf URL) into the bare ID first."""
+    return f"{arxiv_id} arXiv:{arxiv_id}"
+
+
+def shown_authors(authors: list[str]) -> str:
+    if len(authors) <= AUTHORS_SHOWN:
+        return ", ".join(authors)
+    return ", ".join(authors[:AUTHORS_SHOWN]) + " et al."
+
+
+def priority_sort_key(priority: str, published: str) -> str:
+    """Urgent first, unrated last; newest first within a priority: the rank, then the date counted down."""
+    countdown = 99999999 - int(published.replace("-", "")) if published else 99999999
+    return f"{PRIORITY_ORDER.index(priority)}{countdown:08d}"
+
+
+def paper_record(page: Page, vocab: Vocabulary) -> Record:
+    title = title_of(page)
+    authors = authors_of(page)
+    published_date = as_date(page.meta.get("published"))
+    published = published_date.isoformat() if published_date else ""
+    priority = priority_of(page) or paths.UNRATED
+    status = status_of(page)
+    arxiv_id = arxiv_id_of(page) or ""
+    lab_names = list(dict.fromkeys(lab.name if (lab := vocab.lab_for(name)) else name for name in labs_of(page)))
+    topics = list(dict.fromkeys(topics_of(page)))
+    blocks: list[tuple[str, int]] = [(title, WEIGHT_TITLE)]
+    if arxiv_id:
+        blocks.append((arxiv_forms(arxiv_id), WEIGHT_ID))
+    blocks += [(", ".join(part), WEIGHT_TEXT) for part in (authors, labs_of(page)) if part]
+    abstract = abstract_of(page)
+    blocks += [(text, WEIGHT_TEXT) for text in (abstract, *written_text(page)) if text]
+    blocks.append((BROWSE_TERM, WEIGHT_TEXT))
+    meta = {
+        "title": title,
+        "authors": shown_authors(authors),
+        "date": published,
+        "priority": priority,
+        "status": status,
+        "arxiv": arxiv_id,
+    }
+    filters = {
+        "topic": tuple(topics),
+        "lab": tuple(lab_names),
+        "year": (published[:4],) if published else (),
+        "priority": (priority,),
+        "status": (status,),
+    }
+    # Every paper has every sort key: Pagefind leaves out of a sorted result the records without the key.
+    sort = {
+        "date": published or "0000-00-00",
+        "priority": priority_sort_key(priority, published),
+        "title": title.casefold(),
+    }
+    return Record(
+        url=paths.page_url(paths.paper_path(page.slug)),
+        content=tuple(blocks),
+        meta={key: value for key, value in meta.items() if value},
+        filters={key: values for key, values in filters.items() if values},
+        sort=sort,
+    )
+
+
+def topic_records(vocab: Vocabulary) -> list[Record]:
+    return [
+        Record(
+            url=paths.page_url(paths.topic_path(topic.id)),
+            content=((topic.title, WEIGHT_TITLE), (" ".join(topic.description.split()), WEIGHT_TEXT)),
+            meta={"title": topic.title, "kind": "Topic"},
+            filters={"kind": ("topic",)},
+        )
+        for topic in vocab.topics.values()
+    ]
+
+
+def lab_records(vocab: Vocabulary) -> list[Record]:
+    return [
+        Record(
+            url=paths.page_url(paths.lab_path(lab.name)),
+            content=((lab.name, WEIGHT_TITLE), *(((", ".join(lab.aliases), WEIGHT_TEXT),) if lab.aliases else ())),
+            meta={"title": lab.name, "kind": "Lab"},
+            filters={"kind": ("lab",)},
+        )
+        for lab in vocab.labs.values()
+    ]
+
+
+def site_records(pages: Iterable[Page], vocab: Vocabulary) -> list[Record]:
+    """Every record of the site's index, sorted by URL (the bundle is the same for the same pages)."""
+    records = [paper_record(page, vocab) for page in pages] + topic_records(vocab) + lab_records(vocab)
+    return sorted(records, key=lambda record: record.url)
+
+
+def labels(vocab: Vocabulary) -> dict[str, dict[str, str]]:
+    """What the browse view shows for a filter value that is an id: topic titles (labs are their names)."""
+    return {"topic": {topic.id: topic.title for topic in vocab.topics.values()}}
+
+
+@functools.cache
+def _punctuation() -> dict[int, None]:
+    """Pagefind's query rule for a word (pagefind.js): lower case, and no character of these Unicode categories.
+    A str.translate table (built once, when first needed: it takes half a second)."""
+    categories = ("Pd", "Pe", "Pf", "Pi", "Po", "Ps")
+    return {code: None for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) in categories}
+
+
+#: A word in more than this share of the papers is left out of a search for several words (``common_words``).
+COMMON_SHARE = 0.5
+#: ... once the knowledge base has this many papers: below it every index chunk is small, so the query stays exact.
+COMMON_MIN_PAPERS = 1000
+
+
+def common_words(records: Iterable[Record]) -> list[str]:
+    """Words (as Pagefind's query normalizes them) that occur in more than half of the paper records.
+
+    Such a word narrows a search by almost nothing and counts for almost nothing in its ranking (its BM25
+    weight is about zero), but fetching it costs the browser a whole index chunk (~65 KB at 10,000 papers):
+    the search box leaves these out of a query while another word is left (the stop words of this corpus,
+    found from the corpus). Empty below COMMON_MIN_PAPERS papers."""
+    papers = [record for record in records if "kind" not in record.filters]
+    if len(papers) < COMMON_MIN_PAPERS:
+        return []
+    counts: Counter[str] = Counter()
+    table = _punctuation()
+    for record in papers:
+        counts.update(set(record.text.translate(table).lower().split()))
+    limit = COMMON_SHARE * len(papers)
+    return sorted(word for word, count in counts.items() if count > limit and word != BROWSE_TERM)
+
+
+# -- the documents Pagefind indexes ---------------------------------------------------------------------------------
+def _text(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def record_html(record: Record) -> str:
+    """The record as the HTML document Pagefind reads: the searchable blocks, then meta, filters and sort keys
+    in an element Pagefind does not index as text (``data-pagefind-ignore`` keeps its meta and filters)."""
+    blocks = "".join(f'<p data-pagefind-weight="{weight}">{_text(text)}</p>' for text, weight in record.content)
+    tags = [f'<span data-pagefind-meta="{_text(key)}">{_text(value)}</span>' for key, value in record.meta.items()]
+    tags += [
+        f'<span data-pagefind-filter="{_text(key)}">{_text(value)}</span>' for key, values in record.filters.items() for value in values
+    ]
+    tags += [f'<span data-pagefind-sort="{_text(key)}">{_text(value)}</span>' for key, value in record.sort.items()]
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title></title></head>'
+        f'<body><main data-pagefind-body>{blocks}<div data-pagefind-ignore>{"".join(tags)}</div></main></body></html>\n'
+    )
+
+
+def _document_path(root: Path, url: str) -> Path:
+    parts = [part for part in url.split("/") if part]
+    if not parts or any(part in (".", "..") for part in parts):
+        raise ValueError(f"search record URL {url!r} is not a page below the site root")
+    return root.joinpath(*parts, "index.html")
+
+
+async def _index(source: Path, output_dir: Path) -> int:
+    # Leaving the context writes the bundle to the configured output_path (and only there)
+    async with PagefindIndex(config={"force_language": "en", "output_path": str(output_dir)}) as index:
+        indexed = await index.add_directory(str(source))
+    return int(indexed["page_count"])
+
+
+def write_bundle(records: list[Record], output_dir: Path, vocab: Vocabulary) -> int:
+    """Index ``records`` and write Pagefind's bundle into ``output_dir``, with ``paperkb.json`` (the browse
+    view's labels and the common words); the number of records indexed. Pagefind's errors propagate."""
+    with tempfile.TemporaryDirectory(prefix="paperkb-search-") as tmp:
+        source = Path(tmp)
+        for record in records:
+            document = _document_path(source, record.url)
+            document.parent.mkdir(parents=True, exist_ok=True)
+            document.write_text(record_html(record), "utf-8")
+        count = asyncio.run(_index(source, output_dir))
+    extra = {"labels": labels(vocab), "common": common_words(records)}
+    (output_dir / "paperkb.json").write_text(json.dumps(extra, ensure_ascii=False, sort_keys=True), "utf-8")
+    return count
