@@ -289,9 +289,10 @@ def test_set_scalar_fills_an_empty_value_keeping_its_comment(line):
 def test_unreadable_paths_are_page_errors(tmp_path):
     (tmp_path / "x.md").mkdir()
     (tmp_path / "d.md").symlink_to(tmp_path / "nowhere.md")
-    for name in ("x.md", "d.md"):
-        with pytest.raises(PageError, match=r"not a readable file \(.+\); remove it"):
-            pages.load_page(tmp_path / name)
+    with pytest.raises(PageError, match=r"x\.md:1: a folder, not a regular file; content/ holds only files: remove it$"):
+        pages.load_page(tmp_path / "x.md")
+    with pytest.raises(PageError, match=r"d\.md:1: a symbolic link \(to .+nowhere\.md\); .*replace the link with the file itself, or remove it$"):
+        pages.load_page(tmp_path / "d.md")
     # folders are not pages; a dangling symlink is listed, so loading it reports the error
     assert pages.iter_page_paths(tmp_path) == [tmp_path / "d.md"]
     assert pages.scan_papers_dir(tmp_path) == ([tmp_path / "d.md"], [tmp_path / "x.md"])

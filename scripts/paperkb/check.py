@@ -19,6 +19,7 @@ from typing import Any
 
 from paperkb.model import config, paths
 from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
+from paperkb.model.content import content_problems
 from paperkb.model.pages import FENCED_BLOCK, PRIORITIES, REQUIRED_SECTIONS, SECTION_TITLES, STATUSES, InvalidDate, Page, PageError, load_page, scan_papers_dir
 from paperkb.model.syncs import load_sync_records
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
@@ -508,12 +509,24 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
             problems.append(
                 Problem(path, result.arxiv_line, f"arXiv ID {result.arxiv_id} is already the page {first.name}; keep one page per paper")
             )
+    if paths is None:
+        problems = _with_content_problems(kb, problems)
     return problems
 
 
+def _with_content_problems(kb: config.KnowledgeBase, problems: list[Problem]) -> list[Problem]:
+    """``problems`` and the files content/ may not hold (links, FIFOs, .html, stray Markdown …). A file that is
+    refused there is never read, so its own reading errors would say the same again: they are dropped."""
+    refused = content_problems(kb.content_dir)
+    paths = {str(problem.path) for problem in refused}
+    return [problem for problem in problems if str(problem.path) not in paths] + refused
+
+
 def check_sync_records(kb: config.KnowledgeBase) -> list[Problem]:
-    """Sync records feed the digests; one that does not read would silently drop its digest."""
-    return [Problem(exc.path, exc.line, exc.message) for exc in load_sync_records(kb.syncs_dir)[1]]
+    """Sync records feed the digests; one that does not read would silently drop its digest. A record that is a
+    link or not a regular file is reported by ``check_pages`` (content problems) instead."""
+    refused = {str(problem.path) for problem in content_problems(kb.syncs_dir.parent)} if kb.syncs_dir.is_dir() else set()
+    return [Problem(exc.path, exc.line, exc.message) for exc in load_sync_records(kb.syncs_dir)[1] if str(exc.path) not in refused]
 
 
 

@@ -29,6 +29,22 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from paperkb.model.limits import (
+    MAX_FRONT_MATTER_CHARS,
+    MAX_PAGE_BYTES,
+    MAX_YAML_DEPTH,
+    ReadError,
+    YamlLimitError,
+    bound_numbers,
+    depth_problem,
+    long_line,
+    long_line_message,
+    read_regular_file,
+    refuse_unbounded_yaml,
+    size_text,
+    yaml_depth_problem,
+)
+
 # libyaml is ~10x faster than the pure-Python loader; `paperkb check` on 10,000 pages depends on it.
 if TYPE_CHECKING:  # a base class chosen at run time is no type; both loaders have SafeLoader's interface
     _BaseLoader = yaml.SafeLoader
@@ -52,7 +68,7 @@ class _Loader(_BaseLoader):
         tag = _RESOLVED.get(key)
         if tag is None:
             tag = super().resolve(kind, value, implicit)
-            if len(_RESOLVED) < 200_000:
+            if len(_RESOLVED) < 200_000 and len(value) <= 200:  # long values rarely repeat: do not keep megabytes
                 _RESOLVED[key] = tag
         return tag
 
@@ -67,6 +83,7 @@ def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> obje
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+bound_numbers(_Loader)  # 'version: 999…' (100,000 digits) is a line-numbered error, not a ValueError
 
 #: Required body sections, in canonical order, with the key used for them in ``generated``.
 REQUIRED_SECTIONS: tuple[tuple[str, str], ...] = (
@@ -201,27 +218,22 @@ def read_text(path: Path | str) -> str:
         return handle.read()
 
 
+_PAGE_TOO_BIG = "split it, or move long material out of the page"
+
+
+def read_page_text(path: Path | str) -> str:
+    """A page's text, line endings kept. Only a regular file of at most MAX_PAGE_BYTES is read: a symbolic link
+    (to /dev/zero, /proc/self/environ, itself), a FIFO, a folder or a file that is not UTF-8 is a PageError.
+    (``read_text`` is for files a person names on the command line, where a pipe is fine.)"""
+    try:
+        return read_regular_file(path, MAX_PAGE_BYTES, _PAGE_TOO_BIG)
+    except ReadError as exc:
+        raise PageError(path, exc.line, exc.message) from None
+
+
 def load_page(path: Path | str) -> Page:
     path = Path(path)
-    try:
-        text = read_text(path)
-    except UnicodeDecodeError as exc:
-        line = _line_of_byte(path, exc.start)
-        raise PageError(path, line, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8") from None
-    except OSError as exc:
-        # A folder named *.md, a dangling symlink, a file without read permission: one error line, no traceback.
-        reason = exc.strerror or type(exc).__name__
-        raise PageError(path, 1, f"not a readable file ({reason}); remove it or make it a readable Markdown page") from None
-    return parse_page(path, text)
-
-
-def _line_of_byte(path: Path, offset: int) -> int:
-    """1-based line holding byte ``offset`` (read again only on this error path)."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(offset).count(b"\n") + 1
-    except OSError:
-        return 1
+    return parse_page(path, read_page_text(path))
 
 
 def _split_front_matter(path: Path, text: str) -> tuple[str, int, int, int]:
@@ -262,7 +274,7 @@ def _yaml_error(path: Path, exc: yaml.YAMLError, first_line: int, fm_text: str) 
 
 
 class _NotPlain(Exception):
-    """The front matter uses YAML beyond what pages need (anchors, merge keys, other tags)."""
+    """The front matter uses YAML beyond what pages need (merge keys, other tags)."""
 
 
 _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
@@ -271,10 +283,9 @@ _PLAIN_SCALARS = frozenset(
 )
 
 
-def _construct_plain(loader: _Loader, node: yaml.Node, seen: set[int]) -> Any:
-    if id(node) in seen:  # an alias: the same node twice
-        raise _NotPlain
-    seen.add(id(node))
+def _construct_plain(loader: _Loader, node: yaml.Node, depth: int) -> Any:
+    if depth > MAX_YAML_DEPTH:
+        raise YamlLimitError(depth_problem(), node.start_mark)
     tag = node.tag
     if isinstance(node, yaml.ScalarNode):
         if tag == _STR:
@@ -282,13 +293,13 @@ def _construct_plain(loader: _Loader, node: yaml.Node, seen: set[int]) -> Any:
         if tag in _PLAIN_SCALARS:
             return loader.yaml_constructors[tag](loader, node)
     elif isinstance(node, yaml.SequenceNode) and tag == _SEQ:
-        return [_construct_plain(loader, item, seen) for item in node.value]
+        return [_construct_plain(loader, item, depth + 1) for item in node.value]
     elif isinstance(node, yaml.MappingNode) and tag == _MAP:
         mapping = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _NotPlain
-            mapping[_construct_plain(loader, key_node, seen)] = _construct_plain(loader, value_node, seen)
+            mapping[_construct_plain(loader, key_node, depth + 1)] = _construct_plain(loader, value_node, depth + 1)
         return mapping
     raise _NotPlain
 
@@ -298,17 +309,45 @@ def _construct_front_matter(loader: _Loader, node: yaml.Node) -> Any:
 
     A page's front matter is plain YAML (mappings, lists, text, numbers, booleans, dates); that is built
     directly, several times faster than PyYAML's generic constructor (`paperkb check` reads 10,000 pages in
-    its time budget). Anything else (anchors, merge keys ``<<``, other tags) goes through PyYAML unchanged.
+    its time budget), checking the depth on the way. Anything else (merge keys ``<<``, other tags) goes through
+    PyYAML unchanged once the whole tree's depth is checked. Anchors and aliases never get here
+    (:func:`paperkb.model.limits.refuse_unbounded_yaml`), so no node is shared.
     """
     try:
-        return _construct_plain(loader, node, set())
+        return _construct_plain(loader, node, 1)
     except _NotPlain:
+        problem = yaml_depth_problem(node)
+        if problem:
+            raise problem from None
         return loader.construct_document(node)
+
+
+def _limit_error(path: Path, text: str) -> PageError | None:
+    """The first size limit ``text`` breaks (the whole page, then its lines), as a PageError."""
+    if len(text) > MAX_PAGE_BYTES:  # load_page counted bytes; text handed over directly (MkDocs' read) counts here
+        return PageError(path, 1, f"the page has {size_text(len(text))}, more than {size_text(MAX_PAGE_BYTES)}; {_PAGE_TOO_BIG}")
+    found = long_line(text)
+    if found:
+        return PageError(path, found[0], long_line_message(found[1]))
+    return None
 
 
 def parse_page(path: Path | str, text: str) -> Page:
     path = Path(path)
+    problem = _limit_error(path, text)
+    if problem:
+        raise problem
     fm_text, fm_start, fm_end, first_line = _split_front_matter(path, text)
+    if len(fm_text) > MAX_FRONT_MATTER_CHARS:
+        raise PageError(
+            path,
+            first_line,
+            f"front matter of {size_text(len(fm_text))}, more than {size_text(MAX_FRONT_MATTER_CHARS)}; shorten it (long text belongs in the body)",
+        )
+    try:
+        refuse_unbounded_yaml(fm_text, _Loader)  # before composing: libyaml's composer recurses in C
+    except yaml.YAMLError as exc:
+        raise _yaml_error(path, exc, first_line, fm_text) from None
     loader = _Loader(fm_text)
     try:
         node = loader.get_single_node()
@@ -374,20 +413,23 @@ def _find_sections(text: str, start: int, title_lines: list[int] | None = None) 
 def scan_papers_dir(papers_dir: Path) -> tuple[list[Path], list[Path]]:
     """(page paths, folders named like pages) in the papers folder, each sorted.
 
-    A dangling symlink counts as a page, so loading it reports an error. ``os.scandir`` knows from the
-    directory listing which entries are folders, so this costs no extra I/O per page.
+    Symbolic links are not followed: a link (to a file, a folder, nowhere or itself), a FIFO or a device named
+    ``*.md`` counts as a page, so loading it reports the error. ``os.scandir`` knows from the directory listing
+    which entries are folders, so this costs no extra I/O per page.
     """
     pages: list[Path] = []
     folders: list[Path] = []
+    if os.path.islink(papers_dir):  # a linked folder is not read (paperkb.model.content reports it)
+        return [], []
     try:
         entries = list(os.scandir(papers_dir))
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # missing, not a folder, unreadable: no pages (paperkb.model.content reports the last two)
         return [], []
     for entry in entries:
         if not entry.name.endswith(".md") or entry.name.startswith(("_", ".")):
             continue
         try:
-            is_dir = entry.is_dir()
+            is_dir = entry.is_dir(follow_symlinks=False)
         except OSError:
             is_dir = False
         (folders if is_dir else pages).append(papers_dir / entry.name)
@@ -419,24 +461,30 @@ def page_arguments(names: Iterable[str], papers_dir: Path) -> PageArguments:
     folder holds none."""
     found = PageArguments([], [], [])
     seen: set[Path] = set()
-    papers = papers_dir.resolve()
+    papers = real_path(papers_dir)
     for name in names:
         path = Path(name)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():  # a link that loads nowhere is a page to report, not a typo
             found.missing.append(name)
             continue
         if path.is_dir():
-            folder = path.resolve()
+            folder = real_path(path)
             pages = iter_page_paths(papers_dir) if folder == papers or folder in papers.parents else []
             if not pages:
                 found.empty.append(name)
         else:
             pages = [path]
         for page in pages:
-            if page.resolve() not in seen:
-                seen.add(page.resolve())
+            if real_path(page) not in seen:
+                seen.add(real_path(page))
                 found.pages.append(page)
     return found
+
+
+def real_path(path: Path | str) -> Path:
+    """The absolute path with symbolic links resolved where they resolve; never raises (``Path.resolve`` raises
+    RuntimeError on a link loop in Python 3.11)."""
+    return Path(os.path.realpath(path))
 
 
 def load_pages(papers_dir: Path) -> tuple[list[Page], list[PageError]]:
