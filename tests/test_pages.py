@@ -336,10 +336,10 @@ def test_one_fence_rule_for_sections_links_and_rendering():
     """Python-Markdown's rule everywhere: a fence starts a line and is closed by the same fence."""
     import markdown as python_markdown
 
-    from paperkb.model.pages import FENCED_BLOCK, headings
+    from paperkb.model.pages import fenced_spans, headings
 
     text = "````\n## not a heading\n```\n## still code\n````\n\n  ```\n## a heading: an indented fence is none\n  ```\n"
     assert [title for _, title, *_ in headings(text)] == ["a heading: an indented fence is none"]
-    assert [m.group(0).count("\n") for m in FENCED_BLOCK.finditer(text)] == [4]
+    assert [text[start:end].count("\n") for start, end in fenced_spans(text)] == [4]
     rendered = python_markdown.markdown(text, extensions=["fenced_code"])
     assert "<h2>a heading: an indented fence is none</h2>" in rendered and "<h2>not a heading" not in rendered

@@ -6,6 +6,7 @@ cross-page rules (the same arXiv ID twice). Nothing here raises on bad content.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import difflib
 import multiprocessing
@@ -20,7 +21,19 @@ from typing import Any
 from paperkb.model import config, paths
 from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
 from paperkb.model.content import content_problems
-from paperkb.model.pages import FENCED_BLOCK, PRIORITIES, REQUIRED_SECTIONS, SECTION_TITLES, STATUSES, InvalidDate, Page, PageError, load_page, scan_papers_dir
+from paperkb.model.pages import (
+    PRIORITIES,
+    REQUIRED_SECTIONS,
+    SECTION_TITLES,
+    STATUSES,
+    InvalidDate,
+    Page,
+    PageError,
+    fenced_spans,
+    load_page,
+    real_path,
+    scan_papers_dir,
+)
 from paperkb.model.syncs import load_sync_records
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
 from paperkb.publish.bibtex import cite_footer
@@ -63,7 +76,17 @@ SCHEMA: dict[str, Key] = {
 }
 GENERATED_FIELDS = {"model", "date", "sha256", "input"}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\)|^\s*\[[^\]\n]+\]:\s*<?(\S+?)>?\s*$", re.M)
+# An inline link '[text](target "title")' or a link definition '[label]: target' on a line of its own. Linear
+# time: the text holds no '[' (of '[[[…](x)' the last '[' starts the link), the target no '](' (where the next
+# link starts) and is possessive, and a definition's indentation stays on its line; each was quadratic on 1 MB.
+_LINK = re.compile(
+    r"\[[^\[\]\n]*\]\(\s*<?((?:[^)\s>\]]|\](?!\())++)>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\)"
+    r"|^[^\S\n]*\[[^\]\n]+\]:\s*<?(\S+?)>?\s*$",
+    re.M,
+)
+#: At most this many link problems are reported for one page (then one line counts the rest): each costs a
+#: filesystem look-up and a 'did you mean' search, and a page of 100,000 broken links must not stall check.
+MAX_LINK_PROBLEMS = 50
 _TYPE_NAMES = {"str": "text", "list": "a list", "date": "a date (YYYY-MM-DD)", "int": "a whole number", "map": "a mapping", "url": "an http(s) URL"}
 
 
@@ -86,12 +109,19 @@ class PageChecker:
         self.site_paths = site_paths
         self.today = today
         self.problems: list[Problem] = []
+        self._neighbours: list[str] | None = None
 
     def report(self, line: int, message: str, severity: str = "error") -> None:
         self.problems.append(Problem(self.page.path, line, message, severity))
 
     def at(self, key: str) -> int:
         return self.page.line_of(key)
+
+    def neighbours(self) -> list[str]:
+        """Link targets near the page, for 'did you mean' (listed once per page, not once per broken link)."""
+        if self._neighbours is None:
+            self._neighbours = _neighbours(self.page.path.parent, self.site_paths, self.content_dir)
+        return self._neighbours
 
     def run(self) -> list[Problem]:
         for rule in RULES:
@@ -236,9 +266,14 @@ def rule_sections(c: PageChecker) -> None:
     if order != [t for t in titles if t in order]:
         section = page.section(order[0]) if order else None
         c.report(section.line if section else page.body_first_line, "required sections are out of order; use Summary, Key Insights, Why It Matters", "warning")
-    for title in set(titles):
-        if titles.count(title) > 1:
-            c.report(page.sections[titles.index(title, titles.index(title) + 1)].line, f"section '## {title}' appears twice; merge them")
+    first_seen: set[str] = set()
+    reported: set[str] = set()
+    for section in page.sections:  # one pass: counting each title again was quadratic on 100,000 sections
+        if section.title not in first_seen:
+            first_seen.add(section.title)
+        elif section.title not in reported:
+            reported.add(section.title)
+            c.report(section.line, f"section '## {section.title}' appears twice; merge them")
     for line in page.title_heading_lines:
         c.report(
             line,
@@ -247,8 +282,12 @@ def rule_sections(c: PageChecker) -> None:
         )
     insights = page.section_text("Key Insights")
     section = page.section("Key Insights")
-    if section and insights and "Key Insights" not in missing and not re.search(r"^\s*[-*+] \S", insights, re.M):
+    if section and insights and "Key Insights" not in missing and not _BULLET.search(insights):
         c.report(section.line, "Key Insights must be a bullet list ('- ...' per insight)")
+
+
+# A bullet at the start of any line ('[^\S\n]*', not '\s*': from each of 100,000 blank lines '\s*' ran to the end).
+_BULLET = re.compile(r"^[^\S\n]*[-*+] \S", re.M)
 
 
 def rule_generated(c: PageChecker) -> None:
@@ -274,24 +313,66 @@ def rule_generated(c: PageChecker) -> None:
             c.report(line, f"generated record '{key}' has unknown field(s) {', '.join(sorted(unknown))}")
 
 
-# A code span: an unescaped run of backticks up to the same run, within one block (not across a blank line,
-# a heading, a list item or a quote).
-_INLINE_CODE = re.compile(r"(?<![\\`])(`+)(?!`)(?:(?!\n[ \t]*(?:\n|#|[-*+][ \t]|\d+[.)][ \t]|>)).)*?(?<!`)\1(?!`)", re.S)
+# Where a block ends, for code spans: a newline before a blank line, a heading, a list item or a quote.
+_BLOCK_BREAK = re.compile(r"\n(?=[ \t]*(?:\n|#|[-*+][ \t]|\d+[.)][ \t]|>))")
+_BACKTICKS = re.compile(r"`+")
 
 
-def _blank(match: re.Match[str]) -> str:
-    """The matched text as spaces, newlines kept (so offsets still give the right line)."""
-    return re.sub(r"[^\n]", " ", match.group(0))
+def code_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each code span: a run of backticks not preceded by a backslash, up to the next run of the
+    same length in the same block (not across a blank line, a heading, a list item or a quote).
+
+    What ``re.finditer`` gave for ``(?<![\\\\`])(`+)(?!`)(?:(?!BREAK).)*?(?<!`)\\1(?!`)``, in linear time: that
+    pattern searched the rest of the block again for every unmatched run (720 KB of runs: 46 s). Hand-written
+    because Python-Markdown's own finder is a method of its inline processor, not a function to call.
+    """
+    breaks = [match.start() for match in _BLOCK_BREAK.finditer(text)]
+    runs = [(match.start(), match.end(), bisect.bisect_left(breaks, match.start())) for match in _BACKTICKS.finditer(text)]
+    partner: list[int | None] = [None] * len(runs)
+    later: dict[tuple[int, int], int] = {}  # (block, length) -> the nearest run after the current one
+    for index in range(len(runs) - 1, -1, -1):
+        start, end, block = runs[index]
+        partner[index] = later.get((block, end - start))
+        later[(block, end - start)] = index
+    spans: list[tuple[int, int]] = []
+    index = 0
+    while index < len(runs):
+        start = runs[index][0]
+        closing = partner[index]
+        if closing is not None and (start == 0 or text[start - 1] != "\\"):
+            spans.append((start, runs[closing][1]))
+            index = closing + 1
+        else:
+            index += 1
+    return spans
+
+
+def blank_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` with each span's characters as spaces, newlines kept (so offsets still give the right line)."""
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [text[last:start], re.sub(r"[^\n]", " ", text[start:end])]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def rule_links(c: PageChecker) -> None:
     if "](" not in c.page.body and "]:" not in c.page.body:
-        return  # no inline link or link definition: nothing for the (costly) patterns below to find
-    body = _INLINE_CODE.sub(_blank, FENCED_BLOCK.sub(_blank, c.page.body))  # links in code are text
+        return  # no inline link or link definition: nothing for the patterns below to find
+    body = blank_spans(c.page.body, fenced_spans(c.page.body))
+    body = blank_spans(body, code_spans(body))  # links in code are text
     page_dir = c.page.path.parent
+    line, counted = c.page.body_first_line, 0
+    reported = len(c.problems)
     for match in _LINK.finditer(body):
+        line += body.count("\n", counted, match.start())  # counted from the last link: linear in the page
+        counted = match.start()
+        if len(c.problems) - reported >= MAX_LINK_PROBLEMS:
+            rest = sum(1 for _ in _LINK.finditer(body, match.start()))
+            c.report(line, f"{rest} more link(s) from here on not checked after {MAX_LINK_PROBLEMS} link problems; fix those first")
+            return
         target = match.group(1) or match.group(2)
-        line = c.page.body_first_line + body.count("\n", 0, match.start())
         if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or re.match(r"//[^/]", target):
             continue  # another site (scheme, or protocol-relative '//host/…')
         if target.startswith("/"):
@@ -306,9 +387,9 @@ def rule_links(c: PageChecker) -> None:
         if not path:
             _check_anchor(c, line, target, c.page.path, anchor)
             continue
-        resolved = (page_dir / path).resolve()
+        resolved = real_path(page_dir / path)
         try:
-            relative = resolved.relative_to(c.content_dir.resolve()).as_posix()
+            relative = resolved.relative_to(real_path(c.content_dir)).as_posix()
         except ValueError:
             c.report(line, f"link '{target}' points outside the site")
             continue
@@ -317,7 +398,7 @@ def rule_links(c: PageChecker) -> None:
             continue
         if resolved.exists() or relative in c.site_paths or (relative.endswith("/") and relative + "index.md" in c.site_paths):
             continue
-        c.report(line, f"link to '{target}', which does not exist{_did_you_mean(path, _neighbours(page_dir, c.site_paths, c.content_dir))}")
+        c.report(line, f"link to '{target}', which does not exist{_did_you_mean(path, c.neighbours())}")
 
 
 _INDENTED_FENCE = re.compile(r"^[ \t]+(?:```|~~~)", re.M)
@@ -329,7 +410,7 @@ def rule_indented_fences(c: PageChecker) -> None:
     body = c.page.body
     if "```" not in body and "~~~" not in body:
         return
-    match = _INDENTED_FENCE.search(FENCED_BLOCK.sub(_blank, body))
+    match = _INDENTED_FENCE.search(blank_spans(body, fenced_spans(body)))
     if match:
         c.report(
             c.page.body_first_line + body.count("\n", 0, match.start()),
@@ -341,7 +422,7 @@ def rule_indented_fences(c: PageChecker) -> None:
 
 def _relative_hint(c: PageChecker, target: str) -> str:
     try:
-        here = c.page.path.resolve().parent.relative_to(c.content_dir.resolve()).as_posix()
+        here = real_path(c.page.path).parent.relative_to(real_path(c.content_dir)).as_posix()
     except ValueError:
         return ""
     return f", e.g. '{posixpath.relpath(target.lstrip('/') or '.', here)}'"
@@ -349,10 +430,10 @@ def _relative_hint(c: PageChecker, target: str) -> str:
 
 def _check_anchor(c: PageChecker, line: int, target: str, path: Path, anchor: str) -> None:
     """An anchor into a paper page must be an id on that page (MkDocs' strict build checks them)."""
-    if not anchor or path.suffix != ".md" or path.resolve().parent != (c.content_dir / "papers").resolve():
+    if not anchor or path.suffix != ".md" or real_path(path).parent != real_path(c.content_dir / "papers"):
         return  # generated pages' anchors are checked by the build
     try:
-        target_page = c.page if path.resolve() == c.page.path.resolve() else load_page(path)
+        target_page = c.page if real_path(path) == real_path(c.page.path) else load_page(path)
     except PageError:
         return  # reported on that page
     ids = anchor_ids(target_page)
@@ -386,7 +467,7 @@ def anchor_ids(page: Page) -> list[str]:
 def _neighbours(page_dir: Path, site_paths: set[str], content_dir: Path) -> list[str]:
     """Link targets near the page, for 'did you mean'; none for a page outside content (a draft)."""
     try:
-        rel_dir = page_dir.resolve().relative_to(content_dir.resolve()).as_posix()
+        rel_dir = real_path(page_dir).relative_to(real_path(content_dir)).as_posix()
     except ValueError:
         return []
     return [paths.relative_link(f"{rel_dir}/x.md", p) for p in site_paths] + [p.name for p in page_dir.glob("*.md")]
@@ -489,10 +570,10 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
     _context = (vocab, kb.content_dir, site_paths(vocab), today or dt.date.today())
     all_paths, folders = scan_papers_dir(kb.papers_dir)
-    known_paths = {p.resolve() for p in all_paths}
-    extra = [p for p in (paths or []) if p.resolve() not in known_paths]
-    selected = {p.resolve() for p in paths} if paths else None
-    items = [(path, selected is None or path.resolve() in selected) for path in all_paths + extra]
+    known_paths = {real_path(p) for p in all_paths}
+    extra = [p for p in (paths or []) if real_path(p) not in known_paths]
+    selected = {real_path(p) for p in paths} if paths else None
+    items = [(path, selected is None or real_path(path) in selected) for path in all_paths + extra]
     problems = list(vocab.problems)
     if paths is None:
         problems += [
