@@ -312,7 +312,7 @@ def test_no_traceback_on_binary_garbage(kb, monkeypatch):
     result = subprocess.run([sys.executable, "-m", "paperkb", "check"], capture_output=True, text=True, cwd=kb.root)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "content/papers/garbage.md:2: error: not UTF-8 text"  # the line the bad byte is on in result.stdout
+    assert "content/papers/garbage.md:2: error: not UTF-8 text" in result.stdout  # the line the bad byte is on
 
 
 def test_shipped_knowledge_base_is_clean(repo_root, monkeypatch):
@@ -361,7 +361,7 @@ def test_folder_named_like_a_page_and_dangling_symlink_are_errors_not_tracebacks
     (kb.papers_dir / "d.md").symlink_to("../nowhere.md")
     assert main(["check"]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("content/papers/d.md:1: error: not a readable file (")
+    assert out[0].startswith("content/papers/d.md:1: error: a symbolic link (to ../nowhere.md); ")
     assert out[1].startswith("content/papers/x.md:1: error: a folder named like a page")
     assert len(out) == 2
 

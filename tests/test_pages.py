@@ -289,9 +289,10 @@ def test_set_scalar_fills_an_empty_value_keeping_its_comment(line):
 def test_unreadable_paths_are_page_errors(tmp_path):
     (tmp_path / "x.md").mkdir()
     (tmp_path / "d.md").symlink_to(tmp_path / "nowhere.md")
-    for name in ("x.md", "d.md"):
-        with pytest.raises(PageError, match=r"not a readable file \(.+\); remove it"):
-            pages.load_page(tmp_path / name)
+    with pytest.raises(PageError, match=r"x\.md:1: a folder, not a regular file; content/ holds only files: remove it$"):
+        pages.load_page(tmp_path / "x.md")
+    with pytest.raises(PageError, match=r"d\.md:1: a symbolic link \(to .+nowhere\.md\); .*replace the link with the file itself, or remove it$"):
+        pages.load_page(tmp_path / "d.md")
     # folders are not pages; a dangling symlink is listed, so loading it reports the error
     assert pages.iter_page_paths(tmp_path) == [tmp_path / "d.md"]
     assert pages.scan_papers_dir(tmp_path) == ([tmp_path / "d.md"], [tmp_path / "x.md"])
@@ -335,10 +336,10 @@ def test_one_fence_rule_for_sections_links_and_rendering():
     """Python-Markdown's rule everywhere: a fence starts a line and is closed by the same fence."""
     import markdown as python_markdown
 
-    from paperkb.model.pages import FENCED_BLOCK, headings
+    from paperkb.model.pages import fenced_spans, headings
 
     text = "````\n## not a heading\n```\n## still code\n````\n\n  ```\n## a heading: an indented fence is none\n  ```\n"
     assert [title for _, title, *_ in headings(text)] == ["a heading: an indented fence is none"]
-    assert [m.group(0).count("\n") for m in FENCED_BLOCK.finditer(text)] == [4]
+    assert [text[start:end].count("\n") for start, end in fenced_spans(text)] == [4]
     rendered = python_markdown.markdown(text, extensions=["fenced_code"])
     assert "<h2>a heading: an indented fence is none</h2>" in rendered and "<h2>not a heading" not in rendered

@@ -19,13 +19,26 @@ from typing import Any
 
 from paperkb.model import config, paths
 from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
+from paperkb.model.content import content_problems
 from paperkb.model.facts import is_web_url
-from paperkb.model.pages import FENCED_BLOCK, PRIORITIES, REQUIRED_SECTIONS, SECTION_TITLES, STATUSES, InvalidDate, Page, PageError, load_page, scan_papers_dir
+from paperkb.model.pages import (
+    PRIORITIES,
+    REQUIRED_SECTIONS,
+    SECTION_TITLES,
+    STATUSES,
+    InvalidDate,
+    Page,
+    PageError,
+    fenced_spans,
+    load_page,
+    real_path,
+    scan_papers_dir,
+)
 from paperkb.model.syncs import load_sync_records
 from paperkb.model.text import stray_dollars
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
 from paperkb.publish.bibtex import cite_footer
-from paperkb.publish.markup import element_ids, unique_ids
+from paperkb.publish.markup import code_spans, element_ids, unique_ids
 from paperkb.publish.sanitize import sanitize_html
 
 
@@ -64,7 +77,17 @@ SCHEMA: dict[str, Key] = {
 }
 GENERATED_FIELDS = {"model", "date", "sha256", "input"}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\)|^\s*\[[^\]\n]+\]:\s*<?(\S+?)>?\s*$", re.M)
+# An inline link '[text](target "title")' or a link definition '[label]: target' on a line of its own. Linear
+# time: the text holds no '[' (of '[[[…](x)' the last '[' starts the link), the target no '](' (where the next
+# link starts) and is possessive, and a definition's indentation stays on its line; each was quadratic on 1 MB.
+_LINK = re.compile(
+    r"\[[^\[\]\n]*\]\(\s*<?((?:[^)\s>\]]|\](?!\())++)>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\)"
+    r"|^[^\S\n]*\[[^\]\n]+\]:\s*<?(\S+?)>?\s*$",
+    re.M,
+)
+#: At most this many link problems are reported for one page (then one line counts the rest): each costs a
+#: filesystem look-up and a 'did you mean' search, and a page of 100,000 broken links must not stall check.
+MAX_LINK_PROBLEMS = 50
 _TYPE_NAMES = {"str": "text", "list": "a list", "date": "a date (YYYY-MM-DD)", "int": "a whole number", "map": "a mapping", "url": "an http(s) URL"}
 
 
@@ -87,12 +110,19 @@ class PageChecker:
         self.site_paths = site_paths
         self.today = today
         self.problems: list[Problem] = []
+        self._neighbours: list[str] | None = None
 
     def report(self, line: int, message: str, severity: str = "error") -> None:
         self.problems.append(Problem(self.page.path, line, message, severity))
 
     def at(self, key: str) -> int:
         return self.page.line_of(key)
+
+    def neighbours(self) -> list[str]:
+        """Link targets near the page, for 'did you mean' (listed once per page, not once per broken link)."""
+        if self._neighbours is None:
+            self._neighbours = _neighbours(self.page.path.parent, self.site_paths, self.content_dir)
+        return self._neighbours
 
     def run(self) -> list[Problem]:
         for rule in RULES:
@@ -237,9 +267,14 @@ def rule_sections(c: PageChecker) -> None:
     if order != [t for t in titles if t in order]:
         section = page.section(order[0]) if order else None
         c.report(section.line if section else page.body_first_line, "required sections are out of order; use Summary, Key Insights, Why It Matters", "warning")
-    for title in set(titles):
-        if titles.count(title) > 1:
-            c.report(page.sections[titles.index(title, titles.index(title) + 1)].line, f"section '## {title}' appears twice; merge them")
+    first_seen: set[str] = set()
+    reported: set[str] = set()
+    for section in page.sections:  # one pass: counting each title again was quadratic on 100,000 sections
+        if section.title not in first_seen:
+            first_seen.add(section.title)
+        elif section.title not in reported:
+            reported.add(section.title)
+            c.report(section.line, f"section '## {section.title}' appears twice; merge them")
     for line in page.title_heading_lines:
         c.report(
             line,
@@ -248,8 +283,12 @@ def rule_sections(c: PageChecker) -> None:
         )
     insights = page.section_text("Key Insights")
     section = page.section("Key Insights")
-    if section and insights and "Key Insights" not in missing and not re.search(r"^\s*[-*+] \S", insights, re.M):
+    if section and insights and "Key Insights" not in missing and not _BULLET.search(insights):
         c.report(section.line, "Key Insights must be a bullet list ('- ...' per insight)")
+
+
+# A bullet at the start of any line ('[^\S\n]*', not '\s*': from each of 100,000 blank lines '\s*' ran to the end).
+_BULLET = re.compile(r"^[^\S\n]*[-*+] \S", re.M)
 
 
 def rule_generated(c: PageChecker) -> None:
@@ -275,24 +314,38 @@ def rule_generated(c: PageChecker) -> None:
             c.report(line, f"generated record '{key}' has unknown field(s) {', '.join(sorted(unknown))}")
 
 
-# A code span: an unescaped run of backticks up to the same run, within one block (not across a blank line,
-# a heading, a list item or a quote).
-_INLINE_CODE = re.compile(r"(?<![\\`])(`+)(?!`)(?:(?!\n[ \t]*(?:\n|#|[-*+][ \t]|\d+[.)][ \t]|>)).)*?(?<!`)\1(?!`)", re.S)
+# Where a block ends, for code spans: a newline before a blank line, a heading, a list item or a quote.
+_BLOCK_BREAK = re.compile(r"\n(?=[ \t]*(?:\n|#|[-*+][ \t]|\d+[.)][ \t]|>))")
 
 
-def _blank(match: re.Match[str]) -> str:
-    """The matched text as spaces, newlines kept (so offsets still give the right line)."""
-    return re.sub(r"[^\n]", " ", match.group(0))
+
+
+def blank_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` with each span's characters as spaces, newlines kept (so offsets still give the right line)."""
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [text[last:start], re.sub(r"[^\n]", " ", text[start:end])]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def rule_links(c: PageChecker) -> None:
     if "](" not in c.page.body and "]:" not in c.page.body:
-        return  # no inline link or link definition: nothing for the (costly) patterns below to find
-    body = _INLINE_CODE.sub(_blank, FENCED_BLOCK.sub(_blank, c.page.body))  # links in code are text
+        return  # no inline link or link definition: nothing for the patterns below to find
+    body = blank_spans(c.page.body, fenced_spans(c.page.body))
+    body = blank_spans(body, code_spans(body))  # links in code are text
     page_dir = c.page.path.parent
+    line, counted = c.page.body_first_line, 0
+    reported = len(c.problems)
     for match in _LINK.finditer(body):
+        line += body.count("\n", counted, match.start())  # counted from the last link: linear in the page
+        counted = match.start()
+        if len(c.problems) - reported >= MAX_LINK_PROBLEMS:
+            rest = sum(1 for _ in _LINK.finditer(body, match.start()))
+            c.report(line, f"{rest} more link(s) from here on not checked after {MAX_LINK_PROBLEMS} link problems; fix those first")
+            return
         target = match.group(1) or match.group(2)
-        line = c.page.body_first_line + body.count("\n", 0, match.start())
         if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or re.match(r"//[^/]", target):
             continue  # another site (scheme, or protocol-relative '//host/…')
         if target.startswith("/"):
@@ -307,9 +360,9 @@ def rule_links(c: PageChecker) -> None:
         if not path:
             _check_anchor(c, line, target, c.page.path, anchor)
             continue
-        resolved = (page_dir / path).resolve()
+        resolved = real_path(page_dir / path)
         try:
-            relative = resolved.relative_to(c.content_dir.resolve()).as_posix()
+            relative = resolved.relative_to(real_path(c.content_dir)).as_posix()
         except ValueError:
             c.report(line, f"link '{target}' points outside the site")
             continue
@@ -318,7 +371,7 @@ def rule_links(c: PageChecker) -> None:
             continue
         if resolved.exists() or relative in c.site_paths or (relative.endswith("/") and relative + "index.md" in c.site_paths):
             continue
-        c.report(line, f"link to '{target}', which does not exist{_did_you_mean(path, _neighbours(page_dir, c.site_paths, c.content_dir))}")
+        c.report(line, f"link to '{target}', which does not exist{_did_you_mean(path, c.neighbours())}")
 
 
 _INDENTED_FENCE = re.compile(r"^[ \t]+(?:```|~~~)", re.M)
@@ -330,7 +383,7 @@ def rule_indented_fences(c: PageChecker) -> None:
     body = c.page.body
     if "```" not in body and "~~~" not in body:
         return
-    match = _INDENTED_FENCE.search(FENCED_BLOCK.sub(_blank, body))
+    match = _INDENTED_FENCE.search(blank_spans(body, fenced_spans(body)))
     if match:
         c.report(
             c.page.body_first_line + body.count("\n", 0, match.start()),
@@ -351,14 +404,15 @@ def rule_math_dollars(c: PageChecker) -> None:
         c.report(c.at("abstract"), f"unbalanced '$' in the abstract: {_DOLLAR_FIX}")
     if "$" not in c.page.body:
         return
-    body = _INLINE_CODE.sub(_blank, FENCED_BLOCK.sub(_blank, c.page.body))  # a '$' in code is code
+    body = blank_spans(c.page.body, fenced_spans(c.page.body))
+    body = blank_spans(body, code_spans(body))  # a '$' in code is code
     for line in sorted({c.page.body_first_line + body.count("\n", 0, offset) for offset in stray_dollars(body)}):
         c.report(line, f"unbalanced '$': {_DOLLAR_FIX}")
 
 
 def _relative_hint(c: PageChecker, target: str) -> str:
     try:
-        here = c.page.path.resolve().parent.relative_to(c.content_dir.resolve()).as_posix()
+        here = real_path(c.page.path).parent.relative_to(real_path(c.content_dir)).as_posix()
     except ValueError:
         return ""
     return f", e.g. '{posixpath.relpath(target.lstrip('/') or '.', here)}'"
@@ -366,10 +420,10 @@ def _relative_hint(c: PageChecker, target: str) -> str:
 
 def _check_anchor(c: PageChecker, line: int, target: str, path: Path, anchor: str) -> None:
     """An anchor into a paper page must be an id on that page (MkDocs' strict build checks them)."""
-    if not anchor or path.suffix != ".md" or path.resolve().parent != (c.content_dir / "papers").resolve():
+    if not anchor or path.suffix != ".md" or real_path(path).parent != real_path(c.content_dir / "papers"):
         return  # generated pages' anchors are checked by the build
     try:
-        target_page = c.page if path.resolve() == c.page.path.resolve() else load_page(path)
+        target_page = c.page if real_path(path) == real_path(c.page.path) else load_page(path)
     except PageError:
         return  # reported on that page
     ids = anchor_ids(target_page)
@@ -404,7 +458,7 @@ def anchor_ids(page: Page) -> list[str]:
 def _neighbours(page_dir: Path, site_paths: set[str], content_dir: Path) -> list[str]:
     """Link targets near the page, for 'did you mean'; none for a page outside content (a draft)."""
     try:
-        rel_dir = page_dir.resolve().relative_to(content_dir.resolve()).as_posix()
+        rel_dir = real_path(page_dir).relative_to(real_path(content_dir)).as_posix()
     except ValueError:
         return []
     return [paths.relative_link(f"{rel_dir}/x.md", p) for p in site_paths] + [p.name for p in page_dir.glob("*.md")]
@@ -508,10 +562,10 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
     _context = (vocab, kb.content_dir, site_paths(vocab), today or dt.date.today())
     all_paths, folders = scan_papers_dir(kb.papers_dir)
-    known_paths = {p.resolve() for p in all_paths}
-    extra = [p for p in (paths or []) if p.resolve() not in known_paths]
-    selected = {p.resolve() for p in paths} if paths else None
-    items = [(path, selected is None or path.resolve() in selected) for path in all_paths + extra]
+    known_paths = {real_path(p) for p in all_paths}
+    extra = [p for p in (paths or []) if real_path(p) not in known_paths]
+    selected = {real_path(p) for p in paths} if paths else None
+    items = [(path, selected is None or real_path(path) in selected) for path in all_paths + extra]
     problems = list(vocab.problems)
     if paths is None:
         problems += [
@@ -528,12 +582,24 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
             problems.append(
                 Problem(path, result.arxiv_line, f"arXiv ID {result.arxiv_id} is already the page {first.name}; keep one page per paper")
             )
+    if paths is None:
+        problems = _with_content_problems(kb, problems)
     return problems
 
 
+def _with_content_problems(kb: config.KnowledgeBase, problems: list[Problem]) -> list[Problem]:
+    """``problems`` and the files content/ may not hold (links, FIFOs, .html, stray Markdown …). A file that is
+    refused there is never read, so its own reading errors would say the same again: they are dropped."""
+    refused = content_problems(kb.content_dir)
+    paths = {str(problem.path) for problem in refused}
+    return [problem for problem in problems if str(problem.path) not in paths] + refused
+
+
 def check_sync_records(kb: config.KnowledgeBase) -> list[Problem]:
-    """Sync records feed the digests; one that does not read would silently drop its digest."""
-    return [Problem(exc.path, exc.line, exc.message) for exc in load_sync_records(kb.syncs_dir)[1]]
+    """Sync records feed the digests; one that does not read would silently drop its digest. A record that is a
+    link or not a regular file is reported by ``check_pages`` (content problems) instead."""
+    refused = {str(problem.path) for problem in content_problems(kb.syncs_dir.parent)} if kb.syncs_dir.is_dir() else set()
+    return [Problem(exc.path, exc.line, exc.message) for exc in load_sync_records(kb.syncs_dir)[1] if str(exc.path) not in refused]
 
 
 

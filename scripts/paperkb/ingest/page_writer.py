@@ -25,7 +25,7 @@ from tqdm import tqdm
 from paperkb.ingest.arxiv_client import FETCHED_KEYS, LabMatcher, canonical_id, paper_metadata, same_value
 from paperkb.model import config, paths as layout
 from paperkb.model.arxiv_ids import parse_arxiv_id
-from paperkb.model.pages import PageError, atomic_write, iter_page_paths, load_page, read_text, render_new_page, set_keys, write_page
+from paperkb.model.pages import PageError, atomic_write, iter_page_paths, load_page, read_page_text, render_new_page, set_keys, write_page
 from paperkb.model.vocab import Vocabulary, load_vocabulary
 
 ID_FORMS = "2501.12948, 2501.12948v2, arXiv:2501.12948, https://arxiv.org/abs/2501.12948 or cs/9901001"
@@ -134,9 +134,9 @@ def _page_arxiv_id(path: Path) -> str | None:
         value = load_page(path).meta.get("arxiv")
     except PageError:
         try:
-            head = read_text(path).split("\n---", 1)[0]
-        except (OSError, UnicodeDecodeError):
-            return None  # not readable as text: `paperkb check` names it
+            head = read_page_text(path).split("\n---", 1)[0]
+        except PageError:
+            return None  # not a readable page (a FIFO, a link, not UTF-8): `paperkb check` names it
         match = _ARXIV_LINE.search(head)
         value = match.group(1) if match else None
     parsed = parse_arxiv_id(str(value)) if value else None

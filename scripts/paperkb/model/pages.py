@@ -29,6 +29,22 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from paperkb.model.limits import (
+    MAX_FRONT_MATTER_CHARS,
+    MAX_PAGE_BYTES,
+    MAX_YAML_DEPTH,
+    ReadError,
+    YamlLimitError,
+    bound_numbers,
+    depth_problem,
+    long_line,
+    long_line_message,
+    read_regular_file,
+    refuse_unbounded_yaml,
+    size_text,
+    yaml_depth_problem,
+)
+
 # libyaml is ~10x faster than the pure-Python loader; `paperkb check` on 10,000 pages depends on it.
 if TYPE_CHECKING:  # a base class chosen at run time is no type; both loaders have SafeLoader's interface
     _BaseLoader = yaml.SafeLoader
@@ -52,7 +68,7 @@ class _Loader(_BaseLoader):
         tag = _RESOLVED.get(key)
         if tag is None:
             tag = super().resolve(kind, value, implicit)
-            if len(_RESOLVED) < 200_000:
+            if len(_RESOLVED) < 200_000 and len(value) <= 200:  # long values rarely repeat: do not keep megabytes
                 _RESOLVED[key] = tag
         return tag
 
@@ -67,6 +83,7 @@ def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> obje
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+bound_numbers(_Loader)  # 'version: 999…' (100,000 digits) is a line-numbered error, not a ValueError
 
 #: Required body sections, in canonical order, with the key used for them in ``generated``.
 REQUIRED_SECTIONS: tuple[tuple[str, str], ...] = (
@@ -86,12 +103,16 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 BOM = "\ufeff"
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# The start of an ATX heading; its title is the rest of the line without trailing spaces, tabs and '#'s. (The
+# one-regex form '^(#{1,6})[ \t]+(.*?)[ \t#]*$' took quadratic time on a 64 KB line of ' #'.)
+_HEADING_START = re.compile(r"(#{1,6})[ \t]+")
 #: The one code-fence rule, Python-Markdown's (MkDocs' fenced_code): a fence of three or more backticks or tildes
 #: at the very start of a line, closed by the same fence on a line of its own. An indented fence is no fence to
 #: MkDocs (``paperkb check`` warns about it). Headings, links and raw HTML inside a fence are code.
+#: :func:`fenced_spans` finds the blocks.
 FENCE_LINE = re.compile(r"^(`{3,}|~{3,})")
-FENCED_BLOCK = re.compile(r"^(`{3,}|~{3,})[^\n]*\n.*?^\1[ \t]*$", re.M | re.S)
+_FENCE_RUN = re.compile(r"(`{3,}|~{3,})")
+_CLOSING_FENCE = re.compile(r"(`{3,}|~{3,})[ \t]*")
 
 
 class PageError(Exception):
@@ -201,27 +222,22 @@ def read_text(path: Path | str) -> str:
         return handle.read()
 
 
+_PAGE_TOO_BIG = "split it, or move long material out of the page"
+
+
+def read_page_text(path: Path | str) -> str:
+    """A page's text, line endings kept. Only a regular file of at most MAX_PAGE_BYTES is read: a symbolic link
+    (to /dev/zero, /proc/self/environ, itself), a FIFO, a folder or a file that is not UTF-8 is a PageError.
+    (``read_text`` is for files a person names on the command line, where a pipe is fine.)"""
+    try:
+        return read_regular_file(path, MAX_PAGE_BYTES, _PAGE_TOO_BIG)
+    except ReadError as exc:
+        raise PageError(path, exc.line, exc.message) from None
+
+
 def load_page(path: Path | str) -> Page:
     path = Path(path)
-    try:
-        text = read_text(path)
-    except UnicodeDecodeError as exc:
-        line = _line_of_byte(path, exc.start)
-        raise PageError(path, line, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8") from None
-    except OSError as exc:
-        # A folder named *.md, a dangling symlink, a file without read permission: one error line, no traceback.
-        reason = exc.strerror or type(exc).__name__
-        raise PageError(path, 1, f"not a readable file ({reason}); remove it or make it a readable Markdown page") from None
-    return parse_page(path, text)
-
-
-def _line_of_byte(path: Path, offset: int) -> int:
-    """1-based line holding byte ``offset`` (read again only on this error path)."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(offset).count(b"\n") + 1
-    except OSError:
-        return 1
+    return parse_page(path, read_page_text(path))
 
 
 def _split_front_matter(path: Path, text: str) -> tuple[str, int, int, int]:
@@ -262,7 +278,7 @@ def _yaml_error(path: Path, exc: yaml.YAMLError, first_line: int, fm_text: str) 
 
 
 class _NotPlain(Exception):
-    """The front matter uses YAML beyond what pages need (anchors, merge keys, other tags)."""
+    """The front matter uses YAML beyond what pages need (merge keys, other tags)."""
 
 
 _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
@@ -271,24 +287,25 @@ _PLAIN_SCALARS = frozenset(
 )
 
 
-def _construct_plain(loader: _Loader, node: yaml.Node, seen: set[int]) -> Any:
-    if id(node) in seen:  # an alias: the same node twice
-        raise _NotPlain
-    seen.add(id(node))
+def _construct_plain(loader: _Loader, node: yaml.Node, depth: int) -> Any:
+    """``depth``: how many lists and mappings hold this node (the document's own mapping is 1)."""
     tag = node.tag
     if isinstance(node, yaml.ScalarNode):
         if tag == _STR:
             return node.value
         if tag in _PLAIN_SCALARS:
             return loader.yaml_constructors[tag](loader, node)
-    elif isinstance(node, yaml.SequenceNode) and tag == _SEQ:
-        return [_construct_plain(loader, item, seen) for item in node.value]
+        raise _NotPlain
+    if depth > MAX_YAML_DEPTH:
+        raise YamlLimitError(depth_problem(), node.start_mark)
+    if isinstance(node, yaml.SequenceNode) and tag == _SEQ:
+        return [_construct_plain(loader, item, depth + 1) for item in node.value]
     elif isinstance(node, yaml.MappingNode) and tag == _MAP:
         mapping = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _NotPlain
-            mapping[_construct_plain(loader, key_node, seen)] = _construct_plain(loader, value_node, seen)
+            mapping[_construct_plain(loader, key_node, depth + 1)] = _construct_plain(loader, value_node, depth + 1)
         return mapping
     raise _NotPlain
 
@@ -298,17 +315,45 @@ def _construct_front_matter(loader: _Loader, node: yaml.Node) -> Any:
 
     A page's front matter is plain YAML (mappings, lists, text, numbers, booleans, dates); that is built
     directly, several times faster than PyYAML's generic constructor (`paperkb check` reads 10,000 pages in
-    its time budget). Anything else (anchors, merge keys ``<<``, other tags) goes through PyYAML unchanged.
+    its time budget), checking the depth on the way. Anything else (merge keys ``<<``, other tags) goes through
+    PyYAML unchanged once the whole tree's depth is checked. Anchors and aliases never get here
+    (:func:`paperkb.model.limits.refuse_unbounded_yaml`), so no node is shared.
     """
     try:
-        return _construct_plain(loader, node, set())
+        return _construct_plain(loader, node, 1)
     except _NotPlain:
+        problem = yaml_depth_problem(node)
+        if problem:
+            raise problem from None
         return loader.construct_document(node)
+
+
+def _limit_error(path: Path, text: str) -> PageError | None:
+    """The first size limit ``text`` breaks (the whole page, then its lines), as a PageError."""
+    if len(text) > MAX_PAGE_BYTES:  # load_page counted bytes; text handed over directly (MkDocs' read) counts here
+        return PageError(path, 1, f"the page has {size_text(len(text))}, more than {size_text(MAX_PAGE_BYTES)}; {_PAGE_TOO_BIG}")
+    found = long_line(text)
+    if found:
+        return PageError(path, found[0], long_line_message(found[1]))
+    return None
 
 
 def parse_page(path: Path | str, text: str) -> Page:
     path = Path(path)
+    problem = _limit_error(path, text)
+    if problem:
+        raise problem
     fm_text, fm_start, fm_end, first_line = _split_front_matter(path, text)
+    if len(fm_text) > MAX_FRONT_MATTER_CHARS:
+        raise PageError(
+            path,
+            first_line,
+            f"front matter of {size_text(len(fm_text))}, more than {size_text(MAX_FRONT_MATTER_CHARS)}; shorten it (long text belongs in the body)",
+        )
+    try:
+        refuse_unbounded_yaml(fm_text, _Loader)  # before composing: libyaml's composer recurses in C
+    except yaml.YAMLError as exc:
+        raise _yaml_error(path, exc, first_line, fm_text) from None
     loader = _Loader(fm_text)
     try:
         node = loader.get_single_node()
@@ -330,9 +375,133 @@ def parse_page(path: Path | str, text: str) -> Page:
             duplicates.append((key, line))
         key_lines.setdefault(key, line)
     meta = {str(k): v for k, v in meta.items()}
+    costly = render_cost_problem(text, fm_end)
+    if costly:
+        offset, cost, allowed = costly
+        raise PageError(
+            path,
+            text.count("\n", 0, offset) + 1,
+            f"this paragraph would keep the site's Markdown renderer busy: it reads on from every '[', '](' and '<' to the "
+            f"matching ']', ')' or the end of the paragraph, {cost:,} characters up to here (this page may have {allowed:,}); close "
+            "the brackets, write '\\[' and '&lt;' for literal ones, or split the paragraph with blank lines",
+        )
     page = Page(path, text, meta, key_lines, duplicates, first_line, fm_end)
     page.sections = _find_sections(text, fm_end, page.title_heading_lines)
     return page
+
+
+#: How many characters more than the body's length Python-Markdown (the site's renderer, also check's for anchors)
+#: may read on from '[', '](' and '<' in one page body: links that close soon are read once (linear), but it reads
+#: from each '[' to the matching ']' (to the end of the paragraph if none), from each '](' to the matching ')', from
+#: each '<a' (a possible tag) up to the end of the paragraph, so overlapping reads grow quadratically: 1,000 '[' before 1 MB of text took 375 s
+#: (Python-Markdown/markdown#798, open). 250,000 characters cost under a second (1 to 3 µs each); a page with a few
+#: hundred links reads a few thousand.
+MAX_RENDER_SCAN = 250_000
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+# What Python-Markdown reads on from: brackets, and '<' before what may be a tag, comment or autolink ('<a', '</',
+# '<!', '<?'; '< b' is read as text at once). A backslash escape is replaced before links and tags are looked for.
+_SCANNED = re.compile(r"(?<!\\)(?:[\[\]()]|<(?=[A-Za-z/!?]))")
+
+
+def render_cost_problem(text: str, start: int = 0) -> tuple[int, int, int] | None:
+    """(offset of the paragraph where the characters read pass the body's length plus MAX_RENDER_SCAN, the
+    characters read up to there, the allowance) for ``text[start:]``, or None.
+
+    A model of Python-Markdown's inline processing, erring on the costly side: paragraphs end only at blank lines;
+    fenced code is skipped (never read as inline text); code spans are not (their brackets count). Linear time:
+    brackets are matched with a stack. A page with fewer brackets than MAX_RENDER_SCAN / its length is not scanned.
+    """
+    body = len(text) - start
+    allowed = body + MAX_RENDER_SCAN
+    openers = text.count("[", start) + text.count("(", start) + text.count("<", start)  # an upper bound of what is scanned
+    if openers * body <= allowed:
+        return None
+    cost = 0
+    blocks: list[tuple[int, int]] = []
+    position = start
+    for fence_start, fence_end in [*fenced_spans(text[start:]), (body, body)]:
+        blocks += _paragraphs(text, position, start + fence_start)
+        position = start + fence_end
+    for block_start, block_end in blocks:
+        squares: list[int] = []
+        parens: list[tuple[int, bool]] = []
+        for match in _SCANNED.finditer(text, block_start, block_end):
+            at, character = match.start(), match.group()
+            if character == "[":
+                squares.append(at)
+            elif character == "]":
+                if squares:
+                    cost += at - squares.pop()
+            elif character == "(":
+                parens.append((at, at > 0 and text[at - 1] == "]"))
+            elif character == ")":
+                if parens:
+                    opened, target = parens.pop()
+                    cost += at - opened if target else 0
+            else:  # '<'
+                cost += block_end - at
+        cost += sum(block_end - at for at in squares) + sum(block_end - at for at, target in parens if target)
+        if cost > allowed:
+            return block_start, cost, allowed
+    return None
+
+
+def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of the runs of text between blank lines in text[start:end]."""
+    found, position = [], start
+    for match in _PARAGRAPH_BREAK.finditer(text, start, end):
+        found.append((position, match.start()))
+        position = match.end()
+    found.append((position, end))
+    return found
+
+
+def fenced_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each fenced code block, in order: what ``re.finditer`` gave for the pattern
+    ``^(`{3,}|~{3,})[^\\n]*\\n.*?^\\1[ \\t]*$`` (MULTILINE, DOTALL), in linear time.
+
+    That pattern searched the rest of the text once per line that opens a fence and has no closing one, for
+    every shorter fence too: 1 MB of unclosed fences took hours. Hand-written because no library exposes
+    Python-Markdown's fence rule as a function. The rule, exactly: a line opening with a run of n ≥ 3 backticks
+    (or tildes), followed by a newline, pairs with the first later line that is exactly k of the same character
+    and then only spaces or tabs, for the largest k ≤ n (k ≥ 3) that has such a line; the block ends at that
+    line's end, and the search goes on after it. A line without a partner opens nothing.
+    """
+    starts = [0]
+    closers: dict[tuple[str, int], list[int]] = {}  # (character, length) -> lines that close such a fence
+    position = 0
+    while True:
+        newline = text.find("\n", position)
+        end = len(text) if newline < 0 else newline
+        closing = _CLOSING_FENCE.fullmatch(text, position, end)
+        if closing:
+            run = closing.group(1)
+            closers.setdefault((run[0], len(run)), []).append(len(starts) - 1)
+        if newline < 0:
+            break
+        position = newline + 1
+        starts.append(position)
+    spans: list[tuple[int, int]] = []
+    line = 0
+    while line < len(starts) - 1:  # an opening line needs a newline after it, so never the last line
+        opening = _FENCE_RUN.match(text, starts[line])
+        partner = None
+        if opening:
+            character, longest = opening.group(1)[0], len(opening.group(1))
+            for length in range(longest, 2, -1):
+                lines = closers.get((character, length))
+                if lines:
+                    found = bisect.bisect_right(lines, line)
+                    if found < len(lines):
+                        partner = lines[found]
+                        break
+        if partner is None:
+            line += 1
+            continue
+        line_end = text.find("\n", starts[partner])
+        spans.append((starts[line], len(text) if line_end < 0 else line_end))
+        line = partner + 1
+    return spans
 
 
 def headings(text: str, start: int = 0) -> Iterator[tuple[int, str, int, int, int]]:
@@ -351,9 +520,9 @@ def headings(text: str, start: int = 0) -> Iterator[tuple[int, str, int, int, in
             elif stripped.rstrip(" \t") == fence:
                 fence = None
         elif fence is None:
-            heading = _HEADING.match(stripped)
+            heading = _HEADING_START.match(stripped)
             if heading:
-                yield len(heading.group(1)), heading.group(2), line_number, offset, len(line)
+                yield len(heading.group(1)), stripped[heading.end() :].rstrip(" \t#"), line_number, offset, len(line)
         offset += len(line)
         line_number += 1
 
@@ -374,20 +543,23 @@ def _find_sections(text: str, start: int, title_lines: list[int] | None = None) 
 def scan_papers_dir(papers_dir: Path) -> tuple[list[Path], list[Path]]:
     """(page paths, folders named like pages) in the papers folder, each sorted.
 
-    A dangling symlink counts as a page, so loading it reports an error. ``os.scandir`` knows from the
-    directory listing which entries are folders, so this costs no extra I/O per page.
+    Symbolic links are not followed: a link (to a file, a folder, nowhere or itself), a FIFO or a device named
+    ``*.md`` counts as a page, so loading it reports the error. ``os.scandir`` knows from the directory listing
+    which entries are folders, so this costs no extra I/O per page.
     """
     pages: list[Path] = []
     folders: list[Path] = []
+    if os.path.islink(papers_dir):  # a linked folder is not read (paperkb.model.content reports it)
+        return [], []
     try:
         entries = list(os.scandir(papers_dir))
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # missing, not a folder, unreadable: no pages (paperkb.model.content reports the last two)
         return [], []
     for entry in entries:
         if not entry.name.endswith(".md") or entry.name.startswith(("_", ".")):
             continue
         try:
-            is_dir = entry.is_dir()
+            is_dir = entry.is_dir(follow_symlinks=False)
         except OSError:
             is_dir = False
         (folders if is_dir else pages).append(papers_dir / entry.name)
@@ -419,24 +591,30 @@ def page_arguments(names: Iterable[str], papers_dir: Path) -> PageArguments:
     folder holds none."""
     found = PageArguments([], [], [])
     seen: set[Path] = set()
-    papers = papers_dir.resolve()
+    papers = real_path(papers_dir)
     for name in names:
         path = Path(name)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():  # a link that loads nowhere is a page to report, not a typo
             found.missing.append(name)
             continue
         if path.is_dir():
-            folder = path.resolve()
+            folder = real_path(path)
             pages = iter_page_paths(papers_dir) if folder == papers or folder in papers.parents else []
             if not pages:
                 found.empty.append(name)
         else:
             pages = [path]
         for page in pages:
-            if page.resolve() not in seen:
-                seen.add(page.resolve())
+            if real_path(page) not in seen:
+                seen.add(real_path(page))
                 found.pages.append(page)
     return found
+
+
+def real_path(path: Path | str) -> Path:
+    """The absolute path with symbolic links resolved where they resolve; never raises (``Path.resolve`` raises
+    RuntimeError on a link loop in Python 3.11)."""
+    return Path(os.path.realpath(path))
 
 
 def load_pages(papers_dir: Path) -> tuple[list[Page], list[PageError]]:

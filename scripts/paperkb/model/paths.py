@@ -8,6 +8,7 @@ digests link to them, and ``paperkb check`` accepts links to them, so all agree.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -52,7 +53,10 @@ def topic_path(topic_id: str) -> str:
 
 
 def lab_path(lab_name: str) -> str:
-    return f"labs/{slugify(lab_name)}.md"
+    """labs/<slug>.md. Never 'labs/.md': a name without a letter or digit in a-z/0-9 ('月之暗面') gets a slug made
+    from its hash. The vocabulary refuses such names (and two names with one slug), so no site page has one."""
+    slug = slugify(lab_name) or "lab-" + hashlib.sha256(str(lab_name).encode("utf-8")).hexdigest()[:12]
+    return f"labs/{slug}.md"
 
 
 def priority_path(priority: str | None) -> str:

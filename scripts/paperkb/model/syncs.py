@@ -15,9 +15,11 @@ import yaml
 
 from paperkb.model import config
 from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.limits import MAX_YAML_FILE_BYTES, ReadError, YamlLimitError, load_bounded_yaml, long_line, long_line_message, read_regular_file
 from paperkb.model.pages import as_date, as_list, atomic_write
 
-_RECORD_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.yml$")
+#: The file name of a sync record: <date>.yml, or <date>-<n>.yml for the n-th run of a day.
+RECORD_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.yml$")
 
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -45,8 +47,9 @@ def load_sync_records(syncs_dir: Path) -> tuple[list[dict[str, Any]], list[SyncR
     found: list[tuple[dt.date, int, dict[str, Any]]] = []
     errors: list[SyncRecordError] = []
     directory = Path(syncs_dir)
-    for path in sorted(directory.glob("*.yml")) if directory.is_dir() else []:
-        match = _RECORD_NAME.match(path.name)
+    # A linked folder is not read (paperkb.model.content reports it); each record is read only if a regular file.
+    for path in sorted(directory.glob("*.yml")) if directory.is_dir() and not directory.is_symlink() else []:
+        match = RECORD_NAME.match(path.name)
         if not match:
             continue
         try:
@@ -64,13 +67,22 @@ def load_sync_records(syncs_dir: Path) -> tuple[list[dict[str, Any]], list[SyncR
 
 def read_record(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text("utf-8")
-        data = yaml.safe_load(text)
+        # A regular file only (no link, FIFO or device), and bounded: see paperkb.model.limits.
+        text = read_regular_file(path, MAX_YAML_FILE_BYTES)
+    except ReadError as exc:
+        raise SyncRecordError(path, exc.line, f"cannot read sync record: {exc.message}") from None
+    found = long_line(text)
+    if found:
+        raise SyncRecordError(path, found[0], long_line_message(found[1]))
+    try:
+        # No anchors or aliases (an alias bomb), at most 20 levels (libyaml's composer recurses in C), short numbers.
+        data = load_bounded_yaml(text)[1]
+    except YamlLimitError as exc:
+        mark = exc.problem_mark
+        raise SyncRecordError(path, mark.line + 1 if mark else 1, f"invalid YAML in sync record: {exc.problem}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise SyncRecordError(path, mark.line + 1 if mark else 1, "invalid YAML in sync record; fix it or delete the file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SyncRecordError(path, 1, f"cannot read sync record ({exc})") from None
     except ValueError:  # PyYAML builds dates with datetime.date, which rejects 2025-02-30 with ValueError
         line, key, value = _impossible_date(text) or (1, "date", "a date")
         raise SyncRecordError(path, line, f"'{key}' {value} is not a real date; fix the day or month (YYYY-MM-DD)") from None
@@ -83,7 +95,7 @@ def read_record(path: Path) -> dict[str, Any]:
 def _impossible_date(text: str) -> tuple[int, str, str] | None:
     """(line, key, value) of the first date-looking scalar that is not a real date, found on the node tree."""
     constructor = yaml.constructor.SafeConstructor()
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    root = yaml.compose(text, Loader=yaml.SafeLoader)  # only for text load_bounded_yaml composed (no alias, not deep)
     if root is None:  # an empty document has no dates
         return None
     pending: list[tuple[str, yaml.nodes.Node]] = [("date", root)]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from paperkb.model.paths import slugify
+from paperkb.model.limits import MAX_YAML_FILE_BYTES, ReadError, load_bounded_yaml, long_line, long_line_message, read_regular_file
+from paperkb.model.paths import lab_path, slugify
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: Slugs the site's own pages use in topics/ and labs/ (the index of each); a topic or lab must not take them.
 RESERVED_SLUGS = frozenset({"index"})
 TOPIC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -75,34 +75,35 @@ def _fold(name: str) -> str:
 
 
 def _load_list(path: Path, what: str, problems: list[Problem]) -> list[tuple[int, dict]]:
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         problems.append(Problem(path, 1, f"{what} vocabulary is missing; create {path.name} (see CONTRIBUTING.md)"))
         return []
     try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        problems.append(Problem(path, line, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save {path.name} as UTF-8"))
+        # A regular file only (no link, FIFO or device), and bounded: see paperkb.model.limits.
+        text = read_regular_file(path, MAX_YAML_FILE_BYTES)
+    except ReadError as exc:
+        problems.append(Problem(path, exc.line, exc.message.replace("save the file as", f"save {path.name} as")))
         return []
-    except OSError as exc:
-        problems.append(Problem(path, 1, f"{path.name} cannot be read ({exc.strerror or type(exc).__name__})"))
+    found = long_line(text)
+    if found:
+        problems.append(Problem(path, found[0], long_line_message(found[1])))
         return []
-    loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:  # empty, or only comments
-            problems.append(Problem(path, 1, f"{path.name} has no {what} entries; add '- ...' entries (see CONTRIBUTING.md)", "warning"))
-            return []
-        data = loader.construct_document(node)
+        # No anchors or aliases (an alias bomb), at most 20 levels (libyaml's composer recurses in C), short numbers.
+        node, data = load_bounded_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(
             Problem(path, (mark.line + 1) if mark else 1, f"invalid YAML: {getattr(exc, 'problem', exc)}")
         )
         return []
-    finally:
-        loader.dispose()
-    if not isinstance(data, list):
+    except ValueError as exc:  # PyYAML builds dates with datetime.date, which rejects 2025-02-30
+        problems.append(Problem(path, 1, f"invalid value in {path.name} ({exc}); fix the date or quote the value"))
+        return []
+    if node is None:  # empty, or only comments
+        problems.append(Problem(path, 1, f"{path.name} has no {what} entries; add '- ...' entries (see CONTRIBUTING.md)", "warning"))
+        return []
+    if not isinstance(data, list) or not isinstance(node, yaml.SequenceNode):
         problems.append(Problem(path, 1, f"{path.name} must be a YAML list of {what} entries ('- ...')"))
         return []
     entries = []
@@ -144,6 +145,7 @@ def _load_topics(path: Path, vocab: Vocabulary) -> None:
 
 def _load_labs(path: Path, vocab: Vocabulary) -> None:
     seen: dict[str, tuple[str, int]] = {}
+    pages: dict[str, tuple[str, int]] = {}  # slug -> the lab that has labs/<slug>.md, and its line
     for line, item in _load_list(path, "lab", vocab.problems):
         unknown = set(item) - {"name", "aliases", "homepage"}
         if unknown:
@@ -160,9 +162,32 @@ def _load_labs(path: Path, vocab: Vocabulary) -> None:
         if homepage is not None and not (isinstance(homepage, str) and homepage.startswith(("https://", "http://"))):
             vocab.problems.append(Problem(path, line, f"homepage of lab '{name}' must be an http(s) URL"))
             homepage = None
-        if slugify(name) in RESERVED_SLUGS:
-            vocab.problems.append(Problem(path, line, f"lab name '{name}' is reserved: labs/{slugify(name)}.md is the list of all labs; choose another name"))
+        slug = slugify(name)
+        if not slug:
+            vocab.problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"lab name '{name}' has no letter or digit a page name can use (a-z, 0-9), so its page would be labs/.md; "
+                    f"give the lab a name in Latin letters (e.g. its English name) and keep '{name}' as an alias",
+                )
+            )
             continue
+        if slug in RESERVED_SLUGS:
+            vocab.problems.append(Problem(path, line, f"lab name '{name}' is reserved: labs/{slug}.md is the list of all labs; choose another name"))
+            continue
+        owner = pages.get(slug)
+        if owner and owner[0] != name:
+            vocab.problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"lab '{name}' would have the page {lab_path(name)}, which is lab '{owner[0]}' (line {owner[1]}): names must differ in "
+                    "letters or digits, not only in case, accents or punctuation; rename one, or make it an alias of the other",
+                )
+            )
+            continue
+        pages.setdefault(slug, (name, line))
         clash = False
         for alias in (name, *aliases):
             other = seen.get(_fold(alias))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 
-from paperkb.model.pages import FENCED_BLOCK
+from paperkb.model.pages import fenced_spans
 from paperkb.model.text import READABLE_MATH_SPANS, math_segments, readable_math
 from paperkb.publish.markup import md_text
 
@@ -57,10 +57,10 @@ def readable_markdown(markdown: str) -> str:
     escaped so Markdown takes none of it for markup ('x_i and y_j' is no emphasis), and ``\\$`` as ``$``. Fenced
     code is left as written."""
     pieces, last = [], 0
-    for fence in FENCED_BLOCK.finditer(markdown):
-        pieces.append(_readable(markdown[last : fence.start()]))
-        pieces.append(fence.group(0))
-        last = fence.end()
+    for start, end in fenced_spans(markdown):
+        pieces.append(_readable(markdown[last:start]))
+        pieces.append(markdown[start:end])
+        last = end
     pieces.append(_readable(markdown[last:]))
     return "".join(pieces)
 
