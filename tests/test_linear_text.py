@@ -50,7 +50,7 @@ def test_fenced_spans_are_what_the_fence_pattern_found(text):
 @SAME
 @given(texts("`\\ \n\t#->1.)ax", 60))
 def test_check_code_spans_are_what_the_inline_code_pattern_found(text):
-    assert check.code_spans(text) == [m.span() for m in OLD_INLINE_CODE.finditer(text)]
+    assert check.block_code_spans(text) == [m.span() for m in OLD_INLINE_CODE.finditer(text)]
 
 
 @SAME
@@ -156,8 +156,8 @@ def _growing_runs(character: str, separator: str = " ") -> Callable[[int], str]:
 ADVERSARIAL: dict[str, tuple[Callable[[str], object], Callable[[int], str]]] = {
     "fences: unclosed fence lines": (fenced_spans, _repeat("````\n```\n~~~~\n")),
     "fences: growing fences": (fenced_spans, _growing_runs("`", "\n")),
-    "check code spans: growing backtick runs (720 KB: 46 s before)": (check.code_spans, _growing_runs("`")),
-    "check code spans: backslash-escaped runs": (check.code_spans, _repeat("\\`` x ")),
+    "check code spans: growing backtick runs (720 KB: 46 s before)": (check.block_code_spans, _growing_runs("`")),
+    "check code spans: backslash-escaped runs": (check.block_code_spans, _repeat("\\`` x ")),
     "markup code spans: 300 backticks and a paragraph (build: 64 s before)": (markup.code_spans, lambda n: "`" * 300 + " " + "word " * (n // 5)),
     "markup code spans: growing backtick runs": (markup.code_spans, _growing_runs("`")),
     "check links: '[' after '['": (_count(check._LINK), lambda n: ("[" * 999 + "\n") * (n // 1000)),
