@@ -125,6 +125,8 @@ def readable_math(tex: str) -> str:
 
 def readable_text(text: str) -> str:
     """``text`` with its math made readable and ``\\$`` shown as ``$``: for feeds and e-mail."""
+    if "$" not in text:
+        return text
     out, spans = [], 0
     for kind, part in math_segments(text):
         if kind == "text":
