@@ -86,6 +86,15 @@ def stray_dollars(text: str) -> list[int]:
     return found
 
 
+def escape_stray_dollars(text: str) -> str:
+    """``text`` with each ``$`` that opens no math written ``\\$`` (outside text such as a digest's "$5.5M": what
+    ``paperkb check`` would report, fixed where it comes in)."""
+    offsets = stray_dollars(text) if "$" in text else []
+    for offset in reversed(offsets):
+        text = text[:offset] + "\\" + text[offset:]
+    return text
+
+
 def _prose(text: str) -> str:
     pieces, last = [], 0
     for url in _URL.finditer(text):  # a URL keeps its hyphens ('a--b.org'); its escapes ('x\_y') still go
