@@ -60,32 +60,43 @@ def site(tmp_path_factory):
         yield {"root": root, "base": base}
 
 
+@pytest.fixture(scope="module")
+def browser(site):
+    """One Chromium for the module (a launch costs seconds on a loaded machine); each test opens its own tab."""
+    with chromium_context() as context:
+        yield context
+
+
+@pytest.fixture
+def tab(browser):
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    page.close()
+
+
 def test_the_pages_exist(site):
     for path in PAGES.values():
         assert (site["root"] / "site" / path / "index.html").is_file(), path
 
 
-def test_no_request_fails_on_any_kind_of_page(site):
-    with chromium_context() as context:
-        failed: list[str] = []
-        page = context.new_page()
-        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        page.on("requestfailed", lambda r: failed.append(f"failed {r.url}"))
-        for path in PAGES.values():
-            page.goto(site["base"] + path, wait_until="networkidle")
-        assert failed == []
-        assert context.blocked_requests == []
+def test_no_request_fails_on_any_kind_of_page(site, browser, tab):
+    failed: list[str] = []
+    tab.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    tab.on("requestfailed", lambda r: failed.append(f"failed {r.url}"))
+    for path in PAGES.values():
+        tab.goto(site["base"] + path, wait_until="networkidle")  # the prefetches run after load
+    assert failed == []
+    assert browser.blocked_requests == []
 
 
-def test_feed_autodiscovery_still_finds_the_atom_feed(site):
+def test_feed_autodiscovery_still_finds_the_atom_feed(site, tab):
     """What a feed reader does with a page: links whose rel words include 'alternate', of the Atom type."""
-    with chromium_context() as context:
-        page = context.new_page()
-        page.goto(site["base"] + PAGES["paper"])
-        hrefs = page.evaluate("[...document.querySelectorAll('link[rel~=alternate][type=\"application/atom+xml\"]')].map(l => l.href)")
-        assert hrefs == [site["base"] + "feeds/papers.xml"]
-        response = page.request.get(hrefs[0])
-        assert response.ok and b"<feed xmlns=\"http://www.w3.org/2005/Atom\"" in response.body()
+    tab.goto(site["base"] + PAGES["paper"])
+    hrefs = tab.evaluate("[...document.querySelectorAll('link[rel~=alternate][type=\"application/atom+xml\"]')].map(l => l.href)")
+    assert hrefs == [site["base"] + "feeds/papers.xml"]
+    response = tab.request.get(hrefs[0])
+    assert response.ok and b"<feed xmlns=\"http://www.w3.org/2005/Atom\"" in response.body()
 
 
 # -- accessibility --------------------------------------------------------------------------------------------
@@ -108,26 +119,27 @@ def serious_violations(page) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_no_serious_violation_of_our_own_on_any_kind_of_page(site, scheme):
+def test_axe_finds_no_serious_violation_of_our_own_on_any_kind_of_page(site, tab, scheme):
+    tab.add_init_script("localStorage.clear()")  # Material remembers a palette per browser (the module shares one)
+    tab.emulate_media(color_scheme=scheme)  # and otherwise picks the system's on load
     found = {}
-    with chromium_context(color_scheme=scheme) as context:
-        page = context.new_page()
-        for name, path in PAGES.items():
-            page.goto(site["base"] + path, wait_until="networkidle")
-            ours = [v for v in serious_violations(page) if v not in ACCEPTED_FROM_MATERIAL]
-            if ours:
-                found[name] = ours
+    for name, path in PAGES.items():
+        tab.goto(site["base"] + path)
+        if name == "math paper":
+            tab.locator(".admonition.abstract mjx-container").first.wait_for()  # MathJax's output is checked too
+        assert tab.locator("body").get_attribute("data-md-color-scheme") == ("slate" if scheme == "dark" else "default")
+        ours = [v for v in serious_violations(tab) if v not in ACCEPTED_FROM_MATERIAL]
+        if ours:
+            found[name] = ours
     assert found == {}
 
 
-def test_the_topic_chips_are_a_named_landmark(site):
-    with chromium_context() as context:
-        page = context.new_page()
-        page.goto(site["base"] + PAGES["paper"])
-        assert page.locator("nav.md-tags").get_attribute("aria-label") == "Topics"
+def test_the_topic_chips_are_a_named_landmark(site, tab):
+    tab.goto(site["base"] + PAGES["paper"])
+    assert tab.locator("nav.md-tags").get_attribute("aria-label") == "Topics"
 
 
-def test_the_email_digest_passes_axe_with_every_badge(site):
+def test_the_email_digest_passes_axe_with_every_badge(tab):
     """Every priority badge of the e-mail (white on its colour) against WCAG AA, in the same Chromium."""
     pages = []
     for index, priority in enumerate(["urgent", "high", "medium", "low", None]):
@@ -138,38 +150,32 @@ def test_the_email_digest_passes_axe_with_every_badge(site):
         pages.append(parse_page(Path(f"papers/p{index}.md"), render_new_page(meta)))
     mail = digest.render_html(digest.rolling_digest(pages, dt.date(2026, 11, 22), 7, top=10), digest.ExternalLinks("https://kb.example.org/"))
     assert all(label in mail for label in ("URGENT", "HIGH", "MEDIUM", "LOW", "unrated"))
-    with chromium_context() as context:
-        page = context.new_page()
-        page.set_content(mail)
-        assert serious_violations(page) == []
+    tab.set_content(mail)
+    assert serious_violations(tab) == []
 
 
 # -- math ------------------------------------------------------------------------------------------------------
-def test_math_in_the_abstract_and_a_section_is_typeset_by_the_sites_own_mathjax(site):
-    with chromium_context() as context:
-        requests: list[str] = []
-        dialogs: list[str] = []
-        page = context.new_page()
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(site["base"] + PAGES["math paper"], wait_until="networkidle")
-        page.locator(".admonition.abstract mjx-container").first.wait_for()
-        assert page.locator(".admonition.abstract mjx-container").count() == 2  # inline and display
-        assert page.locator(".admonition.abstract mjx-container[display=true]").count() == 1
-        assert page.locator("article h2#summary ~ p mjx-container").count() == 3
-        assert "for $5." in page.locator(".admonition.abstract").inner_text()  # \$ is a dollar sign
-        assert any(url.endswith("/assets/mathjax/tex-chtml.js") for url in requests)
-        assert context.blocked_requests == []  # fonts and extensions from the site, nothing from a CDN
-        # a TeX link to javascript: is not a link (ui/safe): clicking it runs nothing
-        page.locator("mjx-container", has_text="click").last.click()
-        assert page.evaluate("window.__pwned") is None and dialogs == []
-        assert page.locator("mjx-container a[href^='javascript']").count() == 0
+def test_math_in_the_abstract_and_a_section_is_typeset_by_the_sites_own_mathjax(site, browser, tab):
+    requests: list[str] = []
+    dialogs: list[str] = []
+    tab.on("request", lambda r: requests.append(r.url))
+    tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    tab.goto(site["base"] + PAGES["math paper"], wait_until="networkidle")
+    tab.locator(".admonition.abstract mjx-container").first.wait_for()
+    assert tab.locator(".admonition.abstract mjx-container").count() == 2  # inline and display
+    assert tab.locator(".admonition.abstract mjx-container[display=true]").count() == 1
+    assert tab.locator("article h2#summary ~ p mjx-container").count() == 3
+    assert "for $5." in tab.locator(".admonition.abstract").inner_text()  # \$ is a dollar sign
+    assert any(url.endswith("/assets/mathjax/tex-chtml.js") for url in requests)
+    assert browser.blocked_requests == []  # fonts and extensions from the site, nothing from a CDN
+    # a TeX link to javascript: is not a link (ui/safe): clicking it runs nothing
+    tab.locator("mjx-container", has_text="click").last.click()
+    assert tab.evaluate("window.__pwned") is None and dialogs == []
+    assert tab.locator("mjx-container a[href^='javascript']").count() == 0
 
 
-def test_a_page_without_math_does_not_load_mathjax(site):
-    with chromium_context() as context:
-        requests: list[str] = []
-        page = context.new_page()
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto(site["base"] + PAGES["paper"], wait_until="networkidle")
-        assert not [url for url in requests if "mathjax" in url]
+def test_a_page_without_math_does_not_load_mathjax(site, tab):
+    requests: list[str] = []
+    tab.on("request", lambda r: requests.append(r.url))
+    tab.goto(site["base"] + PAGES["paper"], wait_until="networkidle")
+    assert not [url for url in requests if "mathjax" in url]

@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 import paperkb.check as check
 from paperkb.model import config
 from paperkb.model.pages import load_page, load_pages
-from paperkb.model.text import READABLE_MATH_SPANS, display_text, math_segments, readable_math, readable_text, stray_dollars
+from paperkb.model.text import READABLE_MATH_SPANS, display_text, escape_stray_dollars, math_segments, readable_math, readable_text, stray_dollars
 from tests.support.arxiv_env import run_cli
 from tests.support.fake_arxiv import FakeArxiv, paper_from_dict
 
@@ -162,3 +162,8 @@ def test_readable_math_is_bounded_on_hostile_text():
     shown = readable_text(text).split(" ")
     assert shown[0] == "α_0" and shown[READABLE_MATH_SPANS - 1] == f"α_{READABLE_MATH_SPANS - 1}"
     assert shown[READABLE_MATH_SPANS] == f"\\alpha_{{{READABLE_MATH_SPANS}}}"
+
+
+def test_a_stray_dollar_from_outside_text_is_escaped_and_math_is_kept():
+    assert escape_stray_dollars("cost $5.5M, $x$ and \\$3") == "cost \\$5.5M, $x$ and \\$3"
+    assert stray_dollars(escape_stray_dollars("$5 and $6 then $$")) == []

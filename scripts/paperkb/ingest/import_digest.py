@@ -49,6 +49,7 @@ from paperkb.model.pages import (
     set_section,
     write_page,
 )
+from paperkb.model.text import escape_stray_dollars
 from paperkb.model.vocab import Vocabulary
 
 
@@ -122,7 +123,7 @@ def parse_digest(path: Path, text: str) -> DigestFile:
     for item in entries:
         if not item.arxiv:
             raise DigestError(path, item.line, f"entry '{item.title}' has no '**arXiv:** <id>' line")
-        item.sections = {k: v.strip() for k, v in item.sections.items() if v.strip()}
+        item.sections = {k: escape_stray_dollars(v.strip()) for k, v in item.sections.items() if v.strip()}  # "$5.5M" is no math
     return DigestFile(path, model, sync_date, entries)
 
 

@@ -86,6 +86,15 @@ def stray_dollars(text: str) -> list[int]:
     return found
 
 
+def escape_stray_dollars(text: str) -> str:
+    """``text`` with each ``$`` that opens no math written ``\\$`` (outside text such as a digest's "$5.5M": what
+    ``paperkb check`` would report, fixed where it comes in)."""
+    offsets = stray_dollars(text) if "$" in text else []
+    for offset in reversed(offsets):
+        text = text[:offset] + "\\" + text[offset:]
+    return text
+
+
 def _prose(text: str) -> str:
     pieces, last = [], 0
     for url in _URL.finditer(text):  # a URL keeps its hyphens ('a--b.org'); its escapes ('x\_y') still go
@@ -125,6 +134,8 @@ def readable_math(tex: str) -> str:
 
 def readable_text(text: str) -> str:
     """``text`` with its math made readable and ``\\$`` shown as ``$``: for feeds and e-mail."""
+    if "$" not in text:
+        return text
     out, spans = [], 0
     for kind, part in math_segments(text):
         if kind == "text":

@@ -153,10 +153,15 @@ def _braced(text: str) -> str:
     return "{{" + escaped + "}}" if escaped.startswith("\\") else "{" + escaped + "}"
 
 
-@functools.lru_cache(maxsize=8)  # one vocabulary per build: sorted once, not once per title
-def _lab_phrases(lab_names: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """Each name as its casefolded words, longest first (a title is matched in any case: 'Deepseek' is DeepSeek)."""
-    return sorted({tuple(one_line(name).casefold().split()) for name in lab_names if one_line(name)}, key=len, reverse=True)
+@functools.lru_cache(maxsize=8)  # one vocabulary per build: indexed once, not once per title
+def _lab_phrases(lab_names: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
+    """Each name as its casefolded words, by first word, longest first (a title is matched in any case: 'Deepseek'
+    is DeepSeek)."""
+    phrases = sorted({tuple(one_line(name).casefold().split()) for name in lab_names if one_line(name)}, key=len, reverse=True)
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        index.setdefault(phrase[0], []).append(phrase)
+    return index
 
 
 def bibtex_title(title: str, lab_names: Iterable[str] = ()) -> str:
@@ -173,10 +178,15 @@ def bibtex_title(title: str, lab_names: Iterable[str] = ()) -> str:
             end -= 1
         cores.append((word[:start], word[start:end], word[end:]))
     labs = [False] * len(cores)
-    for phrase in _lab_phrases(tuple(lab_names)):
-        for i in range(len(cores) - len(phrase) + 1):
-            if all(cores[i + j][1].casefold() == phrase[j] and (j == len(phrase) - 1 or not cores[i + j][2]) for j in range(len(phrase))):
-                labs[i : i + len(phrase)] = [True] * len(phrase)
+    phrases = _lab_phrases(tuple(lab_names))
+    folded = [core.casefold() for _lead, core, _trail in cores]
+    for i, first in enumerate(folded):
+        for phrase in phrases.get(first, ()):
+            end = i + len(phrase)
+            # the words in a row, no punctuation between them ('Google, DeepMind' is two names)
+            if tuple(folded[i:end]) == phrase and not any(cores[j][2] for j in range(i, end - 1)):
+                labs[i:end] = [True] * len(phrase)
+                break
     out = []
     for (lead, core, trail), lab in zip(cores, labs, strict=True):
         body = _braced(core) if lab and core else _protect(core, PROPER_NOUNS)

@@ -20,6 +20,8 @@ from paperkb.publish.markup import md_text
 
 def math_html(text: str) -> str:
     """``text`` on one line, HTML-escaped, its math in arithmatex spans."""
+    if "$" not in text:
+        return html.escape(" ".join(str(text).split()), quote=True)
     out = []
     for kind, part in math_segments(" ".join(str(text).split())):
         if kind == "text":
