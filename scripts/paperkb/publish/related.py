@@ -93,7 +93,7 @@ def similar_papers(pages: Iterable[Page], shown: int = SHOWN, terms_kept: int = 
     found: dict[str, tuple[str, ...]] = dict.fromkeys(slugs, ())
     if len(ordered) < 2 or shown < 1:
         return found
-    vectorizer = TfidfVectorizer(stop_words="english", strip_accents="unicode", sublinear_tf=True, dtype=np.float32)
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)
     try:
         vectors = vectorizer.fit_transform([paper_text(page) for page in ordered])
     except ValueError:  # scikit-learn's "empty vocabulary": no page has a word that is not a stop word
