@@ -1,6 +1,6 @@
 """MkDocs hook (``hooks:`` in mkdocs.yml): the site serves MathJax itself, from the django-static-mathjax package.
 
-MathJax 3's ``tex-chtml.js`` component is the one content/assets/paperkb-math.js loads; at run time it loads
+MathJax 3's ``tex-chtml.js`` component is the one overrides/assets/javascripts/paperkb-math.js loads; at run time it loads
 more from beside itself: TeX extensions (``\\boldsymbol``, ``\\cancel``… through autoload), ``ui/safe`` (the
 filter for outside text), the menu and its accessibility tools (a11y, sre), and the CHTML fonts. Those files
 are added to the build as MkDocs files under ``assets/mathjax/`` (``File.generated``, a supported API), so

@@ -101,7 +101,11 @@ def check_runs(runs: list[Run], complete) -> None:
         assert "Traceback" not in run.stderr, where
         assert run.code in (130, 0), where  # 0: the run had ended when the signal came
         if run.code == 130:
-            assert run.stderr.count("\n") == 1 and run.stderr.startswith("paperkb: interrupted; "), where
+            lines = run.stderr.splitlines()
+            # One line; or, when the signal came after the command's summary but before it exited, the summary and then
+            # the one interrupted line
+            assert lines[-1].startswith("paperkb: interrupted; "), where
+            assert len(lines) == 1 or (len(lines) == 2 and lines[0].startswith("paperkb ") and ": interrupted" not in lines[0]), where
         after = pages(run.root)
         assert [name for name in after if name.startswith(".") or not name.endswith(".md")] == [], where  # no temp file
         for name, data in after.items():

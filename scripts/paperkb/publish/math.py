@@ -5,7 +5,7 @@ escaped like any outside text, its ``$…$`` and ``$$…$$`` marked for MathJax 
 
 The TeX stays text: each span is ``<span class="arithmatex">\\(…\\)</span>`` (display math ``\\[…\\]``) with
 the TeX HTML-escaped inside, so without JavaScript a reader sees the source and nothing in it is markup;
-content/assets/paperkb-math.js typesets only elements of that class. Prose around it shows ``\\$`` as ``$``.
+overrides/assets/javascripts/paperkb-math.js typesets only elements of that class. Prose around it shows ``\\$`` as ``$``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
    \require, which loads extensions by name, is left out. */
 (function () {
   var script = document.currentScript;
-  var source = new URL("mathjax/tex-chtml.js", script ? script.src : document.baseURI).href;
+  var source = new URL("../mathjax/tex-chtml.js", script ? script.src : document.baseURI).href;
   var requested = false;
 
   window.MathJax = {
