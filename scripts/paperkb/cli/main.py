@@ -73,8 +73,8 @@ class _Signals:
 
     def unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
         if isinstance(unraisable.exc_value, KeyboardInterrupt) and self.received is not None:
-            signum, self.received = self.received, None
-            signal.raise_signal(signum)
+            # Raising again from inside this hook prints Python's "Exception ignored" traceback: keep the signal
+            # recorded instead, and main() ends the run as interrupted once the command returns.
             return
         self.previous_hook(unraisable)
 
@@ -94,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if argv is not None:
             signals.restore()
+    if installed and signals.received is not None and code not in EXIT_CODES.values():
+        # The interrupt was swallowed where Python cannot raise (a finaliser): the run still ends as interrupted
+        print(f"paperkb: interrupted; {STOPPED}", file=sys.stderr)
+        code = EXIT_CODES[signal.Signals(signals.received)]
     if installed and signals.received is not None and argv is None:
         sys.stdout.flush()
         sys.stderr.flush()
