@@ -22,7 +22,7 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -454,6 +454,18 @@ def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
         position = match.end()
     found.append((position, end))
     return found
+
+
+def outside_spans(text: str, spans: Iterable[tuple[int, int]], change: Callable[[str], str]) -> str:
+    """``text`` with ``change`` applied to each piece between ``spans`` ((start, end), in order), the spans kept as
+    written: Markdown edits that must not touch code (``outside_spans(text, fenced_spans(text), …)``)."""
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces.append(change(text[last:start]))
+        pieces.append(text[start:end])
+        last = end
+    pieces.append(change(text[last:]))
+    return "".join(pieces)
 
 
 def fenced_spans(text: str) -> list[tuple[int, int]]:

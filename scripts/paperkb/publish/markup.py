@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from paperkb.model import paths as layout
-from paperkb.model.pages import fenced_spans
+from paperkb.model.pages import fenced_spans, outside_spans
 
 LinkFilter = Callable[[str], "str | None"]
 
@@ -75,13 +75,7 @@ def rebase_links(text: str, from_docs_path: str, relink: Callable[[str, str], st
     def outside_fences(piece: str) -> str:
         return _neutralise_unsafe_targets(_MD_LINK.sub(replace, piece))
 
-    pieces, last = [], 0
-    for start, end in fenced_spans(text):
-        pieces.append(outside_fences(text[last:start]))
-        pieces.append(text[start:end])
-        last = end
-    pieces.append(outside_fences(text[last:]))
-    return "".join(pieces)
+    return outside_spans(text, fenced_spans(text), outside_fences)
 
 
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -208,21 +202,9 @@ def escape_raw_html(text: str) -> str:
     """
 
     def outside_code(piece: str) -> str:
-        pieces, last = [], 0
-        for start, end in code_spans(piece):
-            pieces.append(_escape_lt(piece[last:start]))
-            pieces.append(piece[start:end])
-            last = end
-        pieces.append(_escape_lt(piece[last:]))
-        return "".join(pieces)
+        return outside_spans(piece, code_spans(piece), _escape_lt)
 
-    pieces, last = [], 0
-    for start, end in fenced_spans(text):
-        pieces.append(outside_code(text[last:start]))
-        pieces.append(text[start:end])
-        last = end
-    pieces.append(outside_code(text[last:]))
-    return "".join(pieces)
+    return outside_spans(text, fenced_spans(text), outside_code)
 
 
 def _escape_lt(text: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 
-from paperkb.model.pages import fenced_spans
+from paperkb.model.pages import fenced_spans, outside_spans
 from paperkb.model.text import READABLE_MATH_SPANS, math_segments, readable_math
 from paperkb.publish.markup import md_text
 
@@ -58,13 +58,7 @@ def readable_markdown(markdown: str) -> str:
     """Section Markdown for readers that run nothing (feeds, e-mail): math as readable text (model.text.readable_math),
     escaped so Markdown takes none of it for markup ('x_i and y_j' is no emphasis), and ``\\$`` as ``$``. Fenced
     code is left as written."""
-    pieces, last = [], 0
-    for start, end in fenced_spans(markdown):
-        pieces.append(_readable(markdown[last:start]))
-        pieces.append(markdown[start:end])
-        last = end
-    pieces.append(_readable(markdown[last:]))
-    return "".join(pieces)
+    return outside_spans(markdown, fenced_spans(markdown), _readable)
 
 
 def _readable(markdown: str) -> str:
