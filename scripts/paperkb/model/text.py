@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable
 from typing import Literal
 
 from pylatexenc.latex2text import LatexNodes2Text
@@ -132,8 +133,10 @@ def readable_math(tex: str) -> str:
     return " ".join(text.split()) or tex
 
 
-def readable_text(text: str) -> str:
-    """``text`` with its math made readable and ``\\$`` shown as ``$``: for feeds and e-mail."""
+def readable_text(text: str, shown_math: Callable[[str], str] = str) -> str:
+    """``text`` with its math made readable and ``\\$`` shown as ``$``: for feeds and e-mail. ``shown_math`` is
+    applied to each math span as shown (the readable form, or past READABLE_MATH_SPANS the TeX itself): an
+    escape for where the text goes."""
     if "$" not in text:
         return text
     out, spans = [], 0
@@ -142,5 +145,5 @@ def readable_text(text: str) -> str:
             out.append(part.replace("\\$", "$"))
         else:
             spans += 1
-            out.append(readable_math(part) if spans <= READABLE_MATH_SPANS else part)
+            out.append(shown_math(readable_math(part) if spans <= READABLE_MATH_SPANS else part))
     return "".join(out)

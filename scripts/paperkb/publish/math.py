@@ -14,7 +14,7 @@ import html
 import re
 
 from paperkb.model.pages import fenced_spans, outside_spans
-from paperkb.model.text import READABLE_MATH_SPANS, math_segments, readable_math
+from paperkb.model.text import math_segments, readable_text
 from paperkb.publish.markup import md_text
 
 
@@ -62,15 +62,9 @@ def readable_markdown(markdown: str) -> str:
 
 
 def _readable(markdown: str) -> str:
-    if "$" not in markdown:
-        return markdown
-    out, spans = [], 0
-    for kind, part in math_segments(markdown):
-        if kind == "text":
-            out.append(part.replace("\\$", "$"))
-            continue
-        spans += 1  # past READABLE_MATH_SPANS, the TeX itself (escaped as the readable form is)
-        shown = readable_math(part) if spans <= READABLE_MATH_SPANS else part
-        shown = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        out.append(_MD_SPECIAL.sub(r"\\\1", shown))
-    return "".join(out)
+    """Math made readable, each span escaped so Markdown takes none of it for markup."""
+    return readable_text(markdown, _markdown_literal)
+
+
+def _markdown_literal(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
