@@ -19,7 +19,7 @@ tested without MkDocs). Only supported MkDocs events are used; the same code run
   ``paperkb.publish.search_index``, which writes the bundle into ``site/pagefind/`` (also under ``mkdocs serve``);
   no built page is read back. The header search box and the browse view are overrides/ (main.html, JS, CSS).
 - Same sidebar, rendered once: the pages outside the navigation (every paper, topic and lab page) get the
-  theme's navigation sidebar, search box, palette toggle, footer, style and script tags byte for byte the same
+  theme's navigation sidebar, palette toggle, footer, style and script tags byte for byte the same
   as the other such pages of their folder. ``on_env`` adds a Jinja extension (``{% memo %}``,
   ``paperkb.publish.template_memo``) that renders them once per folder: around ``super()`` of blocks in
   overrides/main.html, and around the partials in ``MEMO_PARTIALS``. ``PAPERKB_TEMPLATE_MEMO=0`` turns it
@@ -54,7 +54,7 @@ log = logging.getLogger("mkdocs.hooks.paperkb")
 #: page's title or table of contents, so they are memoized whole (TemplateMemo.preprocess); the blocks that
 #: are wholly such are wrapped in overrides/main.html. Checked against Material 9.8 templates; the
 #: byte-for-byte test (tests/test_site_build.py) fails if a Material update makes one depend on the page.
-MEMO_PARTIALS = ("partials/nav.html", "partials/search.html", "partials/palette.html")
+MEMO_PARTIALS = ("partials/nav.html", "partials/palette.html")
 
 
 @dataclass

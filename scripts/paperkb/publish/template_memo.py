@@ -5,7 +5,7 @@ shaped like the fragment cache example of Jinja's extension docs) with one tag::
 
 The body is rendered once per ``key`` (and place in the templates) and the text reused; a key that is None or
 empty renders the body as usual. ``scripts/mkdocs_hooks.py`` adds the extension in ``on_env`` and gives the
-key: the folder of a page outside the navigation (``memo_folder``), whose theme sidebar, search box, palette,
+key: the folder of a page outside the navigation (``memo_folder``), whose theme sidebar, palette,
 footer, style and script tags are byte for byte those of every other such page of its folder.
 
 Where the tag is: ``overrides/main.html`` wraps blocks of Material's ``base.html`` around ``{{ super() }}``;
