@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from paperkb import check
 from paperkb.model import config, pages
-from paperkb.model.pages import fenced_spans, headings
+from paperkb.model.markdown_text import fenced_spans
+from paperkb.model.pages import headings
 from paperkb.publish import markup
 
 # The expressions that were replaced: references for the equivalence tests (short text only!).

@@ -21,6 +21,7 @@ from typing import Any
 from paperkb.model import config, paths
 from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
 from paperkb.model.content import content_problems
+from paperkb.model.markdown_text import fenced_spans
 from paperkb.model.pages import (
     PRIORITIES,
     REQUIRED_SECTIONS,
@@ -29,7 +30,6 @@ from paperkb.model.pages import (
     InvalidDate,
     Page,
     PageError,
-    fenced_spans,
     load_page,
     real_path,
     scan_papers_dir,
