@@ -336,7 +336,8 @@ def test_one_fence_rule_for_sections_links_and_rendering():
     """Python-Markdown's rule everywhere: a fence starts a line and is closed by the same fence."""
     import markdown as python_markdown
 
-    from paperkb.model.pages import fenced_spans, headings
+    from paperkb.model.markdown_text import fenced_spans
+    from paperkb.model.pages import headings
 
     text = "````\n## not a heading\n```\n## still code\n````\n\n  ```\n## a heading: an indented fence is none\n  ```\n"
     assert [title for _, title, *_ in headings(text)] == ["a heading: an indented fence is none"]

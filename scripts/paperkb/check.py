@@ -22,6 +22,7 @@ from paperkb.model import config, paths
 from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
 from paperkb.model.content import content_problems
 from paperkb.model.facts import is_web_url
+from paperkb.model.markdown_text import fenced_spans
 from paperkb.model.pages import (
     PRIORITIES,
     REQUIRED_SECTIONS,
@@ -30,7 +31,6 @@ from paperkb.model.pages import (
     InvalidDate,
     Page,
     PageError,
-    fenced_spans,
     load_page,
     real_path,
     scan_papers_dir,

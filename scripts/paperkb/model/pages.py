@@ -22,7 +22,7 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from paperkb.model.limits import (
     size_text,
     yaml_depth_problem,
 )
+from paperkb.model.markdown_text import FENCE_LINE, render_cost_problem
 
 # libyaml is ~10x faster than the pure-Python loader; `paperkb check` on 10,000 pages depends on it.
 if TYPE_CHECKING:  # a base class chosen at run time is no type; both loaders have SafeLoader's interface
@@ -106,13 +107,6 @@ BOM = "\ufeff"
 # The start of an ATX heading; its title is the rest of the line without trailing spaces, tabs and '#'s. (The
 # one-regex form '^(#{1,6})[ \t]+(.*?)[ \t#]*$' took quadratic time on a 64 KB line of ' #'.)
 _HEADING_START = re.compile(r"(#{1,6})[ \t]+")
-#: The one code-fence rule, Python-Markdown's (MkDocs' fenced_code): a fence of three or more backticks or tildes
-#: at the very start of a line, closed by the same fence on a line of its own. An indented fence is no fence to
-#: MkDocs (``paperkb check`` warns about it). Headings, links and raw HTML inside a fence are code.
-#: :func:`fenced_spans` finds the blocks.
-FENCE_LINE = re.compile(r"^(`{3,}|~{3,})")
-_FENCE_RUN = re.compile(r"(`{3,}|~{3,})")
-_CLOSING_FENCE = re.compile(r"(`{3,}|~{3,})[ \t]*")
 
 
 class PageError(Exception):
@@ -375,145 +369,13 @@ def parse_page(path: Path | str, text: str) -> Page:
             duplicates.append((key, line))
         key_lines.setdefault(key, line)
     meta = {str(k): v for k, v in meta.items()}
-    costly = render_cost_problem(text, fm_end)
+    costly = render_cost_problem(text, fm_end)  # Python-Markdown's super-linear paths (paperkb.model.markdown_text)
     if costly:
-        offset, cost, allowed = costly
-        raise PageError(
-            path,
-            text.count("\n", 0, offset) + 1,
-            f"this paragraph would keep the site's Markdown renderer busy: it reads on from every '[', '](' and '<' to the "
-            f"matching ']', ')' or the end of the paragraph, {cost:,} characters up to here (this page may have {allowed:,}); close "
-            "the brackets, write '\\[' and '&lt;' for literal ones, or split the paragraph with blank lines",
-        )
+        offset, why = costly
+        raise PageError(path, text.count("\n", 0, offset) + 1, f"this paragraph would keep the site's Markdown renderer busy: {why}")
     page = Page(path, text, meta, key_lines, duplicates, first_line, fm_end)
     page.sections = _find_sections(text, fm_end, page.title_heading_lines)
     return page
-
-
-#: How many characters more than the body's length Python-Markdown (the site's renderer, also check's for anchors)
-#: may read on from '[', '](' and '<' in one page body: links that close soon are read once (linear), but it reads
-#: from each '[' to the matching ']' (to the end of the paragraph if none), from each '](' to the matching ')', from
-#: each '<a' (a possible tag) up to the end of the paragraph, so overlapping reads grow quadratically: 1,000 '[' before 1 MB of text took 375 s
-#: (Python-Markdown/markdown#798, open). 250,000 characters cost under a second (1 to 3 µs each); a page with a few
-#: hundred links reads a few thousand.
-MAX_RENDER_SCAN = 250_000
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-# What Python-Markdown reads on from: brackets, and '<' before what may be a tag, comment or autolink ('<a', '</',
-# '<!', '<?'; '< b' is read as text at once). A backslash escape is replaced before links and tags are looked for.
-_SCANNED = re.compile(r"(?<!\\)(?:[\[\]()]|<(?=[A-Za-z/!?]))")
-
-
-def render_cost_problem(text: str, start: int = 0) -> tuple[int, int, int] | None:
-    """(offset of the paragraph where the characters read pass the body's length plus MAX_RENDER_SCAN, the
-    characters read up to there, the allowance) for ``text[start:]``, or None.
-
-    A model of Python-Markdown's inline processing, erring on the costly side: paragraphs end only at blank lines;
-    fenced code is skipped (never read as inline text); code spans are not (their brackets count). Linear time:
-    brackets are matched with a stack. A page with fewer brackets than MAX_RENDER_SCAN / its length is not scanned.
-    """
-    body = len(text) - start
-    allowed = body + MAX_RENDER_SCAN
-    openers = text.count("[", start) + text.count("(", start) + text.count("<", start)  # an upper bound of what is scanned
-    if openers * body <= allowed:
-        return None
-    cost = 0
-    blocks: list[tuple[int, int]] = []
-    position = start
-    for fence_start, fence_end in [*fenced_spans(text[start:]), (body, body)]:
-        blocks += _paragraphs(text, position, start + fence_start)
-        position = start + fence_end
-    for block_start, block_end in blocks:
-        squares: list[int] = []
-        parens: list[tuple[int, bool]] = []
-        for match in _SCANNED.finditer(text, block_start, block_end):
-            at, character = match.start(), match.group()
-            if character == "[":
-                squares.append(at)
-            elif character == "]":
-                if squares:
-                    cost += at - squares.pop()
-            elif character == "(":
-                parens.append((at, at > 0 and text[at - 1] == "]"))
-            elif character == ")":
-                if parens:
-                    opened, target = parens.pop()
-                    cost += at - opened if target else 0
-            else:  # '<'
-                cost += block_end - at
-        cost += sum(block_end - at for at in squares) + sum(block_end - at for at, target in parens if target)
-        if cost > allowed:
-            return block_start, cost, allowed
-    return None
-
-
-def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """(start, end) of the runs of text between blank lines in text[start:end]."""
-    found, position = [], start
-    for match in _PARAGRAPH_BREAK.finditer(text, start, end):
-        found.append((position, match.start()))
-        position = match.end()
-    found.append((position, end))
-    return found
-
-
-def outside_spans(text: str, spans: Iterable[tuple[int, int]], change: Callable[[str], str]) -> str:
-    """``text`` with ``change`` applied to each piece between ``spans`` ((start, end), in order), the spans kept as
-    written: Markdown edits that must not touch code (``outside_spans(text, fenced_spans(text), …)``)."""
-    pieces, last = [], 0
-    for start, end in spans:
-        pieces.append(change(text[last:start]))
-        pieces.append(text[start:end])
-        last = end
-    pieces.append(change(text[last:]))
-    return "".join(pieces)
-
-
-def fenced_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each fenced code block, in order: what ``re.finditer`` gave for the pattern
-    ``^(`{3,}|~{3,})[^\\n]*\\n.*?^\\1[ \\t]*$`` (MULTILINE, DOTALL), in linear time.
-
-    That pattern searched the rest of the text once per line that opens a fence and has no closing one, for
-    every shorter fence too: 1 MB of unclosed fences took hours. Hand-written because no library exposes
-    Python-Markdown's fence rule as a function. The rule, exactly: a line opening with a run of n ≥ 3 backticks
-    (or tildes), followed by a newline, pairs with the first later line that is exactly k of the same character
-    and then only spaces or tabs, for the largest k ≤ n (k ≥ 3) that has such a line; the block ends at that
-    line's end, and the search goes on after it. A line without a partner opens nothing.
-    """
-    starts = [0]
-    closers: dict[tuple[str, int], list[int]] = {}  # (character, length) -> lines that close such a fence
-    position = 0
-    while True:
-        newline = text.find("\n", position)
-        end = len(text) if newline < 0 else newline
-        closing = _CLOSING_FENCE.fullmatch(text, position, end)
-        if closing:
-            run = closing.group(1)
-            closers.setdefault((run[0], len(run)), []).append(len(starts) - 1)
-        if newline < 0:
-            break
-        position = newline + 1
-        starts.append(position)
-    spans: list[tuple[int, int]] = []
-    line = 0
-    while line < len(starts) - 1:  # an opening line needs a newline after it, so never the last line
-        opening = _FENCE_RUN.match(text, starts[line])
-        partner = None
-        if opening:
-            character, longest = opening.group(1)[0], len(opening.group(1))
-            for length in range(longest, 2, -1):
-                lines = closers.get((character, length))
-                if lines:
-                    found = bisect.bisect_right(lines, line)
-                    if found < len(lines):
-                        partner = lines[found]
-                        break
-        if partner is None:
-            line += 1
-            continue
-        line_end = text.find("\n", starts[partner])
-        spans.append((starts[line], len(text) if line_end < 0 else line_end))
-        line = partner + 1
-    return spans
 
 
 def headings(text: str, start: int = 0) -> Iterator[tuple[int, str, int, int, int]]:

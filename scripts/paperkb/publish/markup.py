@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from paperkb.model import paths as layout
-from paperkb.model.pages import fenced_spans, outside_spans
+from paperkb.model.markdown_text import fenced_spans, outside_spans
 
 LinkFilter = Callable[[str], "str | None"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 
-from paperkb.model.pages import fenced_spans, outside_spans
+from paperkb.model.markdown_text import fenced_spans, outside_spans
 from paperkb.model.text import math_segments, readable_text
 from paperkb.publish.markup import md_text
 
