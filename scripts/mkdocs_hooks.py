@@ -15,11 +15,12 @@ tested without MkDocs). Only supported MkDocs events are used; the same code run
   (``paperkb.publish.paper.PaperDocument``, ``paperkb.publish.markup.stash_raw_html``): the same HTML Markdown
   would pass through, for a fraction of the build time. The body of a paper page and every digest page (which
   quotes paper sections) goes through the one sanitizer before our HTML goes in.
-- Search: Pagefind, not Material's plugin. ``on_post_build`` hands the pages already parsed to
-  ``paperkb.publish.search_index``, which writes the bundle into ``site/pagefind/``; no built page is read back.
-  Under ``mkdocs serve`` (``on_startup`` says so) it is written in a background thread, so the browser reloads an
-  edited page at once and the search catches up (it searches the previous bundle meanwhile, kept with
-  ``--dirty``). The header search box and the browse view are overrides/ (main.html, JS, CSS).
+- Search: Pagefind, not Material's plugin. ``on_files`` hands the pages already parsed to
+  ``paperkb.publish.search_index``, which writes the bundle into ``site/pagefind/`` in a thread while MkDocs
+  renders (Pagefind indexes in a process of its own, on another core); ``on_post_build`` waits for it. No built
+  page is read back. Under ``mkdocs serve`` (``on_startup`` says so) nothing waits: an edited page reloads at
+  once and the search catches up (searching the previous bundle meanwhile, kept with ``--dirty``). The header
+  search box and the browse view are overrides/ (main.html, JS, CSS).
 - Same sidebar, rendered once: the pages outside the navigation (every paper, topic and lab page) get the
   theme's navigation sidebar, search box, palette toggle, footer, style and script tags byte for byte the same
   as the other such pages of their folder. ``on_env`` adds a Jinja extension (``{% memo %}``,
@@ -105,6 +106,8 @@ def on_files(files, config, **kwargs):
         # The leading blank line ends MkDocs' metadata parsing at once: a body starting with 'Note: …' or '---'
         # would otherwise be read as MultiMarkdown or YAML metadata and vanish from the page.
         file.content_string = "\n" + document.markdown
+    pages = [parsed for parsed, _ in _build.papers.values()]
+    search_index.INDEXER.start(pages, _build.vocab, Path(config.site_dir) / "pagefind", log)
     return files
 
 
@@ -176,9 +179,7 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
 
 
 def on_post_build(config, **kwargs) -> None:
-    if _build.vocab is not None:
-        pages = [parsed for parsed, _ in _build.papers.values()]
-        search_index.INDEXER.index(pages, _build.vocab, Path(config.site_dir) / "pagefind", log)
+    search_index.INDEXER.finish(log)
     shared = len(_build.papers) - _build.read_by_mkdocs
     log.info("paperkb: %d paper page(s) rendered from the shared parse, %d read again by MkDocs", shared, _build.read_by_mkdocs)
     if _build.memo is not None and _build.memo.enabled:

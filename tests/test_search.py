@@ -239,6 +239,18 @@ def test_a_new_bundle_replaces_the_old_one_whole(tmp_path):
     assert sorted(p.name for p in bundle.parent.iterdir()) == ["pagefind"]  # no staging or old folder left
 
 
+def test_a_build_waits_for_its_index_at_its_end(tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    indexer = search_index.SiteIndexer()
+    bundle = tmp_path / "pagefind"
+    log = logging.getLogger("mkdocs.hooks.test")
+    indexer.begin()
+    indexer.start([sample_page()], VOCAB, bundle, log)
+    assert not bundle.exists()  # the build renders its pages meanwhile
+    indexer.finish(log)
+    assert bundle_pages(bundle) == 4 and "the build waited" in caplog.text
+
+
 def test_under_serve_the_index_is_written_in_the_background_for_the_latest_build(tmp_path, caplog):
     caplog.set_level(logging.INFO)
     indexer = search_index.SiteIndexer()
@@ -246,14 +258,16 @@ def test_under_serve_the_index_is_written_in_the_background_for_the_latest_build
     bundle = tmp_path / "pagefind"
     log = logging.getLogger("mkdocs.hooks.test")
     indexer.begin()
-    indexer.index([sample_page(slug=f"old{i}") for i in range(3)], VOCAB, bundle, log)
-    assert not bundle.exists()  # the build goes on (the browser reloads) while Pagefind works
+    indexer.start([sample_page(slug=f"old{i}") for i in range(3)], VOCAB, bundle, log)
+    indexer.finish(log)
+    assert not bundle.exists()  # the build is over (the browser reloads) while Pagefind works
     indexer.begin()  # an edit: the next build
-    indexer.index([sample_page(slug="new")], VOCAB, bundle, log)
+    indexer.start([sample_page(slug="new")], VOCAB, bundle, log)
+    indexer.finish(log)
     for thread in [t for t in threading.enumerate() if t.name == "paperkb-search-index"]:
         thread.join(timeout=120)
     assert bundle_pages(bundle) == 4  # the newest build's: one paper, two topics, a lab
-    assert "in the background" in caplog.text and "not written" not in caplog.text
+    assert "alongside the build" in caplog.text and "not written" not in caplog.text and "waited" not in caplog.text
 
 
 def test_a_record_url_outside_the_site_is_refused(tmp_path):

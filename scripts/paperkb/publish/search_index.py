@@ -360,26 +360,36 @@ def _replace(target: Path, new: Path) -> None:
 
 
 class SiteIndexer:
-    """Writes each build's index: at once (``mkdocs build``), or in a background thread (``background``, set for
-    ``mkdocs serve``: an edit shows without waiting for the index). One bundle is written at a time, and a build
-    that a newer one has overtaken is not indexed (the newer one is). Reports to the hook's logger: an error
-    fails a strict build, naming the bundle and the cause in one line."""
+    """Writes each build's index in a thread started as soon as the pages are parsed (``start``, from the hook's
+    ``on_files``), so that Pagefind, a process of its own, indexes on another core while MkDocs renders the pages;
+    ``finish`` (``on_post_build``) waits for it. Under ``mkdocs serve`` (``background``) nothing waits: an edit
+    shows at once and the search catches up. One bundle is written at a time, and the index of a build that a
+    newer one has overtaken is dropped. Reports to the hook's logger: an error fails a strict build, naming the
+    bundle and the cause in one line."""
 
     def __init__(self) -> None:
         self.background = False
         self._lock = threading.Lock()
         self._latest = 0
+        self._thread: threading.Thread | None = None
 
     def begin(self) -> None:
         """A build starts (it may clean the site folder): an index still being written for an older one is moot."""
         self._latest += 1
+        self._thread = None
 
-    def index(self, pages: list[Page], vocab: Vocabulary, bundle: Path, log: logging.Logger) -> None:
-        """The index of the build begun last."""
-        if self.background:
-            threading.Thread(target=self._write, args=(self._latest, pages, vocab, bundle, log), name="paperkb-search-index", daemon=True).start()
-        else:
-            self._write(self._latest, pages, vocab, bundle, log)
+    def start(self, pages: list[Page], vocab: Vocabulary, bundle: Path, log: logging.Logger) -> None:
+        """Index the pages of the build begun last."""
+        self._thread = threading.Thread(target=self._write, args=(self._latest, pages, vocab, bundle, log), name="paperkb-search-index", daemon=True)
+        self._thread.start()
+
+    def finish(self, log: logging.Logger) -> None:
+        """The build's end: wait for its index (a build's output is whole), unless serving."""
+        if self._thread is None or self.background:
+            return
+        started = time.perf_counter()
+        self._thread.join()
+        log.info("paperkb: the build waited %.1f s for the search index at its end", time.perf_counter() - started)
 
     def _write(self, generation: int, pages: list[Page], vocab: Vocabulary, bundle: Path, log: logging.Logger) -> None:
         with self._lock:
@@ -396,8 +406,8 @@ class SiteIndexer:
                 return
             done = time.perf_counter()
             log.info(
-                "paperkb: search index of %d record(s) written in %.1f s (records %.1f s, Pagefind %.1f s)%s",
-                count, done - started, recorded - started, done - recorded, " in the background" if self.background else "",
+                "paperkb: search index of %d record(s) written in %.1f s (records %.1f s, Pagefind %.1f s), alongside the build",
+                count, done - started, recorded - started, done - recorded,
             )
 
 
