@@ -15,9 +15,12 @@ tested without MkDocs). Only supported MkDocs events are used; the same code run
   (``paperkb.publish.paper.PaperDocument``, ``paperkb.publish.markup.stash_raw_html``): the same HTML Markdown
   would pass through, for a fraction of the build time. The body of a paper page and every digest page (which
   quotes paper sections) goes through the one sanitizer before our HTML goes in.
-- Search: Pagefind, not Material's plugin. ``on_post_build`` hands the pages already parsed to
-  ``paperkb.publish.search_index``, which writes the bundle into ``site/pagefind/`` (also under ``mkdocs serve``);
-  no built page is read back. The header search box and the browse view are overrides/ (main.html, JS, CSS).
+- Search: Pagefind, not Material's plugin. ``on_files`` hands the pages already parsed to
+  ``paperkb.publish.search_index``, which writes the bundle into ``site/pagefind/`` in a thread while MkDocs
+  renders (Pagefind indexes in a process of its own, on another core); ``on_post_build`` waits for it. No built
+  page is read back. Under ``mkdocs serve`` (``on_startup`` says so) nothing waits: an edited page reloads at
+  once and the search catches up (searching the previous bundle meanwhile, kept with ``--dirty``). The header
+  search box and the browse view are overrides/ (main.html, JS, CSS).
 - Same sidebar, rendered once: the pages outside the navigation (every paper, topic and lab page) get the
   theme's navigation sidebar, palette toggle, footer, style and script tags byte for byte the same
   as the other such pages of their folder. ``on_env`` adds a Jinja extension (``{% memo %}``,
@@ -30,7 +33,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -72,8 +74,15 @@ class BuildState:
 _build = BuildState()
 
 
+def on_startup(*, command: str, dirty: bool) -> None:
+    # Once per process, before the first build; MkDocs executes this file anew for every rebuild under serve, so
+    # what must outlive a build is kept in search_index.INDEXER.
+    search_index.INDEXER.background = command == "serve"
+
+
 def on_pre_build(config, **kwargs) -> None:
     global _build
+    search_index.INDEXER.begin()
     kb = paperkb_config.load(Path(config.config_file_path).parent)
     _build = BuildState(vocab=load_vocabulary(kb.topics_file, kb.labs_file))
 
@@ -98,6 +107,8 @@ def on_files(files, config, **kwargs):
         # The leading blank line ends MkDocs' metadata parsing at once: a body starting with 'Note: …' or '---'
         # would otherwise be read as MultiMarkdown or YAML metadata and vanish from the page.
         file.content_string = "\n" + document.markdown
+    pages = [parsed for parsed, _ in _build.papers.values()]
+    search_index.INDEXER.start(pages, _build.vocab, Path(config.site_dir) / "pagefind", log)
     return files
 
 
@@ -181,24 +192,11 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
 
 
 def on_post_build(config, **kwargs) -> None:
-    if _build.vocab is not None:
-        _write_search_index(Path(config.site_dir) / "pagefind", _build.vocab)
+    search_index.INDEXER.finish(log)
     shared = len(_build.papers) - _build.read_by_mkdocs
     log.info("paperkb: %d paper page(s) rendered from the shared parse, %d read again by MkDocs", shared, _build.read_by_mkdocs)
     if _build.memo is not None and _build.memo.enabled:
         log.info("paperkb: theme fragments reused %d time(s)", _build.memo.reused)
-
-
-def _write_search_index(bundle: Path, vocab: Vocabulary) -> None:
-    """The search index from the pages this build parsed (every paper page that rendered, topics, labs)."""
-    started = time.perf_counter()
-    records = search_index.site_records((parsed for parsed, _ in _build.papers.values()), vocab)
-    try:
-        count = search_index.write_bundle(records, bundle, vocab)
-    except Exception as exc:  # Pagefind's service raises bare Exceptions; the build must say what and why in one line
-        log.error("paperkb: the search index was not written to %s: %s (is pagefind[bin] installed? pip install -e .)", bundle, exc)
-        return
-    log.info("paperkb: search index of %d record(s) written in %.1f s", count, time.perf_counter() - started)
 
 
 def _lift_title_entries(page) -> None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from html.parser import HTMLParser
@@ -206,6 +208,7 @@ def test_common_words_are_the_words_of_more_than_half_of_the_papers_once_there_a
     many = [paper(i, f"The Model-R1, {'rare' if i % 3 else 'x'} number{i}") for i in range(search_index.COMMON_MIN_PAPERS)]
     topic = Record(url="topics/t/", content=(("the the the", 1),), filters={"kind": ("topic",)})
     assert search_index.common_words([*many, topic]) == ["modelr1", "rare", "the"]  # as Pagefind's query reads words
+    assert search_index.query_words("Müller’s «Model-R1»: $5+x_y") == ["müllers", "modelr1", "$5+x_y"]
 
 
 def test_write_bundle_runs_pagefind_and_writes_the_labels_and_common_words(tmp_path, monkeypatch):
@@ -220,6 +223,51 @@ def test_write_bundle_runs_pagefind_and_writes_the_labels_and_common_words(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # written there only, not to ./pagefind as well
     extra = json.loads((bundle / "paperkb.json").read_text("utf-8"))
     assert extra == {"labels": {"topic": {"ai-safety": "AI Safety", "reasoning": "Reasoning"}}, "common": []}
+
+
+def bundle_pages(bundle: Path) -> int:
+    return json.loads((bundle / "pagefind-entry.json").read_text("utf-8"))["languages"]["en"]["page_count"]
+
+
+def test_a_new_bundle_replaces_the_old_one_whole(tmp_path):
+    bundle = tmp_path / "site" / "pagefind"
+    search_index.write_bundle(search_index.site_records([sample_page(slug=f"p{i}") for i in range(5)], VOCAB), bundle, VOCAB)
+    first = {p.name for p in (bundle / "fragment").iterdir()}
+    search_index.write_bundle(search_index.site_records([sample_page(slug="other")], VOCAB), bundle, VOCAB)
+    assert bundle_pages(bundle) == 4
+    assert len(list((bundle / "fragment").iterdir())) == 4 and not first <= {p.name for p in (bundle / "fragment").iterdir()}
+    assert sorted(p.name for p in bundle.parent.iterdir()) == ["pagefind"]  # no staging or old folder left
+
+
+def test_a_build_waits_for_its_index_at_its_end(tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    indexer = search_index.SiteIndexer()
+    bundle = tmp_path / "pagefind"
+    log = logging.getLogger("mkdocs.hooks.test")
+    indexer.begin()
+    indexer.start([sample_page()], VOCAB, bundle, log)
+    assert not bundle.exists()  # the build renders its pages meanwhile
+    indexer.finish(log)
+    assert bundle_pages(bundle) == 4 and "the build waited" in caplog.text
+
+
+def test_under_serve_the_index_is_written_in_the_background_for_the_latest_build(tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    indexer = search_index.SiteIndexer()
+    indexer.background = True
+    bundle = tmp_path / "pagefind"
+    log = logging.getLogger("mkdocs.hooks.test")
+    indexer.begin()
+    indexer.start([sample_page(slug=f"old{i}") for i in range(3)], VOCAB, bundle, log)
+    indexer.finish(log)
+    assert not bundle.exists()  # the build is over (the browser reloads) while Pagefind works
+    indexer.begin()  # an edit: the next build
+    indexer.start([sample_page(slug="new")], VOCAB, bundle, log)
+    indexer.finish(log)
+    for thread in [t for t in threading.enumerate() if t.name == "paperkb-search-index"]:
+        thread.join(timeout=120)
+    assert bundle_pages(bundle) == 4  # the newest build's: one paper, two topics, a lab
+    assert "alongside the build" in caplog.text and "not written" not in caplog.text and "waited" not in caplog.text
 
 
 def test_a_record_url_outside_the_site_is_refused(tmp_path):

@@ -25,9 +25,14 @@ import asyncio
 import functools
 import html
 import json
+import logging
+import os
 import re
+import shutil
 import sys
 import tempfile
+import threading
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -243,18 +248,32 @@ def labels(vocab: Vocabulary) -> dict[str, dict[str, str]]:
     return {"topic": {topic.id: topic.title for topic in vocab.topics.values()}}
 
 
+#: Pagefind's query rule for a word (pagefind.js): lower case, without the characters of these Unicode categories.
+_PUNCTUATION_CATEGORIES = ("Pd", "Pe", "Pf", "Pi", "Po", "Ps")
+_ASCII_PUNCTUATION = bytes(code for code in range(128) if unicodedata.category(chr(code)) in _PUNCTUATION_CATEGORIES)
+
+
 @functools.cache
 def _punctuation() -> dict[int, None]:
-    """Pagefind's query rule for a word (pagefind.js): lower case, and no character of these Unicode categories.
-    A str.translate table (built once, when first needed: it takes half a second)."""
-    categories = ("Pd", "Pe", "Pf", "Pi", "Po", "Ps")
-    return {code: None for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) in categories}
+    """A str.translate table deleting them all (built once, when first needed: it takes half a second)."""
+    return {code: None for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) in _PUNCTUATION_CATEGORIES}
+
+
+def query_words(text: str) -> list[str]:
+    """The words of ``text`` as Pagefind's query reads them ("DeepSeek-R1's" -> "deepseekr1s")."""
+    if text.isascii():  # most text: bytes.translate is a C table, str.translate a dict lookup per character
+        text = text.encode("ascii").translate(None, _ASCII_PUNCTUATION).decode("ascii")
+    else:
+        text = text.translate(_punctuation())
+    return text.lower().split()
 
 
 #: A word in more than this share of the papers is left out of a search for several words (``common_words``).
 COMMON_SHARE = 0.5
 #: ... once the knowledge base has this many papers: below it every index chunk is small, so the query stays exact.
 COMMON_MIN_PAPERS = 1000
+#: Papers read to find them (evenly spread): the share of a word over 2,000 papers is within ~2% of the whole's.
+COMMON_SAMPLE = 2000
 
 
 def common_words(records: Iterable[Record]) -> list[str]:
@@ -267,11 +286,11 @@ def common_words(records: Iterable[Record]) -> list[str]:
     papers = [record for record in records if "kind" not in record.filters]
     if len(papers) < COMMON_MIN_PAPERS:
         return []
+    sample = papers[:: max(1, len(papers) // COMMON_SAMPLE)]
     counts: Counter[str] = Counter()
-    table = _punctuation()
-    for record in papers:
-        counts.update(set(record.text.translate(table).lower().split()))
-    limit = COMMON_SHARE * len(papers)
+    for record in sample:
+        counts.update(set(query_words(record.text)))
+    limit = COMMON_SHARE * len(sample)
     return sorted(word for word, count in counts.items() if count > limit and word != BROWSE_TERM)
 
 
@@ -311,14 +330,86 @@ async def _index(source: Path, output_dir: Path) -> int:
 
 def write_bundle(records: list[Record], output_dir: Path, vocab: Vocabulary) -> int:
     """Index ``records`` and write Pagefind's bundle into ``output_dir``, with ``paperkb.json`` (the browse
-    view's labels and the common words); the number of records indexed. Pagefind's errors propagate."""
+    view's labels and the common words); the number of records indexed. Pagefind's errors propagate.
+
+    The bundle is written next to ``output_dir`` and then put in its place, so a reader (``mkdocs serve``
+    indexes while the site is served) finds the whole previous bundle or the whole new one."""
+    staging = output_dir.with_name(f".{output_dir.name}.new")
+    shutil.rmtree(staging, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="paperkb-search-") as tmp:
         source = Path(tmp)
         for record in records:
             document = _document_path(source, record.url)
             document.parent.mkdir(parents=True, exist_ok=True)
             document.write_text(record_html(record), "utf-8")
-        count = asyncio.run(_index(source, output_dir))
+        count = asyncio.run(_index(source, staging))
     extra = {"labels": labels(vocab), "common": common_words(records)}
-    (output_dir / "paperkb.json").write_text(json.dumps(extra, ensure_ascii=False, sort_keys=True), "utf-8")
+    (staging / "paperkb.json").write_text(json.dumps(extra, ensure_ascii=False, sort_keys=True), "utf-8")
+    _replace(output_dir, staging)
     return count
+
+
+def _replace(target: Path, new: Path) -> None:
+    """Put the folder ``new`` where ``target`` is (two renames; the old one is removed afterwards)."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class SiteIndexer:
+    """Writes each build's index in a thread started as soon as the pages are parsed (``start``, from the hook's
+    ``on_files``), so that Pagefind, a process of its own, indexes on another core while MkDocs renders the pages;
+    ``finish`` (``on_post_build``) waits for it. Under ``mkdocs serve`` (``background``) nothing waits: an edit
+    shows at once and the search catches up. One bundle is written at a time, and the index of a build that a
+    newer one has overtaken is dropped. Reports to the hook's logger: an error fails a strict build, naming the
+    bundle and the cause in one line."""
+
+    def __init__(self) -> None:
+        self.background = False
+        self._lock = threading.Lock()
+        self._latest = 0
+        self._thread: threading.Thread | None = None
+
+    def begin(self) -> None:
+        """A build starts (it may clean the site folder): an index still being written for an older one is moot."""
+        self._latest += 1
+        self._thread = None
+
+    def start(self, pages: list[Page], vocab: Vocabulary, bundle: Path, log: logging.Logger) -> None:
+        """Index the pages of the build begun last."""
+        self._thread = threading.Thread(target=self._write, args=(self._latest, pages, vocab, bundle, log), name="paperkb-search-index", daemon=True)
+        self._thread.start()
+
+    def finish(self, log: logging.Logger) -> None:
+        """The build's end: wait for its index (a build's output is whole), unless serving."""
+        if self._thread is None or self.background:
+            return
+        started = time.perf_counter()
+        self._thread.join()
+        log.info("paperkb: the build waited %.1f s for the search index at its end", time.perf_counter() - started)
+
+    def _write(self, generation: int, pages: list[Page], vocab: Vocabulary, bundle: Path, log: logging.Logger) -> None:
+        with self._lock:
+            if generation != self._latest:
+                return
+            started = time.perf_counter()
+            records = site_records(pages, vocab)
+            recorded = time.perf_counter()
+            try:
+                count = write_bundle(records, bundle, vocab)
+            except Exception as exc:  # Pagefind's service raises bare Exceptions: say what and why, in one line
+                if generation == self._latest:  # else a newer build's clean removed this one's folder: moot
+                    log.error("paperkb: the search index was not written to %s: %s (is pagefind[bin] installed? pip install -e .)", bundle, exc)
+                return
+            done = time.perf_counter()
+            log.info(
+                "paperkb: search index of %d record(s) written in %.1f s (records %.1f s, Pagefind %.1f s), alongside the build",
+                count, done - started, recorded - started, done - recorded,
+            )
+
+
+#: One per process: MkDocs executes the hooks file anew for each rebuild under ``mkdocs serve``, this module once.
+INDEXER = SiteIndexer()
