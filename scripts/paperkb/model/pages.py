@@ -31,6 +31,7 @@ import yaml
 
 from paperkb.model.limits import (
     MAX_FRONT_MATTER_CHARS,
+    MAX_HEADINGS,
     MAX_PAGE_BYTES,
     MAX_YAML_DEPTH,
     ReadError,
@@ -374,7 +375,7 @@ def parse_page(path: Path | str, text: str) -> Page:
         offset, why = costly
         raise PageError(path, text.count("\n", 0, offset) + 1, f"this paragraph would keep the site's Markdown renderer busy: {why}")
     page = Page(path, text, meta, key_lines, duplicates, first_line, fm_end)
-    page.sections = _find_sections(text, fm_end, page.title_heading_lines)
+    page.sections = _find_sections(path, text, fm_end, page.title_heading_lines)
     return page
 
 
@@ -401,10 +402,13 @@ def headings(text: str, start: int = 0) -> Iterator[tuple[int, str, int, int, in
         line_number += 1
 
 
-def _find_sections(text: str, start: int, title_lines: list[int] | None = None) -> list[Section]:
-    """The ``## `` sections of the body (outside code fences); lines of ``# `` headings go to ``title_lines``."""
+def _find_sections(path: Path, text: str, start: int, title_lines: list[int] | None = None) -> list[Section]:
+    """The ``## `` sections of the body (outside code fences); lines of ``# `` headings go to ``title_lines``.
+    More than MAX_HEADINGS headings are a PageError at the first one too many."""
     sections: list[Section] = []
-    for level, title, line_number, offset, length in headings(text, start):
+    for count, (level, title, line_number, offset, length) in enumerate(headings(text, start), 1):
+        if count > MAX_HEADINGS:
+            raise PageError(path, line_number, f"more than {MAX_HEADINGS:,} headings in one page; split it, or make the extra headings plain text")
         if level == 1 and title_lines is not None:
             title_lines.append(line_number)
         elif level == 2:
