@@ -271,6 +271,9 @@ def test_a_thousand_sections_are_counted_once_each(root):
         pytest.param("".join(f"## S{i}\n" for i in range(20_000)), 11, id="20,000 headings without blank lines"),
         pytest.param("".join(f"T{i}\n---\n" for i in range(10_000)), 11, id="10,000 rules or underlines in a paragraph"),
         pytest.param("".join(f"x {'`' * i}\n" for i in range(1, 600)), 11, id="600 unmatched backtick runs"),
+        # each line opens a fence that never closes (the next line has text after its run): 14 s to build before
+        # the 15th: fifteen reads of the ~720 KB after them pass the allowance of 10.7 million characters
+        pytest.param(("`" * 300 + " x\n") * 2400, 25, id="2,400 unclosed fences"),
     ],
 )
 def test_text_that_would_keep_the_renderer_busy_is_refused(body, line):
@@ -280,7 +283,8 @@ def test_text_that_would_keep_the_renderer_busy_is_refused(body, line):
     assert caught.value.message.startswith("this paragraph would keep the site's Markdown renderer busy")
     assert caught.value.message.endswith(
         ("close the brackets, write '\\[' and '&lt;' for literal ones, or split the paragraph with blank lines",
-         "close the code spans, or put blank lines before and after headings and rules")
+         "close the code spans, or put blank lines before and after headings and rules",
+         "close the fences, or start such lines with a space")
     )
 
 
@@ -336,6 +340,7 @@ def _largest_accepted(make) -> str:
         pytest.param(lambda n: "".join(f"T{i}\n***\n" for i in range(n)), id="rules in a paragraph"),
         pytest.param(lambda n: " ".join("`" * i for i in range(1, n)), id="growing backtick runs"),
         pytest.param(lambda n: "`" * n + (" word" * 10 + "\n") * 20_000, id="backticks before 1 MB"),
+        pytest.param(lambda n: ("`" * 300 + " x\n") * n, id="unclosed fences"),
     ],
 )
 def test_what_the_limit_lets_through_renders_in_about_a_second(make):
