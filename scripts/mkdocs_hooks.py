@@ -64,6 +64,7 @@ MEMO_PARTIALS = ("partials/nav.html", "partials/palette.html")
 class BuildState:
     """What one build knows between events (MkDocs runs the hooks' events in order, once per build)."""
 
+    kb: paperkb_config.KnowledgeBase | None = None
     vocab: Vocabulary | None = None
     papers: dict[str, tuple[Page, paper.PaperDocument]] = field(default_factory=dict)  # src_uri -> parse, document
     raw_blocks: dict[str, list[str]] = field(default_factory=dict)  # src_uri -> HTML blocks of a generated page
@@ -98,7 +99,7 @@ def on_pre_build(config, **kwargs) -> None:
         raise PluginError(_problem_report(errors, kb))
     for problem in vocab.problems:  # warnings: a strict build (make build, CI) fails on them
         log.warning("%s:%d: %s (run `paperkb check`)", kb.relative(problem.path), problem.line, problem.message)
-    _build = BuildState(vocab=vocab)
+    _build = BuildState(kb=kb, vocab=vocab)
 
 
 #: Problems listed in one build error (`paperkb check` lists them all).
@@ -113,14 +114,14 @@ def _problem_report(problems: list[Problem], kb: paperkb_config.KnowledgeBase) -
     return "paperkb: content/ does not check, so the site is not built (run `paperkb check`):\n" + "\n".join(lines)
 
 
-def _read_again(src_uri: str, path: str) -> Page:
+def _read_again(path: str) -> Page:
     """A paper page gen-files could not parse (or that changed since): parsed here, or the build stops naming the
     file and line. MkDocs never reads a paper page itself: it would publish front matter it cannot read as text,
     or as metadata of its own."""
     try:
         return load_page(path)
     except PageError as exc:
-        raise PluginError(f"{src_uri}:{exc.line}: {exc.message} (run `paperkb check`)") from None
+        raise PluginError(f"{_build.kb.relative(exc.path) if _build.kb else path}:{exc.line}: {exc.message} (run `paperkb check`)") from None
 
 
 def _is_paper_uri(src_uri: str) -> bool:
@@ -137,7 +138,7 @@ def on_files(files, config, **kwargs):
             continue
         parsed = shared_page_at(file.abs_src_path)
         if parsed is None:  # gen-files could not parse it
-            parsed = _read_again(file.src_uri, file.abs_src_path)
+            parsed = _read_again(file.abs_src_path)
             _build.read_again += 1
         document = paper.paper_document(parsed, _build.vocab, file.src_uri)
         _build.papers[file.src_uri] = (parsed, document)
