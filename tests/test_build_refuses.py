@@ -68,7 +68,7 @@ def test_content_that_does_not_check_stops_the_build_naming_every_file(hostile_t
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        pytest.param(b"---\ntitle: Bytes\nstatus: todo\n---\n\n## Summary\n\n\xff\xfe\n", r"papers/bad\.md:\d+: not UTF-8", id="not UTF-8"),
+        pytest.param(b"---\ntitle: Bytes\nstatus: todo\n---\n\n## Summary\n\n\xff\xfe\n", r"content/papers/bad\.md:\d+: not UTF-8", id="not UTF-8"),
         pytest.param(
             ("---\ntitle: Many\nstatus: todo\n---\n\n" + "".join(f"## S{i}\n\nx\n\n" for i in range(1001))).encode(),
             r"papers/bad\.md:\d+: more than 1,000 headings",
