@@ -66,6 +66,12 @@ def highwire_tags(page: Page) -> str:
     return "\n".join(f'<meta name="{name}" content="{html.escape(value, quote=True)}">' for name, value in highwire_fields(page))
 
 
+#: Authors in a list's ContextObject, the first ones ("et al." for a reference manager): the status board lists up to
+#: 100 papers, and a paper of 200 authors would put 8 KB in its row (no page may pass 100 KB, issue 11; ten authors
+#: still took a board of 116-character titles to 110 KB). The paper page's Highwire tags name every author.
+COINS_AUTHORS = 3
+
+
 def coins_fields(page: Page) -> list[tuple[str, str]]:
     """The OpenURL 1.0 ContextObject (journal format, genre preprint) of a paper, as KEV pairs."""
     fields = [
@@ -77,7 +83,7 @@ def coins_fields(page: Page) -> list[tuple[str, str]]:
     arxiv_id = arxiv_id_of(page)
     if arxiv_id:
         fields.append(("rft.jtitle", "arXiv"))
-    fields += [("rft.au", name) for name in authors_of(page) if name]
+    fields += [("rft.au", name) for name in [name for name in authors_of(page) if name][:COINS_AUTHORS]]
     published = as_date(page.meta.get("published"))
     if published:
         fields.append(("rft.date", published.isoformat()))
