@@ -47,7 +47,7 @@ from paperkb.model.pages import Page, PageError, load_page
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
 from paperkb.publish import citation, markup, paper, search_index
 from paperkb.publish.sanitize import sanitize_html
-from paperkb.publish.site import shared_page_at
+from paperkb.publish.site import SESSION, shared_page_at, shared_pages
 from paperkb.publish.template_memo import TemplateMemo, memo_folder
 
 log = logging.getLogger("mkdocs.hooks.paperkb")
@@ -80,6 +80,7 @@ def on_startup(*, command: str, dirty: bool) -> None:
     # Once per process, before the first build; MkDocs executes this file anew for every rebuild under serve, so
     # what must outlive a build is kept in search_index.INDEXER.
     search_index.INDEXER.background = command == "serve"
+    SESSION.dirty = dirty
 
 
 def on_pre_build(config, **kwargs) -> None:
@@ -140,13 +141,14 @@ def on_files(files, config, **kwargs):
         if parsed is None:  # gen-files could not parse it
             parsed = _read_again(file.abs_src_path)
             _build.read_again += 1
+        if SESSION.dirty and not file.is_modified():
+            continue  # `--dirty` (make serve): MkDocs keeps the page it built from this file before, unless edited
         document = paper.paper_document(parsed, _build.vocab, file.src_uri)
         _build.papers[file.src_uri] = (parsed, document)
         # The leading blank line ends MkDocs' metadata parsing at once: a body starting with 'Note: …' or '---'
         # would otherwise be read as MultiMarkdown or YAML metadata and vanish from the page.
         file.content_string = "\n" + document.markdown
-    pages = [parsed for parsed, _ in _build.papers.values()]
-    search_index.INDEXER.start(pages, _build.vocab, Path(config.site_dir) / "pagefind", log)
+    search_index.INDEXER.start(shared_pages(), _build.vocab, Path(config.site_dir) / "pagefind", log)
     return files
 
 
