@@ -22,7 +22,7 @@ mkdocs_config = mkdocs_gen_files.config
 kb = config.load(Path(mkdocs_config.config_file_path).parent)
 site = load_site_input(kb, site_url=mkdocs_config.site_url or "", cache=SESSION.pages)
 share_pages(site.pages)
-related.share(related.related_papers(site.pages))
+related.share(SESSION.related.related_papers(site.pages, reuse=SESSION.dirty))
 for problem in site.problems:  # a warning fails `mkdocs build --strict`
     logging.getLogger("mkdocs.plugins.paperkb").warning("%s (run `paperkb check`)", problem)
 for docs_path, text in generate_site(site).items():

@@ -15,6 +15,7 @@ from pathlib import Path
 from paperkb.model.pages import Page, PageCache
 from paperkb.model.site_input import SiteInput
 from paperkb.publish import bibtex, digest, feeds, indexes
+from paperkb.publish.related import RelatedCache
 
 
 def generate_pages(site: SiteInput) -> dict[str, str]:
@@ -41,6 +42,7 @@ class Session:
 
     dirty: bool = False  # `--dirty` (make serve): MkDocs renders only the pages whose file changed
     pages: PageCache = field(default_factory=PageCache)  # each rebuild parses only the pages edited since the last
+    related: RelatedCache = field(default_factory=RelatedCache)  # a dirty rebuild reuses the related papers
 
 
 SESSION = Session()
