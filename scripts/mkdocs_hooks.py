@@ -233,6 +233,12 @@ def on_build_error(error, **kwargs) -> None:
     search_index.INDEXER.cancel()  # no index for a failed build, and no thread writing while the process exits
 
 
+def on_shutdown() -> None:
+    # `mkdocs serve` stops (Ctrl-C): an index still being written in the background is dropped; the wait is short
+    # (the thread stops between two steps), and it is bounded, since Pagefind itself cannot be interrupted
+    search_index.INDEXER.cancel(timeout=10)
+
+
 def _lift_title_entries(page) -> None:
     """A body h1 is shown as a section (h2, paper._demote_h1): give the table of contents the same shape,
     its entry a section's and its sections siblings (Material shows only the children of a first h1)."""

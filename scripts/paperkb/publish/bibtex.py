@@ -360,8 +360,10 @@ def format_bibliography(
 # build, remembers the keys per papers folder; outside a build they are computed from the folder once.
 _KEYS_BY_FOLDER: dict[str, dict[str, str]] = {}
 _LAB_NAMES_BY_FOLDER: dict[str, tuple[str, ...]] = {}
-# (folder, slug) -> (page text, key, entry) as generate() formatted it; reused only for the same text and key
+# (folder, slug) -> (page text, key, entry) as generate() formatted it; reused only for the same text and key, by
+# the page's Cite footer and by the next build in this process (a rebuild under `make serve`) with the same labs
 _ENTRIES: dict[tuple[str, str], tuple[str, str, str]] = {}
+_ENTRIES_LAB_NAMES: list[tuple[str, ...]] = []
 
 
 def _folder(page: Page) -> str:
@@ -410,11 +412,17 @@ def generate(site) -> dict[str, str]:
     keys = keys_for_site(site)
     names = vocabulary_lab_names(site.vocab)
     entries: dict[str, str] = {}  # each paper's entry, formatted once for papers.bib, its topics and its page
+    if [names] == _ENTRIES_LAB_NAMES:  # the last build's entries of the pages that did not change (make serve)
+        for page in site.pages:
+            text, key, entry = _ENTRIES.get((_folder(page), page.slug), (None, None, ""))
+            if text == page.text and key == keys[page.slug]:
+                entries[page.slug] = entry
     files = {ALL_PAPERS_BIB: format_bibliography(site.pages, keys, entries, names)}
     for topic_id, members in pages_by_topic(site.pages, site.vocab.topics).items():
         files[topic_bib_path(topic_id)] = format_bibliography(members, keys, entries, names)
     _ENTRIES.clear()
     _ENTRIES.update(((_folder(p), p.slug), (p.text, keys[p.slug], entries[p.slug])) for p in site.pages)
+    _ENTRIES_LAB_NAMES[:] = [names]
     return files
 
 

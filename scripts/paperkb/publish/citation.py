@@ -97,7 +97,15 @@ def coins_fields(page: Page) -> list[tuple[str, str]]:
     return [(name, _one_line(value)) for name, value in fields if _one_line(value)]
 
 
+# page file -> (page text, span): a rebuild in the same process (make serve) encodes only the pages that changed
+_SPANS: dict[str, tuple[str, str]] = {}
+
+
 def coins_span(page: Page) -> str:
     """An empty ``<span class="Z3988">`` whose title is the paper's ContextObject: reference managers pick the
     paper from a list. Percent-encoded (no '|', so it is safe in a Markdown table cell) and attribute-escaped."""
-    return f'<span class="Z3988" title="{html.escape(urlencode(coins_fields(page)), quote=True)}"></span>'
+    text, span = _SPANS.get(str(page.path), ("", ""))
+    if text != page.text or not span:
+        span = f'<span class="Z3988" title="{html.escape(urlencode(coins_fields(page)), quote=True)}"></span>'
+        _SPANS[str(page.path)] = (page.text, span)
+    return span

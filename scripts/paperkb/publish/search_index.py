@@ -337,8 +337,10 @@ def write_bundle(records: list[Record], output_dir: Path, vocab: Vocabulary, moo
     true (the build it was for failed or was overtaken) it stops before the next step and writes nothing: 0."""
     staging = output_dir.with_name(f".{output_dir.name}.new")
     shutil.rmtree(staging, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix="paperkb-search-") as tmp:
-        source = Path(tmp)
+    # Removed here, not by TemporaryDirectory's finaliser: under `mkdocs serve` this runs in a daemon thread, and a
+    # finaliser removing the folder at interpreter exit while the thread still writes into it printed a traceback
+    source = Path(tempfile.mkdtemp(prefix="paperkb-search-"))
+    try:
         for number, record in enumerate(records):
             if number % 100 == 0 and moot():
                 return 0
@@ -348,6 +350,8 @@ def write_bundle(records: list[Record], output_dir: Path, vocab: Vocabulary, moo
         if moot():
             return 0
         count = asyncio.run(_index(source, staging))
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
     if moot():
         shutil.rmtree(staging, ignore_errors=True)
         return 0
@@ -391,13 +395,13 @@ class SiteIndexer:
         self._thread = threading.Thread(target=self._write, args=(self._latest, pages, vocab, bundle, log), name="paperkb-search-index", daemon=True)
         self._thread.start()
 
-    def cancel(self) -> None:
-        """The build failed: its index is moot. Waits for the thread to notice (between two steps), so that nothing
-        writes into a temporary folder while the interpreter removes it at exit."""
+    def cancel(self, timeout: float | None = None) -> None:
+        """The build failed, or `mkdocs serve` stops: the index being written is moot. Waits for the thread to
+        notice (between two steps; Pagefind itself is not interrupted), at most ``timeout`` seconds."""
         self._latest += 1
         thread, self._thread = self._thread, None
         if thread is not None:
-            thread.join()
+            thread.join(timeout)
 
     def finish(self, log: logging.Logger) -> None:
         """The build's end: wait for its index (a build's output is whole), unless serving."""
