@@ -37,7 +37,7 @@ import html
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from paperkb.model.arxiv_ids import abs_url
@@ -282,10 +282,12 @@ def assign_keys(pages: Iterable[Page]) -> dict[str, str]:
     """Page slug -> citation key, unique across the pages given and independent of their order."""
     keys: dict[str, str] = {}
     used: set[str] = set()
+    suffixes_of: dict[str, Iterator[str]] = {}  # each base's suffixes go on from the last one it took: with many
+    # papers of one author and year (and first title word) a search from 'b' each time took quadratic time
     for page in sorted(pages, key=_age_order):
         base = base_key(page)
         candidate = base
-        suffixes = _suffixes()
+        suffixes = suffixes_of.setdefault(base, _suffixes())
         while candidate in used:
             candidate = base + next(suffixes)
         used.add(candidate)
