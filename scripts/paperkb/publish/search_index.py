@@ -374,8 +374,8 @@ def _replace(target: Path, new: Path) -> None:
 class SiteIndexer:
     """Writes each build's index in a thread started as soon as the pages are parsed (``start``, from the hook's
     ``on_files``), so that Pagefind, a process of its own, indexes on another core while MkDocs renders the pages;
-    ``finish`` (``on_post_build``) waits for it. Under ``mkdocs serve`` (``background``) nothing waits: an edit
-    shows at once and the search catches up. One bundle is written at a time, and the index of a build that a
+    ``finish`` (``on_post_build``) waits for it. Under ``mkdocs serve`` (``background``) the thread starts at the
+    build's end and nothing waits for it: an edit shows at once and the search catches up. One bundle is written at a time, and the index of a build that a
     newer one has overtaken is dropped. Reports to the hook's logger: an error fails a strict build, naming the
     bundle and the cause in one line."""
 
@@ -391,21 +391,26 @@ class SiteIndexer:
         self._thread = None
 
     def start(self, pages: list[Page], vocab: Vocabulary, bundle: Path, log: logging.Logger) -> None:
-        """Index the pages of the build begun last."""
+        """Index the pages of the build begun last: at once, or under ``mkdocs serve`` once the build is done
+        (``finish``), so that writing the records does not hold Python's lock while the edited page renders."""
         self._thread = threading.Thread(target=self._write, args=(self._latest, pages, vocab, bundle, log), name="paperkb-search-index", daemon=True)
-        self._thread.start()
+        if not self.background:
+            self._thread.start()
 
     def cancel(self, timeout: float | None = None) -> None:
         """The build failed, or `mkdocs serve` stops: the index being written is moot. Waits for the thread to
         notice (between two steps; Pagefind itself is not interrupted), at most ``timeout`` seconds."""
         self._latest += 1
         thread, self._thread = self._thread, None
-        if thread is not None:
+        if thread is not None and thread.is_alive():
             thread.join(timeout)
 
     def finish(self, log: logging.Logger) -> None:
-        """The build's end: wait for its index (a build's output is whole), unless serving."""
-        if self._thread is None or self.background:
+        """The build's end: wait for its index (a build's output is whole), or under ``mkdocs serve`` start it."""
+        if self._thread is None:
+            return
+        if self.background:
+            self._thread.start()
             return
         started = time.perf_counter()
         self._thread.join()
