@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import TypeVar
 
 #: The one code-fence rule, Python-Markdown's (MkDocs' fenced_code): a fence of three or more backticks or tildes
 #: at the very start of a line, closed by the same fence on a line of its own. An indented fence is no fence to
@@ -24,6 +25,9 @@ from collections.abc import Callable, Iterable
 FENCE_LINE = re.compile(r"^(`{3,}|~{3,})")
 _FENCE_RUN = re.compile(r"(`{3,}|~{3,})")
 _CLOSING_FENCE = re.compile(r"(`{3,}|~{3,})[ \t]*")
+
+
+Key = TypeVar("Key", bound=Hashable)
 
 
 def outside_spans(text: str, spans: Iterable[tuple[int, int]], change: Callable[[str], str]) -> str:
@@ -36,6 +40,18 @@ def outside_spans(text: str, spans: Iterable[tuple[int, int]], change: Callable[
         last = end
     pieces.append(change(text[last:]))
     return "".join(pieces)
+
+
+def first_after(positions: Mapping[Key, list[int]], keys: Iterable[Key], after: int) -> int | None:
+    """The first position greater than ``after`` in the sorted list of the first of ``keys`` that has one: the
+    partner of an opening fence or backtick run, the longest fitting closer first."""
+    for key in keys:
+        found = positions.get(key)
+        if found:
+            index = bisect.bisect_right(found, after)
+            if index < len(found):
+                return found[index]
+    return None
 
 
 def fenced_spans(text: str) -> list[tuple[int, int]]:
@@ -70,13 +86,7 @@ def fenced_spans(text: str) -> list[tuple[int, int]]:
         partner = None
         if opening:
             character, longest = opening.group(1)[0], len(opening.group(1))
-            for length in range(longest, 2, -1):
-                lines = closers.get((character, length))
-                if lines:
-                    found = bisect.bisect_right(lines, line)
-                    if found < len(lines):
-                        partner = lines[found]
-                        break
+            partner = first_after(closers, ((character, length) for length in range(longest, 2, -1)), line)
         if partner is None:
             line += 1
             continue
