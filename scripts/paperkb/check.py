@@ -22,6 +22,7 @@ from paperkb.model import config, paths
 from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
 from paperkb.model.content import content_problems
 from paperkb.model.facts import is_web_url
+from paperkb.model.links import link_problems
 from paperkb.model.markdown_text import fenced_spans
 from paperkb.model.pages import (
     PRIORITIES,
@@ -31,6 +32,7 @@ from paperkb.model.pages import (
     InvalidDate,
     Page,
     PageError,
+    item_lines,
     load_page,
     real_path,
     scan_papers_dir,
@@ -40,12 +42,13 @@ from paperkb.model.text import stray_dollars
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
 from paperkb.publish.bibtex import cite_footer
 from paperkb.publish.markup import element_ids, unique_ids
+from paperkb.publish.paper import links_footer
 from paperkb.publish.sanitize import sanitize_html
 
 
 @dataclass(frozen=True)
 class Key:
-    kind: str  # str | list | date | int | map | url | enum
+    kind: str  # str | list | date | int | map | url | enum | links
     required: bool = False
     choices: tuple[str, ...] = ()
 
@@ -71,6 +74,7 @@ SCHEMA: dict[str, Key] = {
     "doi": Key("str"),
     "comment": Key("str"),
     "journal_ref": Key("str"),
+    "links": Key("links"),  # code and discussion: paperkb.model.links, checked by rule_link_list
     "template": Key("str"),
     "hide": Key("list"),
     "search": Key("map"),
@@ -148,7 +152,7 @@ def rule_keys(c: PageChecker) -> None:
         known = SCHEMA.get(key)
         if known is None:
             c.report(c.at(key), f"unknown key '{key}'{_did_you_mean(key, SCHEMA)}")
-        elif value is not None and key != "arxiv":
+        elif value is not None and key not in ("arxiv", "links"):
             _check_type(c, key, known, value)
     if "arxiv" not in meta and "url" not in meta:
         c.report(c.at("title"), "a paper needs 'arxiv' (its arXiv ID) or, if it is not on arXiv, 'url'")
@@ -208,6 +212,20 @@ def _is_iso_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def rule_link_list(c: PageChecker) -> None:
+    """``links:`` items (paperkb.model.links): kinds, http(s) URLs, no link twice; each reported on its own line."""
+    problems = link_problems(c.page.meta.get("links"))
+    if not problems:
+        return
+    lines = item_lines(c.page, "links")
+    for index, message in problems:
+        if index is None:
+            c.report(c.at("links"), message)
+        else:
+            line = lines[index] if index < len(lines) else c.at("links")
+            c.report(line, f"link {index + 1}: {message}")
 
 
 def rule_arxiv(c: PageChecker) -> None:
@@ -482,7 +500,8 @@ def anchor_ids(page: Page) -> list[str]:
 
         body = sanitize_html(markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS, extension_configs=SITE_EXTENSION_CONFIGS).convert(page.text[page.fm_end :]))
         ids = list(dict.fromkeys(element_ids(body)))
-        _anchor_cache[key] = ids + element_ids(unique_ids(cite_footer(page), set(ids)))
+        footers = "\n".join(footer for footer in (links_footer(page), cite_footer(page)) if footer)
+        _anchor_cache[key] = ids + element_ids(unique_ids(footers, set(ids)))
     return _anchor_cache[key]
 
 
@@ -523,6 +542,7 @@ RULES: tuple[Callable[[PageChecker], None], ...] = (
     rule_keys,
     rule_template,
     rule_arxiv,
+    rule_link_list,
     rule_vocabulary,
     rule_sections,
     rule_generated,

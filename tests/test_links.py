@@ -1,0 +1,175 @@
+"""A paper's code and discussion (`links:`): check's rules, the paper page, feeds and search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import feedparser
+import pytest
+
+import paperkb.check as check
+from paperkb.model import config
+from paperkb.model.links import links_of
+from paperkb.model.pages import parse_page
+from paperkb.model.vocab import load_vocabulary
+from paperkb.publish import feeds, search_index
+from paperkb.publish.paper import paper_document
+from tests.test_check import LABS, TOPICS
+
+TODAY = dt.date(2026, 11, 22)
+A = "{http://www.w3.org/2005/Atom}"
+HEAD = """\
+---
+title: A Paper
+arxiv: '2501.12948'
+added: 2025-02-01
+status: todo
+"""
+TAIL = """\
+---
+
+## Summary
+
+TODO
+"""
+GOOD_LINKS = """\
+links:
+- kind: code
+  title: example/repo
+  url: https://github.com/example/repo
+- kind: talk
+  title: 'A Paper: How It Works'
+  author: A Speaker
+  where: a talk summary
+- kind: blog
+  title: What A Paper Means
+  url: https://blog.example.org/a-paper
+  author: A Blogger
+  date: 2025-01-23
+"""
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> config.KnowledgeBase:
+    (tmp_path / "content" / "papers").mkdir(parents=True)
+    (tmp_path / "content" / "topics.yml").write_text(TOPICS)
+    (tmp_path / "content" / "labs.yml").write_text(LABS)
+    (tmp_path / "pyproject.toml").write_text("[tool.paperkb]\n")
+    return config.load(tmp_path)
+
+
+def link_problems(kb: config.KnowledgeBase, links: str) -> list[str]:
+    (kb.papers_dir / "paper.md").write_text(HEAD + links + TAIL)
+    return [f"{p.line}: {p.message}" for p in check.check_pages(kb, today=TODAY) if p.path.name == "paper.md" and p.severity == "error"]
+
+
+def test_good_links_pass_check(kb):
+    assert link_problems(kb, GOOD_LINKS) == []
+
+
+@pytest.mark.parametrize(
+    ("links", "expected"),
+    [
+        (
+            "links:\n- kind: podcast\n  title: T\n  url: https://x.org/\n",
+            "7: link 1: kind is 'podcast'; use one of code, model, dataset, talk, blog, thread, video, slides, project",
+        ),
+        ("links:\n- kind: code\n  title: T\n  url: https://x.org/\n- kind: code\n  title: T\n  url: ftp://x.org/r\n",
+         "10: link 2: url 'ftp://x.org/r' is not one http(s) URL; write https://… on one line, a space as %20"),
+        ("links:\n- kind: code\n  title: T\n  url: javascript:alert(1)\n",
+         "7: link 1: url 'javascript:alert(1)' is not one http(s) URL; write https://… on one line, a space as %20"),
+        ("links:\n- kind: code\n  title: A\n  url: https://x.org/r\n- kind: blog\n  title: B\n  url: https://x.org/r\n",
+         "10: link 2: repeats link 1 (the URL https://x.org/r); remove one"),
+        ("links:\n- kind: talk\n  title: T\n  author: S\n- kind: talk\n  title: T\n  author: S\n",
+         "10: link 2: repeats link 1 (the same kind, title and author); remove one"),
+        ("links:\n- kind: code\n  title: T\n", "7: link 1: a code link needs its 'url' (https://…)"),
+        ("links:\n- kind: talk\n  title: T\n", "7: link 1: a talk without a 'url' needs an 'author' (who said or wrote it)"),
+        ("links:\n- kind: code\n  url: https://x.org/\n",
+         "7: link 1: needs a 'title' (text: what the link is, e.g. the repository's owner/name or the talk's title)"),
+        ("links:\n- kind: code\n  title: T\n  url: https://x.org/\n  date: 2025-02-30\n",
+         "7: link 1: date 2025-02-30 is not a real date; use YYYY-MM-DD with a valid month and day"),
+        ("links:\n- kind: code\n  title: T\n  url: https://x.org/\n  when: 2025\n",
+         "7: link 1: unknown field(s) when; a link has kind, title, url, author, date, where"),
+        ("links:\n- https://x.org/\n",
+         "7: link 1: must be a mapping with kind, title and url (e.g. '- kind: code' then '  title: …' and '  url: https://…')"),
+        ("links: https://x.org/\n", "6: 'links' must be a list of mappings, one '- kind: …' item per link"),
+    ],
+)
+def test_each_link_rule_names_the_item_line_and_the_fix(kb, links, expected):
+    assert link_problems(kb, links) == [expected]
+
+
+def page(links: str = GOOD_LINKS):
+    return parse_page(Path("content/papers/a-paper.md"), HEAD + "journal_ref: Proc. of a Conference 2025\n" + links + TAIL)
+
+
+def test_the_paper_page_shows_code_and_discussion_and_the_venue():
+    vocab = load_vocabulary(Path("content/topics.yml"), Path("content/labs.yml"))
+    html = paper_document(page(), vocab).html("<h2 id=\"summary\">Summary</h2>")
+    assert '<p class="pkb-meta"><span class="pkb-label" data-search-exclude>Venue</span> Proc. of a Conference 2025</p>' in html
+    assert '<h2 id="code-and-discussion">Code and discussion' in html
+    assert '<li><span class="pkb-label">Code</span> <a href="https://github.com/example/repo">example/repo</a></li>' in html
+    assert "<cite>A Paper: How It Works</cite> — A Speaker, a talk summary</li>" in html
+    assert '<a href="https://blog.example.org/a-paper">What A Paper Means</a> — A Blogger · <time datetime="2025-01-23">2025-01-23</time>' in html
+    assert html.index("code-and-discussion") < html.index('id="cite"')
+
+
+def test_a_hostile_link_stays_text_on_the_page():
+    hostile = (
+        "links:\n- kind: code\n  title: <script>alert(1)</script>\n  url: 'https://x.org/\"><svg/onload=alert(2)>'\n"
+        "  author: <b>me</b>\n- kind: code\n  title: bad\n  url: javascript:alert(3)\n"
+    )
+    vocab = load_vocabulary(Path("content/topics.yml"), Path("content/labs.yml"))
+    html = paper_document(page(hostile), vocab).html("")
+    footer = html[html.index("code-and-discussion") :]
+    assert "<script" not in footer and "<svg" not in footer and "<b>" not in footer and "javascript:" not in footer
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in footer and "&lt;b&gt;me&lt;/b&gt;" in footer
+    assert 'href="https://x.org/&quot;&gt;&lt;svg/onload=alert(2)&gt;"' in footer
+
+
+def test_a_page_without_links_has_no_section():
+    vocab = load_vocabulary(Path("content/topics.yml"), Path("content/labs.yml"))
+    assert "code-and-discussion" not in paper_document(page(""), vocab).html("")
+
+
+def test_an_anchor_to_code_and_discussion_is_a_valid_link(kb):
+    (kb.papers_dir / "paper.md").write_text(HEAD + GOOD_LINKS + TAIL)
+    other = HEAD.replace("2501.12948", "2412.19437") + TAIL + "\nSee [its code](paper.md#code-and-discussion) and [x](paper.md#code-and-discussio).\n"
+    (kb.papers_dir / "other.md").write_text(other)
+    found = [p.message for p in check.check_pages(kb, today=TODAY) if p.path.name == "other.md" and "heading" in p.message]
+    assert found == ["link 'paper.md#code-and-discussio': the page has no heading with the id 'code-and-discussio'; did you mean 'code-and-discussion'?"]
+
+
+def test_feeds_carry_the_links_as_related_links_and_in_the_content():
+    entry = feeds._entry(page(), "https://kb.example.org/", {})
+    related = [(link.get("href"), link.get("title")) for link in entry.findall(f"{A}link") if link.get("rel") == "related"]
+    assert ("https://github.com/example/repo", "Code: example/repo") in related
+    assert ("https://blog.example.org/a-paper", "Blog post: What A Paper Means") in related
+    assert len(related) == 3  # arXiv, and the two links with a URL (the talk has none)
+    document = '<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(entry, encoding="unicode")
+    parsed = feedparser.parse(f'<feed xmlns="http://www.w3.org/2005/Atom">{document.split("?>", 1)[1]}</feed>')
+    content = parsed.entries[0].content[0].value
+    assert "Code and discussion" in content and "Summary pending" in content  # the sections are still TODO
+    assert '<a href="https://github.com/example/repo" style="color: #1a5fb4;">example/repo</a>' in content
+    assert "A Paper: How It Works" in content and "A Speaker, a talk summary" in content
+
+
+def test_a_feed_links_nothing_but_the_pages_own_links():
+    hostile = "links:\n- kind: code\n  title: '[x](https://evil.example/)'\n  url: https://ok.example/\n"
+    entry = feeds._entry(page(hostile), "https://kb.example.org/", {})
+    content = entry.find(f"{A}content").text
+    assert "evil.example" not in content.replace("[x](https://evil.example/)", "")
+    assert 'href="https://ok.example/"' in content
+
+
+def test_search_finds_a_paper_by_its_links():
+    record = search_index.paper_record(page(), load_vocabulary(Path("content/topics.yml"), Path("content/labs.yml")))
+    assert "example/repo; A Paper: How It Works A Speaker; What A Paper Means A Blogger" in record.text
+    assert "https://github.com" not in record.text
+
+
+def test_invalid_links_are_left_out_of_what_the_site_reads():
+    links = "links:\n- kind: podcast\n  title: T\n  url: https://x.org/\n- kind: code\n  title: ok\n  url: https://y.org/\n- kind: code\n  title: again\n  url: https://y.org/\n"
+    assert [link.title for link in links_of(page(links))] == ["ok"]
