@@ -10,6 +10,7 @@ import feedparser
 import pytest
 
 import paperkb.check as check
+from paperkb.cli.main import main
 from paperkb.model import config
 from paperkb.model.links import links_of
 from paperkb.model.pages import parse_page
@@ -173,3 +174,88 @@ def test_search_finds_a_paper_by_its_links():
 def test_invalid_links_are_left_out_of_what_the_site_reads():
     links = "links:\n- kind: podcast\n  title: T\n  url: https://x.org/\n- kind: code\n  title: ok\n  url: https://y.org/\n- kind: code\n  title: again\n  url: https://y.org/\n"
     assert [link.title for link in links_of(page(links))] == ["ok"]
+
+
+# -- paperkb link ---------------------------------------------------------------------------------------------------
+PAGE_WITH_LINK = """\
+---
+title: A Paper   # kept as written
+arxiv: '2501.12948'
+links:
+  - kind: code    # the official repository
+    title: example/repo
+    url: https://github.com/example/repo
+# a comment after the list stays where it is
+status: todo
+---
+
+## Summary
+
+TODO
+"""
+
+
+def run_link(kb: config.KnowledgeBase, *args: str) -> int:
+    return main(["--root", str(kb.root), "link", *args])
+
+
+@pytest.fixture
+def linked(kb) -> Path:
+    path = kb.papers_dir / "a-paper.md"
+    path.write_bytes(PAGE_WITH_LINK.encode())
+    return path
+
+
+def test_link_appends_one_item_and_changes_no_other_byte(kb, linked, capsys):
+    url = "https://huggingface.co/example/model-7b"
+    assert run_link(kb, str(linked), url, "--kind", "model", "--author", "Example Lab", "--date", "2025-01-20") == 0
+    expected = PAGE_WITH_LINK.replace(
+        "# a comment after",
+        "  - kind: model\n    title: example/model-7b\n    url: https://huggingface.co/example/model-7b\n"
+        "    author: Example Lab\n    date: 2025-01-20\n# a comment after",
+    )
+    assert linked.read_bytes().decode() == expected
+    assert capsys.readouterr().out == f"paperkb link: added model 'example/model-7b' to {kb.relative(linked)}:8\n"
+    assert [p for p in check.check_pages(kb, today=TODAY) if p.severity == "error"] == []
+
+
+def test_link_keeps_crlf_and_creates_the_list_when_absent(kb, capsys):
+    path = kb.papers_dir / "crlf.md"
+    original = (HEAD + TAIL).replace("\n", "\r\n")
+    path.write_bytes(original.encode())
+    assert run_link(kb, str(path), "https://example.org/talk", "--kind", "talk", "--title", "A: talk") == 0
+    added = "links:\r\n- kind: talk\r\n  title: 'A: talk'\r\n  url: https://example.org/talk\r\n"
+    assert path.read_bytes().decode() == original.replace("status: todo\r\n", "status: todo\r\n" + added)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["https://github.com/example/repo", "--kind", "code"], "the page already links https://github.com/example/repo (link 1); nothing changed"),
+        (
+            ["https://x.org/", "--kind", "tak"],
+            "--kind 'tak' is not a kind of link; use one of code, model, dataset, talk, blog, thread, video, slides, project; did you mean 'talk'?",
+        ),
+        (["ftp://x.org/", "--kind", "code"], "'ftp://x.org/' is not one http(s) URL; give https://… (a space written as %20)"),
+        (["https://x.org/a b", "--kind", "code"], "'https://x.org/a b' is not one http(s) URL; give https://… (a space written as %20)"),
+        (["https://x.org/", "--kind", "talk", "--date", "2025-02-30"], "--date '2025-02-30' is not a date; write YYYY-MM-DD, e.g. 2025-01-23"),
+        (["https://x.org/", "--kind", "talk", "--author", " "], "'author' must be text (quote it), or remove it"),
+    ],
+)
+def test_link_refuses_with_one_line_and_leaves_the_page(kb, linked, capsys, args, message):
+    code = run_link(kb, str(linked), *args)
+    err = capsys.readouterr().err
+    assert code == (1 if "already" in message else 2)
+    assert err.splitlines() == [f"paperkb link: {kb.relative(linked)}:5: {message}" if "already" in message else f"paperkb link: {message}"]
+    assert linked.read_bytes().decode() == PAGE_WITH_LINK
+
+
+def test_link_names_a_page_that_does_not_read(kb, capsys):
+    path = kb.papers_dir / "broken.md"
+    path.write_text("---\ntitle: [unclosed\n---\n")
+    assert run_link(kb, str(path), "https://x.org/", "--kind", "code") == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"paperkb link: {kb.relative(path)}:2: invalid YAML in front matter")
+    path.write_text("---\ntitle: T\nlinks: https://x.org/\n---\n")
+    assert run_link(kb, str(path), "https://x.org/", "--kind", "code") == 2
+    assert capsys.readouterr().err == f"paperkb link: {kb.relative(path)}:3: 'links' is not a list; make it one ('- kind: …' items) first\n"

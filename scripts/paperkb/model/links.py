@@ -25,11 +25,12 @@ item it concerns, shared by ``check`` and ``paperkb link``.
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 from paperkb.model.facts import is_web_url
-from paperkb.model.pages import InvalidDate, Page
+from paperkb.model.pages import InvalidDate, Page, append_list_items
 
 LINK_KINDS = ("code", "model", "dataset", "talk", "blog", "thread", "video", "slides", "project")
 #: Kinds whose item may name who said it instead of an address (a talk summary, a post quoted without its URL).
@@ -173,3 +174,38 @@ def links_of(page: Page) -> list[Link]:
 def journal_ref_of(page: Page) -> str | None:
     """Where the paper was published (arXiv's ``journal_ref``), one line, or None."""
     return _text(page.meta.get("journal_ref"))
+
+
+# -- adding links ------------------------------------------------------------------------------------------------
+#: Hosts whose addresses name a repository, model or data set as owner/name (the title a new link gets).
+_HF_HOSTS = ("huggingface.co", "hf.co")
+
+
+def title_for_url(url: str) -> str:
+    """A link's title when none is given: a repository's or model's owner/name, else the host and path."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if host in _HF_HOSTS and segments[:1] in (["datasets"], ["spaces"]):
+        segments = segments[1:]
+    if host in ("github.com", "gitlab.com", *_HF_HOSTS) and len(segments) >= 2:
+        return "/".join(segments[:2]).removesuffix(".git")
+    return host + parts.path.rstrip("/")
+
+
+def with_links(page: Page, new: list[Link]) -> tuple[str, list[Link]]:
+    """(the page text with the links of ``new`` it lacks appended to ``links:``, the links appended).
+
+    A link the page already has (the same URL; for one without, the same kind, title and author) is skipped;
+    the existing items keep their bytes and their order (:func:`paperkb.model.pages.append_list_items`)."""
+    current = page.meta.get("links")
+    seen = {key for item in (current if isinstance(current, list) else []) if (key := link_key(item))}
+    added: list[Link] = []
+    for link in new:
+        key = link_key(link.as_item())
+        if key is not None and key not in seen:
+            seen.add(key)
+            added.append(link)
+    if not added:
+        return page.text, []
+    return append_list_items(page, "links", [link.as_item() for link in added]), added
