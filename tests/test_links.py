@@ -11,6 +11,7 @@ import pytest
 
 import paperkb.check as check
 from paperkb.cli.main import main
+from paperkb.ingest.code_links import code_links
 from paperkb.model import config
 from paperkb.model.links import links_of
 from paperkb.model.pages import parse_page
@@ -259,3 +260,23 @@ def test_link_names_a_page_that_does_not_read(kb, capsys):
     path.write_text("---\ntitle: T\nlinks: https://x.org/\n---\n")
     assert run_link(kb, str(path), "https://x.org/", "--kind", "code") == 2
     assert capsys.readouterr().err == f"paperkb link: {kb.relative(path)}:3: 'links' is not a list; make it one ('- kind: …' items) first\n"
+
+
+# -- code links from arXiv's abstract and comment -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Code: https://github.com/a/b.", [("code", "a/b", "https://github.com/a/b")]),
+        ("code at github.com/a/b.git, see (https://www.github.com/A/B/tree/main)", [("code", "a/b", "https://github.com/a/b")]),
+        ("\\url{https://github.com/a/b}", [("code", "a/b", "https://github.com/a/b")]),
+        ("https://gitlab.com/group/sub/proj/-/blob/main/x.py", [("code", "group/sub/proj", "https://gitlab.com/group/sub/proj")]),
+        ("weights: https://hf.co/org/m-7B; data: https://huggingface.co/datasets/org/d",
+         [("model", "org/m-7B", "https://huggingface.co/org/m-7B"), ("dataset", "org/d", "https://huggingface.co/datasets/org/d")]),
+        ("demo https://huggingface.co/spaces/org/demo!", [("project", "org/demo", "https://huggingface.co/spaces/org/demo")]),
+        ("profile https://github.com/someone and https://huggingface.co/papers/2501.12948", []),
+        ("https://notgithub.com/a/b https://evil.example/github.com/a/b mail@github.com/a/b", []),
+        ("https://example.org/code 21 pages, 7 figures", []),
+    ],
+)
+def test_code_links_are_the_repositories_models_and_data_named(text, expected):
+    assert [(link.kind, link.title, link.url) for link in code_links(text)] == expected

@@ -188,7 +188,9 @@ def title_for_url(url: str) -> str:
     segments = [segment for segment in parts.path.split("/") if segment]
     if host in _HF_HOSTS and segments[:1] in (["datasets"], ["spaces"]):
         segments = segments[1:]
-    if host in ("github.com", "gitlab.com", *_HF_HOSTS) and len(segments) >= 2:
+    if host == "gitlab.com" and len(segments) >= 2:  # groups nest: the project is the path up to '/-/'
+        return "/".join(segments[: segments.index("-")] if "-" in segments else segments).removesuffix(".git")
+    if host in ("github.com", *_HF_HOSTS) and len(segments) >= 2:
         return "/".join(segments[:2]).removesuffix(".git")
     return host + parts.path.rstrip("/")
 
@@ -199,6 +201,8 @@ def with_links(page: Page, new: list[Link]) -> tuple[str, list[Link]]:
     A link the page already has (the same URL; for one without, the same kind, title and author) is skipped;
     the existing items keep their bytes and their order (:func:`paperkb.model.pages.append_list_items`)."""
     current = page.meta.get("links")
+    if current is not None and not isinstance(current, list):
+        return page.text, []  # a person's value that is no list: `paperkb check` reports it, nothing replaces it
     seen = {key for item in (current if isinstance(current, list) else []) if (key := link_key(item))}
     added: list[Link] = []
     for link in new:
