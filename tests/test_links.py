@@ -280,3 +280,21 @@ def test_link_names_a_page_that_does_not_read(kb, capsys):
 )
 def test_code_links_are_the_repositories_models_and_data_named(text, expected):
     assert [(link.kind, link.title, link.url) for link in code_links(text)] == expected
+
+
+# -- the seeds' talk and commentary on the shipped pages -----------------------------------------------------------
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_talk_and_commentary_of_the_seeds_are_on_the_pages_they_discuss():
+    """Seed 002 (a talk summary on DeepSeek-R1 by Nik Bear Brown) and seed 003 (posts by @jesse_hoogland on DeepSeek-R1
+    and Phi-4): who, where, and no URL or date the seeds do not give."""
+    from_page = {slug: links_of(parse_page(REPO / f"content/papers/{slug}.md", (REPO / f"content/papers/{slug}.md").read_text("utf-8")))
+                 for slug in ("deepseek-r1", "phi-4-technical-report")}
+    r1 = {(link.kind, link.title, link.author) for link in from_page["deepseek-r1"]}
+    assert ("talk", "DeepSeek-R1: How It Works and What Makes It Special", "Nik Bear Brown") in r1
+    assert ("blog", "Implications of DeepSeek-R1", "@jesse_hoogland, executive director at Timaeus") in r1
+    phi = {(link.kind, link.title, link.author) for link in from_page["phi-4-technical-report"]}
+    assert ("blog", "Phi-4: Synthetic data works. Pretraining's days are numbered.", "@jesse_hoogland, executive director at Timaeus") in phi
+    seeded = [link for links in from_page.values() for link in links if link.author in ("Nik Bear Brown", "@jesse_hoogland, executive director at Timaeus")]
+    assert len(seeded) == 3 and all(link.url is None and link.date is None and link.where for link in seeded)
