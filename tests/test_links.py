@@ -78,24 +78,37 @@ def test_good_links_pass_check(kb):
             "links:\n- kind: podcast\n  title: T\n  url: https://x.org/\n",
             "7: link 1: kind is 'podcast'; use one of code, model, dataset, talk, blog, thread, video, slides, project",
         ),
-        ("links:\n- kind: code\n  title: T\n  url: https://x.org/\n- kind: code\n  title: T\n  url: ftp://x.org/r\n",
-         "10: link 2: url 'ftp://x.org/r' is not one http(s) URL; write https://… on one line, a space as %20"),
-        ("links:\n- kind: code\n  title: T\n  url: javascript:alert(1)\n",
-         "7: link 1: url 'javascript:alert(1)' is not one http(s) URL; write https://… on one line, a space as %20"),
-        ("links:\n- kind: code\n  title: A\n  url: https://x.org/r\n- kind: blog\n  title: B\n  url: https://x.org/r\n",
-         "10: link 2: repeats link 1 (the URL https://x.org/r); remove one"),
-        ("links:\n- kind: talk\n  title: T\n  author: S\n- kind: talk\n  title: T\n  author: S\n",
-         "10: link 2: repeats link 1 (the same kind, title and author); remove one"),
+        (
+            "links:\n- kind: code\n  title: T\n  url: https://x.org/\n- kind: code\n  title: T\n  url: ftp://x.org/r\n",
+            "10: link 2: url 'ftp://x.org/r' is not one http(s) URL; write https://… on one line, a space as %20",
+        ),
+        (
+            "links:\n- kind: code\n  title: T\n  url: javascript:alert(1)\n",
+            "7: link 1: url 'javascript:alert(1)' is not one http(s) URL; write https://… on one line, a space as %20",
+        ),
+        (
+            "links:\n- kind: code\n  title: A\n  url: https://x.org/r\n- kind: blog\n  title: B\n  url: https://x.org/r\n",
+            "10: link 2: repeats link 1 (the URL https://x.org/r); remove one",
+        ),
+        (
+            "links:\n- kind: talk\n  title: T\n  author: S\n- kind: talk\n  title: T\n  author: S\n",
+            "10: link 2: repeats link 1 (the same kind, title and author); remove one",
+        ),
         ("links:\n- kind: code\n  title: T\n", "7: link 1: a code link needs its 'url' (https://…)"),
         ("links:\n- kind: talk\n  title: T\n", "7: link 1: a talk without a 'url' needs an 'author' (who said or wrote it)"),
-        ("links:\n- kind: code\n  url: https://x.org/\n",
-         "7: link 1: needs a 'title' (text: what the link is, e.g. the repository's owner/name or the talk's title)"),
-        ("links:\n- kind: code\n  title: T\n  url: https://x.org/\n  date: 2025-02-30\n",
-         "7: link 1: date 2025-02-30 is not a real date; use YYYY-MM-DD with a valid month and day"),
-        ("links:\n- kind: code\n  title: T\n  url: https://x.org/\n  when: 2025\n",
-         "7: link 1: unknown field(s) when; a link has kind, title, url, author, date, where"),
-        ("links:\n- https://x.org/\n",
-         "7: link 1: must be a mapping with kind, title and url (e.g. '- kind: code' then '  title: …' and '  url: https://…')"),
+        (
+            "links:\n- kind: code\n  url: https://x.org/\n",
+            "7: link 1: needs a 'title' (text: what the link is, e.g. the repository's owner/name or the talk's title)",
+        ),
+        (
+            "links:\n- kind: code\n  title: T\n  url: https://x.org/\n  date: 2025-02-30\n",
+            "7: link 1: date 2025-02-30 is not a real date; use YYYY-MM-DD with a valid month and day",
+        ),
+        (
+            "links:\n- kind: code\n  title: T\n  url: https://x.org/\n  when: 2025\n",
+            "7: link 1: unknown field(s) when; a link has kind, title, url, author, date, where",
+        ),
+        ("links:\n- https://x.org/\n", "7: link 1: must be a mapping with kind, title and url (e.g. '- kind: code' then '  title: …' and '  url: https://…')"),
         ("links: https://x.org/\n", "6: 'links' must be a list of mappings, one '- kind: …' item per link"),
     ],
 )
@@ -109,7 +122,7 @@ def page(links: str = GOOD_LINKS):
 
 def test_the_paper_page_shows_code_and_discussion_and_the_venue():
     vocab = load_vocabulary(Path("content/topics.yml"), Path("content/labs.yml"))
-    html = paper_document(page(), vocab).html("<h2 id=\"summary\">Summary</h2>")
+    html = paper_document(page(), vocab).html('<h2 id="summary">Summary</h2>')
     assert '<p class="pkb-meta"><span class="pkb-label" data-search-exclude>Venue</span> Proc. of a Conference 2025</p>' in html
     assert '<h2 id="code-and-discussion">Code and discussion' in html
     assert '<li><span class="pkb-label">Code</span> <a href="https://github.com/example/repo">example/repo</a></li>' in html
@@ -270,8 +283,10 @@ def test_link_names_a_page_that_does_not_read(kb, capsys):
         ("code at github.com/a/b.git, see (https://www.github.com/A/B/tree/main)", [("code", "a/b", "https://github.com/a/b")]),
         ("\\url{https://github.com/a/b}", [("code", "a/b", "https://github.com/a/b")]),
         ("https://gitlab.com/group/sub/proj/-/blob/main/x.py", [("code", "group/sub/proj", "https://gitlab.com/group/sub/proj")]),
-        ("weights: https://hf.co/org/m-7B; data: https://huggingface.co/datasets/org/d",
-         [("model", "org/m-7B", "https://huggingface.co/org/m-7B"), ("dataset", "org/d", "https://huggingface.co/datasets/org/d")]),
+        (
+            "weights: https://hf.co/org/m-7B; data: https://huggingface.co/datasets/org/d",
+            [("model", "org/m-7B", "https://huggingface.co/org/m-7B"), ("dataset", "org/d", "https://huggingface.co/datasets/org/d")],
+        ),
         ("demo https://huggingface.co/spaces/org/demo!", [("project", "org/demo", "https://huggingface.co/spaces/org/demo")]),
         ("profile https://github.com/someone and https://huggingface.co/papers/2501.12948", []),
         ("https://notgithub.com/a/b https://evil.example/github.com/a/b mail@github.com/a/b", []),
@@ -289,8 +304,10 @@ REPO = Path(__file__).resolve().parent.parent
 def test_the_talk_and_commentary_of_the_seeds_are_on_the_pages_they_discuss():
     """Seed 002 (a talk summary on DeepSeek-R1 by Nik Bear Brown) and seed 003 (posts by @jesse_hoogland on DeepSeek-R1
     and Phi-4): who, where, and no URL or date the seeds do not give."""
-    from_page = {slug: links_of(parse_page(REPO / f"content/papers/{slug}.md", (REPO / f"content/papers/{slug}.md").read_text("utf-8")))
-                 for slug in ("deepseek-r1", "phi-4-technical-report")}
+    from_page = {
+        slug: links_of(parse_page(REPO / f"content/papers/{slug}.md", (REPO / f"content/papers/{slug}.md").read_text("utf-8")))
+        for slug in ("deepseek-r1", "phi-4-technical-report")
+    }
     r1 = {(link.kind, link.title, link.author) for link in from_page["deepseek-r1"]}
     assert ("talk", "DeepSeek-R1: How It Works and What Makes It Special", "Nik Bear Brown") in r1
     assert ("blog", "Implications of DeepSeek-R1", "@jesse_hoogland, executive director at Timaeus") in r1
