@@ -4,6 +4,7 @@ first article (seed 001), and the site: article pages, the articles index, "In a
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,11 @@ import pytest
 import paperkb.check as check
 from paperkb.cli.main import main
 from paperkb.model import config
+from paperkb.model.articles import PaperLookup
+from paperkb.publish import articles, in_articles
+from paperkb.publish.articles import article_markdown
+from paperkb.publish.paper import paper_document
+from tests.support.golden import INPUT, check_golden, golden_site
 from tests.test_check import GOOD, LABS, TOPICS
 
 TODAY = dt.date(2026, 11, 22)
@@ -182,3 +188,42 @@ def test_the_shipped_first_article_is_seed_001_and_checks(repo_root):
     assert text.count("> — DeepSeek-R1 paper, <https://github.com/deepseek-ai/DeepSeek-R1/blob/main/DeepSeek_R1.pdf> (edited)") == 4
     assert "- undated: U.S. sanctions advanced chips to China." in text  # the seed gives no date
     assert "updated: 2025-01-28T19:20:59+00:00" in text
+
+
+# -- the site ---------------------------------------------------------------------------------------------------------
+def test_article_pages_and_the_articles_index_match_their_golden_files():
+    site = golden_site()
+    lookup = PaperLookup(site.pages)
+    produced = {f"{article.slug}.md": article_markdown(article, lookup) for article in site.articles}
+    produced.update(articles.generate(site))  # articles/index.md
+    check_golden({path.removeprefix("articles/"): text for path, text in produced.items()}, "articles")
+
+
+def test_the_golden_article_checks_clean_against_the_golden_papers(tmp_path):
+    root = tmp_path / "kb"
+    shutil.copytree(INPUT, root / "content")
+    (root / "pyproject.toml").write_text("[tool.paperkb]\n")
+    kb = config.load(root)
+    problems = check.check_pages(kb, [kb.articles_dir / "reasoning-and-safety.md"], today=TODAY)
+    assert [p for p in problems if p.path.parent.name == "articles"] == []
+
+
+def test_a_paper_page_lists_the_articles_that_cover_it_and_only_those():
+    site = golden_site()
+    by_paper = articles.articles_by_paper(site.articles, PaperLookup(site.pages))
+    assert by_paper == {
+        slug: [("Reasoning and <b>safety</b> & more", "articles/reasoning-and-safety.md")]
+        for slug in ("reasoning-rl", "reviewed-paper", "hostile-title")
+    }
+    pages = {page.slug: page for page in site.pages}
+    in_articles.share(by_paper)
+    try:
+        footer = in_articles.footer(pages["reasoning-rl"])
+        assert '<h2 id="in-articles" data-search-exclude>In articles' in footer
+        assert '<li><a href="../../articles/reasoning-and-safety/">Reasoning and &lt;b&gt;safety&lt;/b&gt; &amp; more</a></li>' in footer
+        assert in_articles.footer(pages["undated"]) == ""
+        html = paper_document(pages["reasoning-rl"], site.vocab).html("")
+        assert html.index('id="code-and-discussion"') < html.index('id="in-articles"') < html.index('id="cite"')
+    finally:
+        in_articles.share({})
+    assert in_articles.footer(pages["reasoning-rl"]) == ""

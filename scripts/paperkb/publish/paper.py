@@ -15,7 +15,8 @@ a table.
 
 Seam for other stages, footers: :func:`paper_footers` returns callables ``(Page) -> str`` whose HTML
 is appended, in order, at the end of every paper page (an empty string adds nothing): the page's own
-``links:`` under "Code and discussion" (:func:`links_footer`), the related papers
+``links:`` under "Code and discussion" (:func:`links_footer`), the articles covering it ("In articles",
+``in_articles.footer``, shared for the build like the related papers), the related papers
 and the pages linking here (``related.RelatedPapers.footer``, computed once per build over every page and
 passed in as ``related``), then the Cite block (``bibtex.cite_footer``).
 
@@ -37,6 +38,7 @@ from paperkb.model.facts import arxiv_id_of, authors_of, labs_of, machine_writte
 from paperkb.model.links import LINKS_ANCHOR, LINKS_TITLE, Link, journal_ref_of, links_of
 from paperkb.model.pages import REQUIRED_SECTIONS, Page, as_date
 from paperkb.model.vocab import Vocabulary
+from paperkb.publish import in_articles
 from paperkb.publish.bibtex import cite_footer
 from paperkb.publish.markup import _placeholder, a, docs_a, element_ids, html_text, raw_html, restore_raw_html, section_heading, unique_ids
 from paperkb.publish.math import math_html
@@ -52,7 +54,7 @@ Footer = Callable[[Page], str]
 def paper_footers(related: RelatedPapers | None = None) -> list[Footer]:
     """HTML blocks appended to every paper page, in order (see the module docstring)."""
     footers: list[Footer] = [related.footer] if related is not None else []
-    return [links_footer, *footers, cite_footer]
+    return [links_footer, in_articles.footer, *footers, cite_footer]
 
 
 # -- code and discussion ----------------------------------------------------------------------------------------

@@ -9,16 +9,17 @@ read or parsed twice in one build.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from paperkb.model.pages import Page
 from paperkb.model.site_input import SiteInput
-from paperkb.publish import bibtex, digest, feeds, indexes
+from paperkb.publish import articles, bibtex, digest, feeds, indexes
 
 
 def generate_pages(site: SiteInput) -> dict[str, str]:
-    """The generated Markdown pages by docs path: index pages, then digests."""
-    return {**indexes.index_files(site), **digest.generate(site)}
+    """The generated Markdown pages by docs path: index pages, the articles index, then digests."""
+    return {**indexes.index_files(site), **articles.generate(site), **digest.generate(site)}
 
 
 def generate_files(site: SiteInput) -> dict[str, str]:
@@ -38,9 +39,10 @@ def generate_site(site: SiteInput) -> dict[str, str]:
 _shared_pages: dict[str, Page] = {}
 
 
-def share_pages(pages: list[Page]) -> None:
+def share_pages(pages: list[Page], articles: Sequence[Page] = ()) -> None:
+    """Share the parses of this build's paper pages and articles with the hook."""
     _shared_pages.clear()
-    _shared_pages.update((os.path.abspath(page.path), page) for page in pages)
+    _shared_pages.update((os.path.abspath(page.path), page) for page in [*pages, *articles])
 
 
 def shared_page_at(path: str | Path) -> Page | None:
