@@ -49,7 +49,7 @@ from paperkb.model.pages import Page, PageError, load_page
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
 from paperkb.publish import articles, citation, markup, paper, search_index
 from paperkb.publish.sanitize import sanitize_html
-from paperkb.publish.site import shared_page_at
+from paperkb.publish.site import SESSION, shared_page_at, shared_pages
 from paperkb.publish.template_memo import TemplateMemo, memo_folder
 
 log = logging.getLogger("mkdocs.hooks.paperkb")
@@ -83,6 +83,7 @@ def on_startup(*, command: str, dirty: bool) -> None:
     # Once per process, before the first build; MkDocs executes this file anew for every rebuild under serve, so
     # what must outlive a build is kept in search_index.INDEXER.
     search_index.INDEXER.background = command == "serve"
+    SESSION.dirty = dirty
 
 
 def on_pre_build(config, **kwargs) -> None:
@@ -147,22 +148,25 @@ def on_files(files, config, **kwargs):
         if parsed is None:  # gen-files could not parse it
             parsed = _read_again(file.abs_src_path)
             _build.read_again += 1
+        if SESSION.dirty and not file.is_modified():
+            continue  # `--dirty` (make serve): MkDocs keeps the page it built from this file before, unless edited
         document = paper.paper_document(parsed, _build.vocab, file.src_uri)
         _build.papers[file.src_uri] = (parsed, document)
         # The leading blank line ends MkDocs' metadata parsing at once: a body starting with 'Note: …' or '---'
         # would otherwise be read as MultiMarkdown or YAML metadata and vanish from the page.
         file.content_string = "\n" + document.markdown
-    pages = [parsed for parsed, _ in _build.papers.values()]
-    lookup = PaperLookup(pages)
+    papers = shared_pages()
+    lookup = PaperLookup(papers)
     for file in files.documentation_pages():
         if file.generated_by or not _is_article_uri(file.src_uri) or file.abs_src_path is None:
             continue
-        # An article is read as a paper page is: from gen-files' parse, its header (the papers it covers) built here
+        # An article is read as a paper page is: from gen-files' parse, its header (the papers it covers) built here.
+        # Articles are few, and their headers show the papers' badges: each build renders every one.
         parsed = shared_page_at(file.abs_src_path) or _read_again(file.abs_src_path)
         article = articles.article_document(parsed, lookup, file.src_uri)
         _build.articles[file.src_uri] = (parsed, article)
         file.content_string = "\n" + article.markdown
-    search_index.INDEXER.start(pages, _build.vocab, Path(config.site_dir) / "pagefind", log)
+    search_index.INDEXER.start(papers, _build.vocab, Path(config.site_dir) / "pagefind", log)
     return files
 
 
@@ -250,6 +254,12 @@ def on_post_build(config, **kwargs) -> None:
 
 def on_build_error(error, **kwargs) -> None:
     search_index.INDEXER.cancel()  # no index for a failed build, and no thread writing while the process exits
+
+
+def on_shutdown() -> None:
+    # `mkdocs serve` stops (Ctrl-C): an index still being written in the background is dropped; the wait is short
+    # (the thread stops between two steps), and it is bounded, since Pagefind itself cannot be interrupted
+    search_index.INDEXER.cancel(timeout=10)
 
 
 def _lift_title_entries(page) -> None:
