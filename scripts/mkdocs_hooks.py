@@ -9,12 +9,13 @@ tested without MkDocs). Only supported MkDocs events are used; the same code run
   as the site shows it, built from that parse (``File.content_string``), so MkDocs neither reads the file
   again nor parses its YAML a second time; the front matter goes back into ``page.meta`` in
   ``on_page_markdown``. A page gen-files could not parse is read by MkDocs as usual, and the hook reports why
-  it is broken as a warning (a strict build fails, naming the file and line).
+  it is broken as a warning (a strict build fails, naming the file and line). Articles (``articles/<slug>.md``)
+  go the same way, with their header from ``paperkb.publish.articles``.
 - Raw blocks: generated HTML (the paper header, machine-written notes, the Cite block, the index tables of
   gen-files pages) is kept out of Python-Markdown and put into the rendered page afterwards
   (``paperkb.publish.paper.PaperDocument``, ``paperkb.publish.markup.stash_raw_html``): the same HTML Markdown
-  would pass through, for a fraction of the build time. The body of a paper page and every digest page (which
-  quotes paper sections) goes through the one sanitizer before our HTML goes in.
+  would pass through, for a fraction of the build time. The body of a paper page, of an article and of every
+  digest page (which quotes paper sections) goes through the one sanitizer before our HTML goes in.
 - Search: Pagefind, not Material's plugin. ``on_files`` hands the pages already parsed to
   ``paperkb.publish.search_index``, which writes the bundle into ``site/pagefind/`` in a thread while MkDocs
   renders (Pagefind indexes in a process of its own, on another core); ``on_post_build`` waits for it. No built
@@ -41,11 +42,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 from paperkb.model import config as paperkb_config, paths
+from paperkb.model.articles import ARTICLES_FOLDER, PaperLookup
 from paperkb.model.content import content_problems
 from paperkb.model.facts import title_of, topics_of
 from paperkb.model.pages import Page, PageError, load_page
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
-from paperkb.publish import citation, markup, paper, search_index
+from paperkb.publish import articles, citation, markup, paper, search_index
 from paperkb.publish.sanitize import sanitize_html
 from paperkb.publish.site import SESSION, shared_page_at, shared_pages
 from paperkb.publish.template_memo import TemplateMemo, memo_folder
@@ -67,6 +69,7 @@ class BuildState:
     kb: paperkb_config.KnowledgeBase | None = None
     vocab: Vocabulary | None = None
     papers: dict[str, tuple[Page, paper.PaperDocument]] = field(default_factory=dict)  # src_uri -> parse, document
+    articles: dict[str, tuple[Page, articles.ArticleDocument]] = field(default_factory=dict)  # src_uri -> parse, document
     raw_blocks: dict[str, list[str]] = field(default_factory=dict)  # src_uri -> HTML blocks of a generated page
     read_again: int = 0  # paper pages gen-files could not parse (or that changed since), parsed again in on_files
     nav_urls: dict[str, str] = field(default_factory=dict)  # src_uri -> URL of every page in the navigation
@@ -125,9 +128,13 @@ def _read_again(path: str) -> Page:
         raise PluginError(f"{_build.kb.relative(exc.path) if _build.kb else path}:{exc.line}: {exc.message} (run `paperkb check`)") from None
 
 
-def _is_paper_uri(src_uri: str) -> bool:
+def _is_paper_uri(src_uri: str, folder: str = "papers") -> bool:
     parts = src_uri.split("/")
-    return len(parts) == 2 and parts[0] == "papers" and parts[1] != "index.md" and parts[1].endswith(".md")
+    return len(parts) == 2 and parts[0] == folder and parts[1] != "index.md" and parts[1].endswith(".md")
+
+
+def _is_article_uri(src_uri: str) -> bool:
+    return _is_paper_uri(src_uri, ARTICLES_FOLDER)
 
 
 @event_priority(-100)  # after gen-files has loaded the knowledge base and shared its parses
@@ -148,7 +155,18 @@ def on_files(files, config, **kwargs):
         # The leading blank line ends MkDocs' metadata parsing at once: a body starting with 'Note: …' or '---'
         # would otherwise be read as MultiMarkdown or YAML metadata and vanish from the page.
         file.content_string = "\n" + document.markdown
-    search_index.INDEXER.start(shared_pages(), _build.vocab, Path(config.site_dir) / "pagefind", log)
+    papers = shared_pages()
+    lookup = PaperLookup(papers)
+    for file in files.documentation_pages():
+        if file.generated_by or not _is_article_uri(file.src_uri) or file.abs_src_path is None:
+            continue
+        # An article is read as a paper page is: from gen-files' parse, its header (the papers it covers) built here.
+        # Articles are few, and their headers show the papers' badges: each build renders every one.
+        parsed = shared_page_at(file.abs_src_path) or _read_again(file.abs_src_path)
+        article = articles.article_document(parsed, lookup, file.src_uri)
+        _build.articles[file.src_uri] = (parsed, article)
+        file.content_string = "\n" + article.markdown
+    search_index.INDEXER.start(papers, _build.vocab, Path(config.site_dir) / "pagefind", log)
     return files
 
 
@@ -174,6 +192,9 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
     if page.file.generated_by:  # its edit button leads to the vocabulary it comes from, if any
         source = paths.edit_source(uri)
         page.edit_url = urljoin(config.edit_uri, source) if source and config.edit_uri else None
+    if uri in _build.articles:
+        page.meta = {"title": markup.html_text(title_of(_build.articles[uri][0]))}  # no front matter reaches the theme
+        return markdown
     if not _is_paper_uri(uri):
         if markup.RAW_START in markdown:  # a generated page (people do not write these markers)
             markdown, _build.raw_blocks[uri] = markup.stash_raw_html(markdown)
@@ -204,10 +225,12 @@ def theme_meta(parsed: Page, vocab: Vocabulary) -> dict:
 
 def on_page_content(html: str, page, config, files, **kwargs) -> str:
     uri = page.file.src_uri
-    if _is_paper_uri(uri) or uri.startswith("digests/"):
+    if _is_paper_uri(uri) or _is_article_uri(uri) or uri.startswith("digests/"):
         # Paper bodies come from people, models and arXiv, and digests quote their sections: keep only the HTML
         # Markdown itself produces. Before our own HTML goes in: that is built escaped.
         html = sanitize_html(html)
+    if uri in _build.articles:
+        return _build.articles[uri][1].html(html)
     if uri in _build.papers:
         document = _build.papers[uri][1]
         footer = document.footer_html(html)

@@ -353,3 +353,60 @@ def test_a_page_with_broken_front_matter_still_counts_as_present(kb: Path, arxiv
     assert run_cli(kb, "add", "2611.04321") == 0
     assert "2611.04321 is" in capsys.readouterr().out and arxiv_server.requests == []
     assert not (kb / "content" / "papers" / "sparse-reasoning-traces.md").exists()
+
+
+# -- code links and the venue ------------------------------------------------------------------------------------
+CODE_PAPER = "2609.07777"
+CODE_PAGE = "sparse-mixtures-at-small-scale.md"
+
+
+def test_add_records_the_code_model_and_data_named_in_the_abstract_and_comment(kb: Path, arxiv_server: FakeArxiv):
+    assert run_cli(kb, "add", CODE_PAPER) == 0
+    path = kb / "content" / "papers" / CODE_PAGE
+    page = load_page(path)
+    assert page.meta["links"] == [
+        {"kind": "code", "title": "example-lab/sparse-moe", "url": "https://github.com/example-lab/sparse-moe"},
+        {"kind": "dataset", "title": "example-lab/moe-eval", "url": "https://huggingface.co/datasets/example-lab/moe-eval"},
+        {"kind": "model", "title": "example-lab/SparseMoE-7B", "url": "https://huggingface.co/example-lab/SparseMoE-7B"},
+    ]
+    assert page.meta["journal_ref"] == "Transactions on Example Research, 2026"
+    keys = list(page.meta)
+    assert keys.index("comment") < keys.index("links") < keys.index("status")
+    assert errors_in(kb, [path]) == []
+
+
+def test_refresh_appends_new_code_links_after_a_person_s_and_never_restores_a_removed_one(kb: Path, arxiv_server: FakeArxiv, capsys):
+    assert run_cli(kb, "add", CODE_PAPER) == 0
+    path = kb / "content" / "papers" / CODE_PAGE
+    # A person drops the data set, puts the model first, adds a talk; CRLF editor, comments kept
+    text = path.read_text()
+    start, end = text.index("links:\n"), text.index("status:")
+    mine = (
+        "links:\n"
+        "- kind: model  # the weights first\n  title: example-lab/SparseMoE-7B\n  url: https://huggingface.co/example-lab/SparseMoE-7B\n"
+        "- kind: code\n  title: example-lab/sparse-moe\n  url: https://github.com/example-lab/sparse-moe\n"
+        "- kind: talk\n  title: Sparse mixtures, explained\n  author: Kim Sato\n"
+    )
+    path.write_bytes((text[:start] + mine + text[end:]).replace("\n", "\r\n").encode())
+    before = path.read_bytes()
+    arxiv_server.add_version(
+        CODE_PAPER, summary="We train small sparse mixtures; see https://gitlab.com/example-lab/moe-tools/-/tree/main for tools.",
+        comment="Code: https://github.com/example-lab/sparse-moe. Demo: https://huggingface.co/spaces/example-lab/moe-demo.",
+    )
+    capsys.readouterr()
+    assert run_cli(kb, "add", "--refresh", "--json", CODE_PAPER) == 0
+    result = json.loads(capsys.readouterr().out)["refreshed"][0]
+    assert "links" in result["updated"]
+    assert result["links_added"] == ["https://gitlab.com/example-lab/moe-tools", "https://huggingface.co/spaces/example-lab/moe-demo"]
+    after = path.read_bytes().decode()
+    added = (
+        "- kind: code\r\n  title: example-lab/moe-tools\r\n  url: https://gitlab.com/example-lab/moe-tools\r\n"
+        "- kind: project\r\n  title: example-lab/moe-demo\r\n  url: https://huggingface.co/spaces/example-lab/moe-demo\r\n"
+    )
+    assert mine.replace("\n", "\r\n") + added in after  # the person's three, as written and in their order, then the new two
+    assert "moe-eval" not in after  # removed by the person: arXiv named it for v1 already, so it stays removed
+    assert body(after.encode()) == body(before)
+    assert errors_in(kb, [path]) == []
+    capsys.readouterr()
+    assert run_cli(kb, "add", "--refresh", CODE_PAPER) == 0  # again: nothing new
+    assert path.read_bytes().decode() == after

@@ -42,7 +42,14 @@ LINK = (
     "a symbolic link (to {}); content/ holds only regular files, so a link cannot publish a file from elsewhere: "
     "replace the link with the file itself, or remove it"
 )
-STRAY_PAGE = "a page outside papers/: MkDocs would publish it with its raw HTML, unchecked and unsanitized; make it a paper page in papers/, or remove it"
+STRAY_PAGE = (
+    "a page outside papers/ and articles/: MkDocs would publish it with its raw HTML, unchecked and unsanitized; "
+    "make it a paper page in papers/ or an article in articles/, or remove it"
+)
+NOT_AN_ARTICLE = (
+    "articles/ holds only articles (articles/<slug>.md, no subfolders, not starting with '_'), which paperkb checks; "
+    "MkDocs would publish anything else unchecked: rename it or remove it"
+)
 UNDERSCORE = (
     "paperkb reads only papers/<name>.md, not starting with '_' (so it checks none of this one), but MkDocs would publish it: "
     "rename it to papers/<slug>.md or remove it"
@@ -52,7 +59,7 @@ NOT_A_RECORD = (
     "publish any other file unchecked; rename or remove it"
 )
 ELSEWHERE = (
-    "content/ holds paper pages (papers/<slug>.md), topics.yml, labs.yml, sync records (syncs/<date>.yml) and images or "
+    "content/ holds paper pages (papers/<slug>.md), articles (articles/<slug>.md), topics.yml, labs.yml, sync records (syncs/<date>.yml) and images or "
     "stylesheets (assets/); MkDocs would publish this file unchecked: move it where it belongs, or remove it"
 )
 
@@ -84,6 +91,12 @@ ELSEWHERE = (
         ),
         (lambda c: (c / "syncs").mkdir() or (c / "syncs" / "notes.yml").write_text("x: 1"), [("syncs/notes.yml", NOT_A_RECORD)]),
         (lambda c: (c / "README.txt").write_text("x"), [("README.txt", ELSEWHERE)]),
+        (lambda c: (c / "articles").mkdir(exist_ok=True) or (c / "articles" / "_draft.md").write_text("x"), [("articles/_draft.md", NOT_AN_ARTICLE)]),
+        (lambda c: (c / "articles").mkdir(exist_ok=True) or (c / "articles" / "fig.svg").write_text("<svg/>"), [("articles/fig.svg", NOT_AN_ARTICLE)]),
+        (
+            lambda c: (c / "articles" / "old").mkdir(parents=True, exist_ok=True) or (c / "articles" / "old" / "a.md").write_text("x"),
+            [("articles/old/a.md", NOT_AN_ARTICLE)],
+        ),
     ],
 )
 def test_each_file_content_may_not_hold_is_one_problem(content, make, expected):
@@ -111,6 +124,7 @@ def test_allowed_files_are_not_problems(content):
     (content / "syncs").mkdir()
     for name in ("2026-01-01.yml", "2026-01-01-2.yml"):
         (content / "syncs" / name).write_text("x")
+    (content / "articles" / "an-article.md").write_text("x")
     (content / ".DS_Store").write_text("x")  # MkDocs publishes no dot file; paperkb reads none
     (content / "papers" / ".deepseek-r1.md.123.abcd.tmp").write_text("x")  # an interrupted write's leftover
     assert found(content) == []

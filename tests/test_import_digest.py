@@ -53,6 +53,7 @@ def test_malformed_digest_names_the_line(broken, replacement, line, fragment):
 def empty_kb(kb_copy: Path) -> config.KnowledgeBase:
     shutil.rmtree(kb_copy / "content" / "papers")
     (kb_copy / "content" / "papers").mkdir()
+    shutil.rmtree(kb_copy / "content" / "articles")  # they cover papers that are gone
     return config.load(kb_copy)
 
 

@@ -55,6 +55,31 @@ TODO
 """
 
 
+HOSTILE_ARTICLE_SLUG = "hostile-article"
+HOSTILE_ARTICLE = f"""---
+title: '</title><script>window.__pwned = 6</script> An article'
+byline: '<img src=x onerror="window.__pwned = 7">'
+papers: [{HOSTILE_SLUG}, deepseek-r1]
+status: todo
+updated: 2026-11-01
+---
+
+Body <script>window.__pwned = 8</script> and [a link](javascript:window.__pwned=9).
+
+## Summary
+
+A summary.
+
+## {{HOSTILE_TITLE}}
+
+todo
+
+## DeepSeek-R1: Incentivizing Reasoning Capability in LLMs via Reinforcement Learning
+
+todo
+"""
+
+
 EDGE_SLUG = "edge-example"
 EDGE_PAGE = """---
 title: 'Edge Example: A Page That Starts Oddly'
@@ -90,6 +115,8 @@ def built(tmp_path_factory) -> dict:
     add_machine_written_page(root)
     (root / "content" / "papers" / f"{HOSTILE_SLUG}.md").write_text(HOSTILE_PAGE, "utf-8")
     (root / "content" / "papers" / f"{EDGE_SLUG}.md").write_text(EDGE_PAGE, "utf-8")
+    hostile_title = "</title><script>window.__pwned = 1</script> <think>hm</think> | *x*"
+    (root / "content" / "articles" / f"{HOSTILE_ARTICLE_SLUG}.md").write_text(HOSTILE_ARTICLE.replace("{HOSTILE_TITLE}", hostile_title), "utf-8")
     result = mkdocs_build(root)
     assert result.returncode == 0, result.stderr[-4000:]
     kb = config.load(root)
@@ -134,7 +161,7 @@ def test_every_internal_link_resolves_to_a_built_file(built):
 
 
 def test_paper_pages_stay_out_of_the_sidebar(built):
-    nav_entries = 8  # Home, All papers, Topics, Labs, Priorities, Status board, Timeline, Digests
+    nav_entries = 9  # Home, All papers, Topics, Labs, Priorities, Status board, Timeline, Articles, Digests
     for page in ("papers/deepseek-r1", "topics/reasoning", ""):
         html = (built["site"] / page / "index.html").read_text("utf-8")
         primary = html.split("md-nav--primary", 1)[1].split("md-sidebar--secondary", 1)[0]
@@ -142,7 +169,37 @@ def test_paper_pages_stay_out_of_the_sidebar(built):
         hrefs = [a or b for a, b in links if not (a or b).startswith("#")]  # '#…': the current page's contents
         resolved = [posixpath.normpath(posixpath.join(page or ".", h)) for h in hrefs]
         assert not [r for r in resolved if re.fullmatch(r"papers/[a-z0-9-]+", r)], (page, resolved)
-        assert 7 <= len(set(hrefs)) <= nav_entries, (page, hrefs)
+        assert 8 <= len(set(hrefs)) <= nav_entries, (page, hrefs)
+
+
+def test_an_article_links_each_paper_it_covers_with_its_badges_and_the_papers_link_back(built):
+    html = html_of(built, "articles/deepseek-r1-aggregated-report")
+    header = html.split('<div class="pkb-header">', 1)[1].split('<h2 id="summary"', 1)[0]
+    for slug in ("deepseek-r1", "deepseek-v3-technical-report", "deepseekmath"):
+        assert re.search(rf'<li><a href="../../papers/{slug}/">[^<]+</a> <p class="pkb-badges"[^>]*><a [^>]*pkb-priority', header), slug
+        paper = html_of(built, f"papers/{slug}")
+        in_articles = paper.split('<h2 id="in-articles"', 1)[1].split("</ul>", 1)[0]
+        assert '<a href="../../articles/deepseek-r1-aggregated-report/">An aggregated report on DeepSeek-R1</a>' in in_articles
+    assert "A Graduate Research Assistant at MIT ACL" in header and "2025-01-28 19:20 UTC" in header
+    assert html.count("<blockquote>") >= 1 and "— DeepSeek-R1 paper," in html
+    assert '<h2 id="in-articles"' not in html_of(built, "papers/deepseek-llm")  # no article covers it
+    index = html_of(built, "articles")
+    assert '<a href="deepseek-r1-aggregated-report/">An aggregated report on DeepSeek-R1</a>' in index
+    assert "todo (3 sections to write)" in index
+    nav = html_of(built, "").split("md-nav--primary", 1)[1]
+    assert re.search(r'href="articles/"[^>]*>\s*<span class="md-ellipsis">\s*Articles', nav) or 'href="articles/"' in nav
+
+
+def test_a_hostile_article_cannot_run_script(built):
+    html = html_of(built, f"articles/{HOSTILE_ARTICLE_SLUG}")
+    elements = Elements(html)
+    assert "window.__pwned = 8" in elements.text  # shown as text, never run
+    scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", html, re.S)
+    assert scripts and not [s for s in scripts if "__pwned" in s]
+    assert not [attrs for _, attrs in elements.tags if "onerror" in attrs or (attrs.get("href") or "").startswith("javascript")]
+    assert not [name for name, _ in elements.tags if name in ("think", "img")]
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "<" not in title and "&lt;/title&gt;&lt;script&gt;" in title
 
 
 def test_machine_written_sections_show_a_note_with_model_and_date(built):

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from paperkb.model import config, paths
+from paperkb.model.articles import SOURCED_SECTIONS, PaperLookup, covered_papers, item_problem, missing_paper_sections, quote_problems, timeline_problems
 from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
 from paperkb.model.content import content_problems
 from paperkb.model.facts import is_web_url
+from paperkb.model.links import link_problems
 from paperkb.model.markdown_text import fenced_spans
 from paperkb.model.pages import (
     PRIORITIES,
@@ -31,7 +33,9 @@ from paperkb.model.pages import (
     InvalidDate,
     Page,
     PageError,
+    item_lines,
     load_page,
+    load_pages,
     real_path,
     scan_papers_dir,
 )
@@ -40,12 +44,13 @@ from paperkb.model.text import stray_dollars
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
 from paperkb.publish.bibtex import cite_footer
 from paperkb.publish.markup import element_ids, unique_ids
+from paperkb.publish.paper import links_footer
 from paperkb.publish.sanitize import sanitize_html
 
 
 @dataclass(frozen=True)
 class Key:
-    kind: str  # str | list | date | int | map | url | enum
+    kind: str  # str | list | date | int | map | url | enum | links
     required: bool = False
     choices: tuple[str, ...] = ()
 
@@ -71,9 +76,21 @@ SCHEMA: dict[str, Key] = {
     "doi": Key("str"),
     "comment": Key("str"),
     "journal_ref": Key("str"),
+    "links": Key("links"),  # code and discussion: paperkb.model.links, checked by rule_link_list
     "template": Key("str"),
     "hide": Key("list"),
     "search": Key("map"),
+    "description": Key("str"),
+}
+#: An article's keys (paperkb.model.articles).
+ARTICLE_SCHEMA: dict[str, Key] = {
+    "title": Key("str", required=True),
+    "byline": Key("str"),
+    "papers": Key("papers", required=True),  # checked by rule_article_papers
+    "topics": Key("list"),
+    "status": Key("enum", required=True, choices=STATUSES),
+    "updated": Key("date"),
+    "generated": Key("map"),
     "description": Key("str"),
 }
 GENERATED_FIELDS = {"model", "date", "sha256", "input"}
@@ -104,6 +121,8 @@ def _did_you_mean(value: str, choices: Iterable[str]) -> str:
 class PageChecker:
     """Runs the per-page rules; ``problems`` collects what they find."""
 
+    schema = SCHEMA
+
     def __init__(self, page: Page, vocab: Vocabulary, content_dir: Path, site_paths: set[str], today: dt.date):
         self.page = page
         self.vocab = vocab
@@ -131,6 +150,22 @@ class PageChecker:
         return self.problems
 
 
+class ArticleChecker(PageChecker):
+    """The rules for an article (paperkb.model.articles): its own keys, the papers it covers, sourced quotes, dated
+    timeline entries, and the rules it shares with paper pages (slug, vocabulary, links, fences, math)."""
+
+    schema = ARTICLE_SCHEMA
+
+    def __init__(self, page: Page, vocab: Vocabulary, content_dir: Path, site_paths: set[str], today: dt.date, papers: PaperLookup):
+        super().__init__(page, vocab, content_dir, site_paths, today)
+        self.papers = papers
+
+    def run(self) -> list[Problem]:
+        for rule in ARTICLE_RULES:
+            rule(self)
+        return self.problems
+
+
 # -- rules --------------------------------------------------------------------------------------------------
 def rule_slug(c: PageChecker) -> None:
     if not SLUG.match(c.page.slug):
@@ -141,16 +176,16 @@ def rule_keys(c: PageChecker) -> None:
     meta = c.page.meta
     for key, line in c.page.duplicate_keys:
         c.report(line, f"key '{key}' appears twice (first on line {c.at(key)}); YAML keeps only the last, so remove one")
-    for key, spec in SCHEMA.items():
+    for key, spec in c.schema.items():
         if spec.required and (key not in meta or meta[key] in (None, "")):
             c.report(c.at(key), f"missing required key '{key}'; add '{key}: ...' to the front matter")
     for key, value in meta.items():
-        known = SCHEMA.get(key)
+        known = c.schema.get(key)
         if known is None:
-            c.report(c.at(key), f"unknown key '{key}'{_did_you_mean(key, SCHEMA)}")
-        elif value is not None and key != "arxiv":
+            c.report(c.at(key), f"unknown key '{key}'{_did_you_mean(key, c.schema)}")
+        elif value is not None and known.kind not in ("links", "papers") and key != "arxiv":
             _check_type(c, key, known, value)
-    if "arxiv" not in meta and "url" not in meta:
+    if c.schema is SCHEMA and "arxiv" not in meta and "url" not in meta:
         c.report(c.at("title"), "a paper needs 'arxiv' (its arXiv ID) or, if it is not on arXiv, 'url'")
 
 
@@ -208,6 +243,20 @@ def _is_iso_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def rule_link_list(c: PageChecker) -> None:
+    """``links:`` items (paperkb.model.links): kinds, http(s) URLs, no link twice; each reported on its own line."""
+    problems = link_problems(c.page.meta.get("links"))
+    if not problems:
+        return
+    lines = item_lines(c.page, "links")
+    for index, message in problems:
+        if index is None:
+            c.report(c.at("links"), message)
+        else:
+            line = lines[index] if index < len(lines) else c.at("links")
+            c.report(line, f"link {index + 1}: {message}")
 
 
 def rule_arxiv(c: PageChecker) -> None:
@@ -482,7 +531,8 @@ def anchor_ids(page: Page) -> list[str]:
 
         body = sanitize_html(markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS, extension_configs=SITE_EXTENSION_CONFIGS).convert(page.text[page.fm_end :]))
         ids = list(dict.fromkeys(element_ids(body)))
-        _anchor_cache[key] = ids + element_ids(unique_ids(cite_footer(page), set(ids)))
+        footers = "\n".join(footer for footer in (links_footer(page), cite_footer(page)) if footer)
+        _anchor_cache[key] = ids + element_ids(unique_ids(footers, set(ids)))
     return _anchor_cache[key]
 
 
@@ -492,7 +542,10 @@ def _neighbours(page_dir: Path, site_paths: set[str], content_dir: Path) -> list
         rel_dir = real_path(page_dir).relative_to(real_path(content_dir)).as_posix()
     except ValueError:
         return []
-    return [paths.relative_link(f"{rel_dir}/x.md", p) for p in site_paths] + [p.name for p in page_dir.glob("*.md")]
+    near = [paths.relative_link(f"{rel_dir}/x.md", p) for p in site_paths] + [p.name for p in page_dir.glob("*.md")]
+    if rel_dir != "papers":  # an article links to paper pages
+        near += [paths.relative_link(f"{rel_dir}/x.md", paths.paper_path(p.stem)) for p in (content_dir / "papers").glob("*.md")]
+    return near
 
 
 def rule_template(c: PageChecker) -> None:
@@ -523,6 +576,7 @@ RULES: tuple[Callable[[PageChecker], None], ...] = (
     rule_keys,
     rule_template,
     rule_arxiv,
+    rule_link_list,
     rule_vocabulary,
     rule_sections,
     rule_generated,
@@ -530,6 +584,94 @@ RULES: tuple[Callable[[PageChecker], None], ...] = (
     rule_indented_fences,
     rule_math_dollars,
 )
+
+
+# -- article rules --------------------------------------------------------------------------------------------
+def rule_article_papers(c: PageChecker) -> None:
+    """Every item of 'papers:' names a paper page (by slug or arXiv ID), once; each has its section."""
+    assert isinstance(c, ArticleChecker)
+    value = c.page.meta.get("papers")
+    if value is None:
+        return  # rule_keys reports a missing required key
+    if not isinstance(value, list) or not value:
+        c.report(c.at("papers"), "'papers' must be a list of the papers the article covers, each a paper page's slug or an arXiv ID")
+        return
+    lines = item_lines(c.page, "papers")
+    for index, item in enumerate(value):
+        problem = item_problem(item)
+        if problem:
+            c.report(lines[index] if index < len(lines) else c.at("papers"), f"paper {index + 1}: {problem}")
+    seen: dict[str, str] = {}
+    for covered in covered_papers(c.page, c.papers):
+        line = lines[covered.index] if covered.index < len(lines) else c.at("papers")
+        if covered.page is None:
+            c.report(line, f"no paper page is '{covered.ref}'{_did_you_mean(covered.ref, c.papers.by_slug)} (a slug of content/papers/ or an arXiv ID)")
+            continue
+        if covered.page.slug in seen:
+            c.report(line, f"'{covered.ref}' is the paper '{seen[covered.page.slug]}' again; cover each paper once")
+            continue
+        seen[covered.page.slug] = covered.ref
+        if c.page.section(covered.section) is None:
+            c.report(line, f"no '## {covered.section}' section for '{covered.ref}'; add it (write 'todo' under it until it is written)")
+
+
+def rule_article_sections(c: PageChecker) -> None:
+    """The status agrees with the per-paper sections; no section twice; no '# ' heading in the body."""
+    assert isinstance(c, ArticleChecker)
+    covered = [paper for paper in covered_papers(c.page, c.papers) if paper.page is not None]
+    missing = missing_paper_sections(c.page, covered)
+    status = c.page.meta.get("status")
+    if status in ("draft", "reviewed") and missing:
+        verb = "is" if len(missing) == 1 else "are"
+        c.report(c.at("status"), f"status is '{status}' but {', '.join(missing)} {verb} still todo; write them or set status: todo")
+    elif status == "todo" and covered and not missing:
+        c.report(c.at("status"), "every paper's section is written; set status: draft (or reviewed once a person checked it)", "warning")
+    seen: set[str] = set()
+    for section in c.page.sections:
+        if section.title in seen:
+            c.report(section.line, f"section '## {section.title}' appears twice; merge them")
+        seen.add(section.title)
+    for line in c.page.title_heading_lines:
+        c.report(line, "a '# ' heading in the body: the title (from the front matter) is the article's only h1; make it a section ('## ')", "warning")
+
+
+def rule_article_sources(c: PageChecker) -> None:
+    """Quotes and commentary carry their source; timeline entries carry a date."""
+    for title in SOURCED_SECTIONS:
+        for line, message in quote_problems(c.page, title):
+            c.report(line, message)
+    for line, severity, message in timeline_problems(c.page):
+        c.report(line, message, severity)
+
+
+ARTICLE_RULES: tuple[Callable[[PageChecker], None], ...] = (
+    rule_slug,
+    rule_keys,
+    rule_article_papers,
+    rule_vocabulary,
+    rule_article_sections,
+    rule_article_sources,
+    rule_links,
+    rule_indented_fences,
+    rule_math_dollars,
+)
+
+
+def check_articles(kb: config.KnowledgeBase, vocab: Vocabulary, known: set[str], today: dt.date, wanted: set[Path] | None) -> list[Problem]:
+    """Every problem of the articles (all, or those in ``wanted``): a page that does not read is one problem."""
+    paths = [path for path in scan_papers_dir(kb.articles_dir)[0] if wanted is None or real_path(path) in wanted]
+    if not paths:
+        return []
+    lookup = PaperLookup(load_pages(kb.papers_dir)[0])
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            article = load_page(path)
+        except PageError as exc:
+            problems.append(Problem(exc.path, exc.line, exc.message))
+            continue
+        problems += ArticleChecker(article, vocab, kb.content_dir, known, today, lookup).run()
+    return problems
 
 
 # -- running --------------------------------------------------------------------------------------------------
@@ -584,7 +726,7 @@ def _check_all(items: list[tuple[Path, bool]]) -> list[_PageResult]:
 
 
 def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today: dt.date | None = None) -> list[Problem]:
-    """Every problem of the pages (all of them, or ``paths``) and of the vocabularies.
+    """Every problem of the pages and articles (all of them, or ``paths``) and of the vocabularies.
 
     The arXiv-ID rule needs every page (a duplicate may sit in a page not asked about), so all pages are
     read; the other rules run only on the pages asked for.
@@ -592,6 +734,15 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
     global _context
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
     _context = (vocab, kb.content_dir, site_paths(vocab), today or dt.date.today())
+    articles_dir = real_path(kb.articles_dir)
+    named_articles = {real_path(p) for p in paths or [] if real_path(p).parent == articles_dir}
+    article_problems = (
+        check_articles(kb, vocab, _context[2], _context[3], None if paths is None else named_articles) if paths is None or named_articles else []
+    )
+    if paths is not None and named_articles:
+        paths = [p for p in paths if real_path(p) not in named_articles]
+        if not paths:
+            return list(vocab.problems) + article_problems
     all_paths, folders = scan_papers_dir(kb.papers_dir)
     known_paths = {real_path(p) for p in all_paths}
     extra = [p for p in (paths or []) if real_path(p) not in known_paths]
@@ -613,6 +764,7 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
             problems.append(
                 Problem(path, result.arxiv_line, f"arXiv ID {result.arxiv_id} is already the page {first.name}; keep one page per paper")
             )
+    problems += article_problems
     if paths is None:
         problems = _with_content_problems(kb, problems)
     return problems

@@ -57,6 +57,7 @@ class Version:
     title: str
     summary: str
     updated: dt.datetime
+    comment: str | None = None  # this version's comment, when it differs from the paper's (arXiv keeps one per version)
 
 
 @dataclass
@@ -93,7 +94,7 @@ def _utc(value: Any) -> dt.datetime:
 def paper_from_dict(data: dict[str, Any]) -> FakePaper:
     published = _utc(data["published"])
     versions = [
-        Version(v["title"], v["summary"], _utc(v.get("updated", published))) for v in data["versions"]
+        Version(v["title"], v["summary"], _utc(v.get("updated", published)), v.get("comment")) for v in data["versions"]
     ]
     authors = [
         Author(a) if isinstance(a, str) else Author(a["name"], list(a.get("affiliations", [])))
@@ -259,8 +260,9 @@ def render_entry(paper: FakePaper, version_number: int) -> str:
     ]
     lines += [f'    <category term={quoteattr(c)} scheme="http://arxiv.org/schemas/atom"/>' for c in paper.categories]
     lines.append(f"    <published>{_stamp(paper.published)}</published>")
-    if paper.comment:
-        lines.append(f"    <arxiv:comment>{escape(paper.comment)}</arxiv:comment>")
+    comment = version.comment if version.comment is not None else paper.comment
+    if comment:
+        lines.append(f"    <arxiv:comment>{escape(comment)}</arxiv:comment>")
     lines.append(f"    <arxiv:primary_category term={quoteattr(paper.primary_category)}/>")
     for author in paper.authors:
         lines += ["    <author>", f"      <name>{escape(author.name)}</name>"]
@@ -387,10 +389,12 @@ class FakeArxiv:
     def add(self, paper: FakePaper) -> None:
         self.papers[paper.id] = paper
 
-    def add_version(self, arxiv_id: str, title: str | None = None, summary: str | None = None, updated: dt.datetime | None = None) -> None:
+    def add_version(
+        self, arxiv_id: str, title: str | None = None, summary: str | None = None, updated: dt.datetime | None = None, comment: str | None = None
+    ) -> None:
         paper = self.papers[arxiv_id]
         last = paper.versions[-1]
-        paper.versions.append(Version(title or last.title, summary or last.summary, updated or dt.datetime.now(dt.UTC)))
+        paper.versions.append(Version(title or last.title, summary or last.summary, updated or dt.datetime.now(dt.UTC), comment or last.comment))
 
     def fail_next(self, *faults: Fault) -> None:
         """Apply these faults to the next requests, one each, in order."""

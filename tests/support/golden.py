@@ -1,9 +1,9 @@
 """Golden files: fixed input pages and vocabularies, and the Markdown the site generates from them.
 
-``tests/golden/kb/input/`` holds the input (``papers/*.md``, ``topics.yml``, ``labs.yml``);
+``tests/golden/kb/input/`` holds the input (``papers/*.md``, ``articles/*.md``, ``topics.yml``, ``labs.yml``);
 ``tests/golden/kb/expected/`` the outputs side by side: ``indexes/<docs path>`` for each generated index
 page (``indexes/index.md``, ``indexes/topics/reasoning.md``…) and ``papers/<slug>.md`` for the Markdown of
-each paper page.
+each paper page, ``articles/<slug>.md`` for each article and ``articles/index.md`` for the articles index.
 
 Run the tests with ``PAPERKB_UPDATE_GOLDEN=1`` to rewrite the expected files after an intended change
 (files no longer produced are deleted), then review the diff with ``git diff tests/golden`` before
@@ -36,9 +36,11 @@ def updating() -> bool:
 def golden_site() -> SiteInput:
     pages, errors = load_pages(INPUT / "papers")
     assert not errors, errors
+    articles, errors = load_pages(INPUT / "articles")
+    assert not errors, errors
     vocab = load_vocabulary(INPUT / "topics.yml", INPUT / "labs.yml")
     assert not vocab.problems, vocab.problems
-    return SiteInput(pages=pages, vocab=vocab, site_url="https://example.org/kb/", today=TODAY)
+    return SiteInput(pages=pages, vocab=vocab, articles=articles, site_url="https://example.org/kb/", today=TODAY)
 
 
 def check_golden(produced: dict[str, str], subdir: str) -> None:

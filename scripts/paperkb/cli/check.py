@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
         print(format_problem(problem, kb, args.format))
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    pages = len(selected) if args.paths else len(iter_page_paths(kb.papers_dir))
+    pages = len(selected) if args.paths else len(iter_page_paths(kb.papers_dir)) + len(iter_page_paths(kb.articles_dir))
     sys.stdout.flush()  # the problems first, then the summary, also when both go to one log
     print(f"checked {pages} page(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return 1 if errors else 0

@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 
 from paperkb import __version__
-from paperkb.cli import add, check, digest, fill, import_digest, resolve, sync
+from paperkb.cli import add, check, digest, fill, import_digest, link, resolve, sync
 
 #: Sub-command modules, in the order `paperkb --help` lists them.
-COMMANDS = (check, add, resolve, sync, import_digest, digest, fill)
+COMMANDS = (check, add, resolve, sync, import_digest, digest, fill, link)
 
 
 def build_parser() -> argparse.ArgumentParser:

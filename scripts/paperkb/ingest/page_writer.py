@@ -3,7 +3,9 @@
 (what a run did) and the progress bar of long runs.
 
 Which keys a refresh may change: only the keys arXiv gives (``arxiv_client.FETCHED_KEYS``), never the body,
-``priority``, ``topics``, ``status`` or ``added``. A key is updated when it is absent, or when its current value
+``priority``, ``topics``, ``status`` or ``added``; to ``links`` it only appends the code, model and data links
+arXiv names now and did not name for the page's version (``code_links.refresh_links``), after the page's own.
+A key is updated when it is absent, or when its current value
 is still exactly what arXiv gave for the version the page records (``version``). A value that differs from
 arXiv's was set by a person and is kept. A page without ``version`` was written by hand: only its absent keys
 are filled."""
@@ -23,9 +25,21 @@ import arxiv
 from tqdm import tqdm
 
 from paperkb.ingest.arxiv_client import FETCHED_KEYS, LabMatcher, canonical_id, paper_metadata, same_value
+from paperkb.ingest.code_links import code_links, refresh_links
 from paperkb.model import config, paths as layout
 from paperkb.model.arxiv_ids import parse_arxiv_id
-from paperkb.model.pages import PageError, atomic_write, iter_page_paths, load_page, read_page_text, render_new_page, set_keys, write_page
+from paperkb.model.links import Link, with_links
+from paperkb.model.pages import (
+    PageError,
+    atomic_write,
+    iter_page_paths,
+    load_page,
+    parse_page,
+    read_page_text,
+    render_new_page,
+    set_keys,
+    write_page,
+)
 from paperkb.model.vocab import Vocabulary, load_vocabulary
 
 ID_FORMS = "2501.12948, 2501.12948v2, arXiv:2501.12948, https://arxiv.org/abs/2501.12948 or cs/9901001"
@@ -85,6 +99,7 @@ class Ingest:
         fetched = paper_metadata(result, self.labs)
         slug = self.slug_for(fetched["title"], fetched["arxiv"])
         path = self.kb.papers_dir / f"{slug}.md"
+        fetched["links"] = [link.as_item() for link in result_links(result)] or None
         meta = new_page_meta(fetched, list(topics), priority, self.today)
         if not self.dry_run:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,9 +124,20 @@ class Ingest:
         }
         if isinstance(page_version, int) and new.get("version", 0) > page_version:
             outcome["newer_version"] = {"from": page_version, "to": new["version"]}
-        if (updates or removed) and not self.dry_run:
-            write_page(page, set_keys(page, updates, removed))
+        text = set_keys(page, updates, removed) if updates or removed else page.text
+        # Links arXiv names now and did not for the page's version go after the page's own, which stay as they are
+        text, added = with_links(parse_page(path, text), refresh_links(result_links(latest), result_links(basis) if basis else None))
+        if added:
+            outcome["updated"] = sorted([*outcome["updated"], "links"])
+            outcome["links_added"] = [link.url for link in added]
+        if text != page.text and not self.dry_run:
+            write_page(page, text)
         return outcome
+
+
+def result_links(result: arxiv.Result) -> list[Link]:
+    """The code, model and data links an arXiv entry names in its abstract and comment (ingest.code_links)."""
+    return code_links(result.summary, result.comment)
 
 
 def pages_by_arxiv_id(papers_dir: Path) -> dict[str, Path]:
@@ -147,7 +173,7 @@ def new_page_meta(fetched: dict[str, Any], topics: list[str], priority: str | No
     """Front matter of a new page, in the order people read it."""
     order = (
         "title", "arxiv", "version", "authors", "labs", "topics", "priority", "published", "updated", "added",
-        "categories", "primary_category", "doi", "journal_ref", "comment", "status", "abstract",
+        "categories", "primary_category", "doi", "journal_ref", "comment", "links", "status", "abstract",
     )  # fmt: skip
     extra = {"topics": topics or None, "priority": priority, "added": today, "status": "todo"}
     merged = {**fetched, **extra}

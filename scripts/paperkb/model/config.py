@@ -42,6 +42,10 @@ class KnowledgeBase:
         return self.content_dir / "papers"
 
     @property
+    def articles_dir(self) -> Path:
+        return self.content_dir / "articles"
+
+    @property
     def topics_file(self) -> Path:
         return self.content_dir / "topics.yml"
 

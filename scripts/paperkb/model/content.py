@@ -6,10 +6,11 @@ other file as it is. A hand-written ``notes.md``, an ``.html`` or ``.svg`` file 
 ``paperkb check`` and the build refuse them:
 
 - ``papers/<slug>.md``: paper pages (checked by ``paperkb check``, sanitized by the build);
+- ``articles/<slug>.md``: articles across papers (:mod:`paperkb.model.articles`; checked and sanitized the same way);
 - ``topics.yml``, ``labs.yml``: the vocabularies; ``syncs/<date>.yml``, ``syncs/<date>-<n>.yml``: sync records;
 - ``assets/``: raster images and stylesheets (:data:`ASSET_TYPES`); never ``.html``, ``.svg`` or ``.js``, which run
   script on the site's origin;
-- nothing else: no other Markdown (articles come with their own checks later), no symbolic link (to a file or a
+- nothing else: no other Markdown, no symbolic link (to a file or a
   folder, inside or outside content/), no FIFO, device or socket.
 
 Names starting with ``.`` are skipped (MkDocs never publishes them: editor files, an interrupted write's temporary
@@ -40,7 +41,7 @@ VOCABULARIES = ("topics.yml", "labs.yml")
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkdn", ".mkd")
 
 _LAYOUT = (
-    "content/ holds paper pages (papers/<slug>.md), topics.yml, labs.yml, sync records (syncs/<date>.yml) "
+    "content/ holds paper pages (papers/<slug>.md), articles (articles/<slug>.md), topics.yml, labs.yml, sync records (syncs/<date>.yml) "
     "and images or stylesheets (assets/)"
 )
 
@@ -105,6 +106,13 @@ def _placement_problem(parts: tuple[str, ...]) -> str | None:
                 "would publish it: rename it to papers/<slug>.md or remove it"
             )
         return "papers/ holds only paper pages (papers/<slug>.md, no subfolders); put images in assets/ and remove anything else"
+    if top == "articles":
+        if len(parts) == 2 and name.endswith(".md") and not name.startswith("_"):
+            return None
+        return (
+            "articles/ holds only articles (articles/<slug>.md, no subfolders, not starting with '_'), which paperkb checks; "
+            "MkDocs would publish anything else unchecked: rename it or remove it"
+        )
     if top == "syncs":
         if len(parts) == 2 and RECORD_NAME.match(name):
             return None
@@ -125,7 +133,7 @@ def _placement_problem(parts: tuple[str, ...]) -> str | None:
         return None
     if markdown:
         return (
-            "a page outside papers/: MkDocs would publish it with its raw HTML, unchecked and unsanitized; "
-            "make it a paper page in papers/, or remove it"
+            "a page outside papers/ and articles/: MkDocs would publish it with its raw HTML, unchecked and unsanitized; "
+            "make it a paper page in papers/ or an article in articles/, or remove it"
         )
     return f"{_LAYOUT}; MkDocs would publish this file unchecked: move it where it belongs, or remove it"

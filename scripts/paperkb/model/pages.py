@@ -728,6 +728,35 @@ def set_map_entries(page: Page, key: str, entries: dict[str, Any]) -> str:
     return _apply_front_matter_edits(page, lf_text, edits)
 
 
+def item_lines(page: Page, key: str) -> list[int]:
+    """The 1-based line of each item of the top-level list ``key`` (none when it is not a list), for messages."""
+    node = _top_level_value_node(_front_matter_lf(page), key)
+    if not isinstance(node, yaml.SequenceNode):
+        return []
+    return [page.fm_first_line + item.start_mark.line for item in node.value]
+
+
+def append_list_items(page: Page, key: str, items: list[Any]) -> str:
+    """Return the page text with ``items`` appended to the top-level block list ``key`` (``links``).
+
+    The new items go after the last one, indented as the first one is; every existing item keeps its bytes and
+    its place. A key that is absent, empty or written in flow style (``[...]``) is written whole, its existing
+    items first.
+    """
+    current = page.meta.get(key)
+    lf_text = _front_matter_lf(page)
+    node = _top_level_value_node(lf_text, key)
+    if not (isinstance(current, list) and isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value):
+        return set_keys(page, {key: [*(current if isinstance(current, list) else []), *items]})
+    line_starts = _line_starts(lf_text)
+    first_line = lf_text[line_starts[node.value[0].start_mark.line] :]
+    indent = first_line[: len(first_line) - len(first_line.lstrip(" "))]
+    # dump_key writes '<key>:' and then the items at column 0; only the item lines are kept, re-indented
+    block = "".join(indent + line if line.strip() else line for line in dump_key(key, items).splitlines(True)[1:])
+    end = _node_end(node, line_starts, len(lf_text))
+    return _apply_front_matter_edits(page, lf_text, [(end, end, block)])
+
+
 def set_scalar(page: Page, key: str, value: str) -> str:
     """Return the page text with a one-line scalar value replaced, keeping the rest of its line.
 

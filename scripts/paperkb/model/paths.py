@@ -25,6 +25,7 @@ LABS_INDEX = "labs/index.md"
 PRIORITIES_INDEX = "priorities/index.md"
 STATUS_BOARD = "status.md"
 TIMELINE = "timeline.md"
+ARTICLES_INDEX = "articles/index.md"
 UNRATED = "unrated"  # the priority page for papers that have none yet
 
 
@@ -46,6 +47,10 @@ def slugify(text: str) -> str:
 
 def paper_path(slug: str) -> str:
     return f"papers/{slug}.md"
+
+
+def article_path(slug: str) -> str:
+    return f"articles/{slug}.md"
 
 
 def topic_path(topic_id: str) -> str:
@@ -155,7 +160,7 @@ class GeneratedPaths(set[str]):
 
 def generated_paths(topic_ids: Iterable[str], lab_names: Iterable[str]) -> GeneratedPaths:
     """Every docs path the site generator writes, given the vocabularies (link targets for `check`)."""
-    paths = GeneratedPaths({HOME, ALL_PAPERS, TOPICS_INDEX, LABS_INDEX, PRIORITIES_INDEX, STATUS_BOARD, TIMELINE})
+    paths = GeneratedPaths({HOME, ALL_PAPERS, TOPICS_INDEX, LABS_INDEX, PRIORITIES_INDEX, STATUS_BOARD, TIMELINE, ARTICLES_INDEX})
     paths.update(topic_path(t) for t in topic_ids)
     paths.update(lab_path(name) for name in lab_names)
     paths.update(priority_path(p) for p in PRIORITY_PAGES)

@@ -16,6 +16,7 @@ from paperkb.model.vocab import Vocabulary, load_vocabulary
 class SiteInput:
     pages: list[Page]  # every page that parsed, sorted by file name
     vocab: Vocabulary
+    articles: list[Page] = field(default_factory=list)  # every article that parsed (content/articles/), by file name
     site_url: str = ""  # from mkdocs.yml, for absolute links in feeds
     syncs: list[dict[str, Any]] = field(default_factory=list)  # sync records (content/syncs/*.yml)
     today: dt.date = field(default_factory=dt.date.today)
@@ -25,12 +26,14 @@ class SiteInput:
 def load_site_input(kb: config.KnowledgeBase, site_url: str = "", cache: PageCache | None = None) -> SiteInput:
     """With a ``cache`` (``mkdocs serve``), only pages changed since the cache last read them are parsed."""
     pages, _errors = load_pages(kb.papers_dir, cache)  # broken pages are `paperkb check`'s to report
+    articles, _article_errors = load_pages(kb.articles_dir)
     syncs, sync_errors = load_sync_records(kb.syncs_dir)
     # Broken paper pages are reported by the hook as MkDocs renders each one; a broken sync record has no
     # page of its own, so it is reported here (a strict build fails instead of losing that digest quietly).
     return SiteInput(
         pages=pages,
         vocab=load_vocabulary(kb.topics_file, kb.labs_file),
+        articles=articles,
         site_url=site_url,
         syncs=syncs,
         problems=[error.report_line() for error in sync_errors],

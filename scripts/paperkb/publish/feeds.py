@@ -12,12 +12,15 @@ Built with xml.etree, whose serializer escapes every text ('&', '<', '>') and at
 line breaks too); what it does not check is the characters themselves, so control characters (those XML 1.0
 forbids and the C1 and DEL it merely discourages) and lone surrogates are removed first. A link goes in only when
 it is a single-line http(s) URL to arXiv or to the site (``_paper_link``): a page's own ``url`` is the entry's id,
-never a link, and section links go through the same filter as e-mail (``ExternalLinks.accept``).
+never a link, and section links go through the same filter as e-mail (``ExternalLinks.accept``). The page's own
+``links:`` (code, talks, posts: model.links, each URL checked by facts.is_web_url) are the one exception a person
+chose: each is a ``rel="related"`` link of the entry and listed under "Code and discussion" in its content.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -26,10 +29,12 @@ from collections.abc import Iterable
 from paperkb.model import paths
 from paperkb.model.arxiv_ids import abs_url
 from paperkb.model.facts import abstract_of, added_date, arxiv_id_of, authors_of, is_pending, is_web_url, pages_by_topic, section, topics_of, url_of
+from paperkb.model.links import LINKS_TITLE, links_of
 from paperkb.model.pages import Page, as_date
 from paperkb.model.paths import ALL_PAPERS_FEED, site_page_url, topic_feed_path
 from paperkb.model.text import readable_text
 from paperkb.publish.digest import BRAND, ExternalLinks
+from paperkb.publish.markup import md_link, md_text, md_url
 from paperkb.publish.sanitize import markdown_to_safe_html
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -132,6 +137,22 @@ def _content_html(page: Page, links: ExternalLinks) -> str | None:
     return "\n".join(converted)
 
 
+def _links_html(page: Page) -> str:
+    """The page's ``links:`` as a list under "Code and discussion", through the e-mail and feed sanitizer; each
+    link's own URL is the one address accepted besides arXiv's and the site's (a person put it there)."""
+    items = links_of(page)
+    if not items:
+        return ""
+    lines = []
+    for item in items:
+        source = ", ".join(part for part in (item.author, item.where, item.date.isoformat() if item.date else None) if part)
+        title = md_link(item.title, item.url) if item.url else f"*{md_text(item.title)}*"
+        lines.append(f"- {md_text(item.label)}: {title}" + (f" ({md_text(source)})" if source else ""))
+    own = {md_url(item.url)[1:-1] for item in items if item.url}
+    markdown = f"#### {LINKS_TITLE}\n\n" + "\n".join(lines)
+    return markdown_to_safe_html(markdown, lambda href: href if href in own and is_web_url(href) else None)
+
+
 def _entry(page: Page, site_url: str, topics: dict) -> ET.Element:
     """One page's <entry>; built once and shared by every feed the page is in (ElementTree keeps no parents)."""
     links = ExternalLinks(site_url)
@@ -154,8 +175,14 @@ def _entry(page: Page, site_url: str, topics: dict) -> ET.Element:
     for topic_id in topics_of(page):
         topic = topics.get(topic_id)
         _sub(entry, "category", term=topic_id, label=topic.title if topic else topic_id)
+    for item in links_of(page):
+        if item.url:
+            _sub(entry, "link", rel="related", href=item.url, title=f"{item.label}: {item.title}")
     _sub(entry, "summary", _summary_text(page), type="text")
     content = _content_html(page, links)
+    listed = _links_html(page)
+    if listed:  # the links read under the sections, or under the summary while the sections are pending
+        content = (content or f"<p>{html.escape(_summary_text(page), quote=False)}</p>") + "\n" + listed
     if content:
         _sub(entry, "content", content, type="html")
     elif not link:  # RFC 4287: an entry without content needs an alternate link (none without site_url or arXiv)

@@ -43,6 +43,7 @@ from pagefind.index import PagefindIndex
 
 from paperkb.model import paths
 from paperkb.model.facts import abstract_of, arxiv_id_of, authors_of, labs_of, priority_of, status_of, title_of, topics_of
+from paperkb.model.links import links_of
 from paperkb.model.pages import FENCE_LINE, REQUIRED_SECTIONS, Page, as_date, is_missing
 from paperkb.model.vocab import Vocabulary
 
@@ -182,6 +183,9 @@ def paper_record(page: Page, vocab: Vocabulary) -> Record:
     blocks += [(", ".join(part), WEIGHT_TEXT) for part in (authors, labs_of(page)) if part]
     abstract = abstract_of(page)
     blocks += [(text, WEIGHT_TEXT) for text in (abstract, *written_text(page)) if text]
+    listed = links_of(page)  # code and discussion: found by a repository's name, a talk's title, who gave it
+    if listed:
+        blocks.append(("; ".join(" ".join(part for part in (link.title, link.author) if part) for link in listed), WEIGHT_TEXT))
     blocks.append((BROWSE_TERM, WEIGHT_TEXT))
     meta = {
         "title": title,

@@ -9,18 +9,19 @@ read or parsed twice in one build.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperkb.model.pages import Page, PageCache
 from paperkb.model.site_input import SiteInput
-from paperkb.publish import bibtex, digest, feeds, indexes
+from paperkb.publish import articles, bibtex, digest, feeds, indexes
 from paperkb.publish.related import RelatedCache
 
 
 def generate_pages(site: SiteInput) -> dict[str, str]:
-    """The generated Markdown pages by docs path: index pages, then digests."""
-    return {**indexes.index_files(site), **digest.generate(site)}
+    """The generated Markdown pages by docs path: index pages, the articles index, then digests."""
+    return {**indexes.index_files(site), **articles.generate(site), **digest.generate(site)}
 
 
 def generate_files(site: SiteInput) -> dict[str, str]:
@@ -51,18 +52,23 @@ SESSION = Session()
 # Pages parsed for this build, by file path: scripts/gen_pages.py shares them so that the MkDocs hook renders
 # each paper page from the same parse instead of reading its YAML a second time (build-time budget).
 _shared_pages: dict[str, Page] = {}
+_shared_articles: dict[str, Page] = {}  # the articles' parses, shared the same way (the hook renders them too)
 
 
-def share_pages(pages: list[Page]) -> None:
+def share_pages(pages: list[Page], articles: Sequence[Page] = ()) -> None:
+    """Share the parses of this build's paper pages and articles with the hook."""
     _shared_pages.clear()
     _shared_pages.update((os.path.abspath(page.path), page) for page in pages)
+    _shared_articles.clear()
+    _shared_articles.update((os.path.abspath(article.path), article) for article in articles)
 
 
 def shared_page_at(path: str | Path) -> Page | None:
-    """The page parsed earlier in this build from the file at ``path``, if any (the hook's source for it)."""
-    return _shared_pages.get(os.path.abspath(path))
+    """The page or article parsed earlier in this build from the file at ``path``, if any (the hook's source for it)."""
+    key = os.path.abspath(path)
+    return _shared_pages.get(key) or _shared_articles.get(key)
 
 
 def shared_pages() -> list[Page]:
-    """Every page parsed for this build, in the order they were shared (by file name)."""
+    """Every paper page parsed for this build, in the order they were shared (by file name)."""
     return list(_shared_pages.values())
