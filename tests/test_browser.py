@@ -1,7 +1,7 @@
 """The built site in real headless Chromium (Debian's /usr/bin/chromium through Playwright).
 
 One strict build per module, served on 127.0.0.1: search for a paper by typing its title and open it,
-go from a topic page to a paper, see the header badges and the machine-written note, unfold a long author
+go from a topic page to a paper, from a paper to the article covering it and back, see the header badges and the machine-written note, unfold a long author
 list, switch to dark mode. Screenshots go to /tmp (paperkb-paper-light.png, paperkb-paper-dark.png) to
 look at. Without Chromium these tests skip, except when CI=true (see tests/support/browser.py).
 """
@@ -80,6 +80,19 @@ def test_from_a_topic_page_to_a_paper(site, browser_page):
     assert heading(page) == "Reasoning"
     page.locator("article table a", has_text=title).first.click()
     page.wait_for_url("**/papers/deepseek-r1/")
+    assert heading(page) == title
+
+
+def test_from_a_paper_to_the_article_that_covers_it_and_back(site, browser_page):
+    """Issue 13: a reader of DeepSeek-V3's page finds the article covering it, and the article leads back."""
+    page = browser_page
+    title = title_of(site["root"], "deepseek-v3-technical-report")
+    page.goto(site["base"] + "papers/deepseek-v3-technical-report/")
+    page.locator("ul.pkb-in-articles a", has_text="An aggregated report on DeepSeek-R1").click()
+    page.wait_for_url("**/articles/deepseek-r1-aggregated-report/")
+    assert heading(page) == "An aggregated report on DeepSeek-R1"
+    page.locator("article a", has_text=title).first.click()
+    page.wait_for_url("**/papers/deepseek-v3-technical-report/")
     assert heading(page) == title
 
 
