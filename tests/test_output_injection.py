@@ -15,6 +15,7 @@ import time
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import bibtexparser
 import feedparser
@@ -26,6 +27,7 @@ from pybtex.database import parse_string as pybtex_parse
 import paperkb.check as check
 from paperkb.cli.main import main
 from paperkb.model import config, facts, paths, syncs
+from paperkb.model.links import links_of
 from paperkb.model.pages import load_page, parse_page, render_new_page, set_section, write_page
 from paperkb.model.site_input import load_site_input
 from paperkb.publish import bibtex, digest, feeds
@@ -176,8 +178,9 @@ def test_feeds_of_hostile_pages_hold_only_text_and_links_to_arxiv_or_the_site(ho
         assert not parsed.bozo, parsed.get("bozo_exception")
         assert len(parsed.entries) == len(chunk)
         root = ET.fromstring(document.encode("utf-8"))
-        links = [link.get("href", "") for link in root.iter("{http://www.w3.org/2005/Atom}link")]
-        assert links and all(_site_or_arxiv(href, site_url) and facts.is_web_url(href) for href in links), links
+        links = [(link.get("rel"), link.get("href", "")) for link in root.iter("{http://www.w3.org/2005/Atom}link")]
+        # a page's own links (front matter `links:`) are related links: any address, as long as it is a web one
+        assert links and all((_site_or_arxiv(href, site_url) or rel == "related") and facts.is_web_url(href) for rel, href in links), links
         for entry in root.iter("{http://www.w3.org/2005/Atom}entry"):
             entry_id = entry.findtext("{http://www.w3.org/2005/Atom}id") or ""
             assert entry_id.startswith("tag:paperkb") or facts.is_web_url(entry_id), entry_id
@@ -187,7 +190,9 @@ def test_feeds_of_hostile_pages_hold_only_text_and_links_to_arxiv_or_the_site(ho
             if content and entry.find("{http://www.w3.org/2005/Atom}content").get("type") == "html":
                 found = audit(content)
                 assert found.handlers == [] and not {"script", "img", "iframe", "svg", "math", "object", "embed", "form", "style"} & set(found.tags)
-                assert all(_site_or_arxiv(url, site_url) for url in found.urls), found.urls
+                # besides the site and arXiv, only the addresses of the page's own links (`links:`), as checked
+                own = {unquote(item.url) for page in chunk for item in links_of(page) if item.url}
+                assert all(_site_or_arxiv(url, site_url) or (unquote(url) in own and facts.is_web_url(url)) for url in found.urls), found.urls
         by_title = {e.title: e for e in parsed.entries}
         for page in chunk:  # the title arrives whole, as text (one line, control characters gone)
             title = " ".join(CONTROL.sub("", str(page.meta["title"])).split())

@@ -1,6 +1,6 @@
 """Hostile paper pages for what the site publishes beyond its pages: papers.bib, the Atom feeds, Markdown digests
 and the e-mail digest. Each vector goes through every channel a page offers those outputs (title, authors, labs,
-topics, abstract, each section, url, doi, primary category), one page per vector, so a test can ask each output's
+topics, abstract, each section, url, doi, primary category, links), one page per vector, so a test can ask each output's
 own third-party reader whether anything was injected: an extra BibTeX entry, a link off arXiv and the site, a
 script URL, an element that runs code.
 
@@ -130,6 +130,9 @@ def hostile_pages(papers_dir: Path) -> list[str]:
             "doi": vector,
             "primary_category": vector,
             "url": URL_VECTORS[n % len(URL_VECTORS)] if n % 2 else vector,
+            # the links channel (issue 13): every text of a link, and a hostile address
+            "links": [{"kind": "blog", "title": vector, "url": URL_VECTORS[(n + 1) % len(URL_VECTORS)] if n % 2 else vector,
+                       "author": vector, "where": vector}],
         }
         if n % 2 == 0:
             meta["arxiv"] = f"2611.{n:05d}"
