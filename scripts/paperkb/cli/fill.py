@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from paperkb.cli.common import named_pages
-from paperkb.fill import llm
+from paperkb.fill import backends, llm
 from paperkb.fill.filler import (
     DEFAULT_POLL_SECONDS,
     MAX_CONCURRENCY,
@@ -31,13 +31,14 @@ from paperkb.model.vocab import load_vocabulary
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "fill", help="write missing Summary / Key Insights / Why It Matters with Claude",
-        description="Write the missing Summary, Key Insights and Why It Matters of pages with Claude; change nothing else."
+        "fill", help="write missing Summary / Key Insights / Why It Matters with an LLM (Claude, or any OpenAI-compatible server)",
+        description="Write the missing Summary, Key Insights and Why It Matters of pages with the model of [tool.paperkb.fill] "
+        "(Claude by default; provider = \"openai\" and base_url for Ollama, vLLM, llama.cpp or a router); change nothing else."
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: every page)")
     parser.add_argument("--dry-run", action="store_true", help="list what would be filled, with token and cost estimates; needs no API key")
     parser.add_argument("--limit", type=int, metavar="N", help="fill at most N pages")
-    parser.add_argument("--model", metavar="M", help="Claude model id (default: [tool.paperkb.fill] model)")
+    parser.add_argument("--model", metavar="M", help="model id (default: [tool.paperkb.fill] model)")
     parser.add_argument("--concurrency", type=int, metavar="K", help=f"requests in flight, 1-{MAX_CONCURRENCY} (default: config, 4)")
     parser.add_argument("--batch", action="store_true", help="use the Message Batches API (half price, slower); resumes a pending batch")
     parser.add_argument("--max-cost", type=float, metavar="USD", help="stop starting requests once the estimated cost would exceed USD")
@@ -53,6 +54,9 @@ def _usage_error(message: str) -> int:
 def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     settings = FillSettings.from_table(kb.section("fill"), f"{kb.relative(kb.root / 'pyproject.toml')} [tool.paperkb.fill]")
     model = args.model or settings.model
+    settings = settings.for_model(model)
+    if args.batch and settings.provider != "anthropic":
+        return _usage_error(f"--batch uses Anthropic's Message Batches API; [tool.paperkb.fill] provider is {settings.provider!r}")
     concurrency = settings.concurrency if args.concurrency is None else args.concurrency  # 0 is an error, not "unset"
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         return _usage_error(f"--concurrency must be between 1 and {MAX_CONCURRENCY}, not {concurrency}")
@@ -61,7 +65,7 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     api_key = None
     if not args.dry_run:
         try:
-            api_key = llm.api_key_from_env()  # before any work
+            api_key = backends.api_key(settings)  # before any work
         except llm.MissingApiKey as exc:
             return _usage_error(str(exc))
     named = named_pages(args, kb)  # a page named twice (a folder and a file in it) is filled once
@@ -83,7 +87,7 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
         return 1 if report.failed else 0
     assert api_key is not None, "only --dry-run runs without a key, and it has returned"
     guard = llm.RequestGuard(settings)
-    session = Session(llm.make_client(settings, api_key, guard), settings, planner, ledger, guard)
+    session = Session(backends.make_backend(settings, api_key, guard), settings, planner, ledger, guard)
     today = dt.date.today()
     if args.batch:
         try:
@@ -155,4 +159,5 @@ def print_fill_report(kb: config.KnowledgeBase, report: FillReport, ledger: Ledg
     if report.note:
         print(f"  {report.note}")
     print(f"tokens: {t.input:,} input, {t.output:,} output, {t.cache_read:,} cache read, {t.cache_write:,} cache write ({t.requests} request(s))")
-    print(f"cost: ${ledger.spent:.4f} at the configured prices ({model})")
+    unpriced = f"; no prices for {model} in [tool.paperkb.fill.prices], counted as free" if ledger.settings.unpriced else ""
+    print(f"cost: ${ledger.spent:.4f} at the configured prices ({ledger.settings.provider}: {model}{unpriced})")

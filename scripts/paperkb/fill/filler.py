@@ -32,6 +32,7 @@ from typing import Any
 import httpx2
 
 from paperkb.fill import llm
+from paperkb.fill.backends import Backend
 from paperkb.fill.llm import FillSettings, Generated, Ledger, PaperInput, Refused
 from paperkb.model import config
 from paperkb.model.deadline import excerpt
@@ -85,6 +86,7 @@ class Outcome:
     generated: Generated | None = None
     model: str = ""
     reason: str | None = None
+    provider: str = "anthropic"
 
 
 @dataclass
@@ -151,7 +153,7 @@ class Planner:
 
 
 # -- writing a page -------------------------------------------------------------------------------------------
-def compose(page: Page, generated: Generated, model: str, label: str, today: dt.date) -> tuple[str, list[str]]:
+def compose(page: Page, generated: Generated, model: str, label: str, today: dt.date, provider: str = "anthropic") -> tuple[str, list[str]]:
     """The page's new text and the section keys written; only sections still missing and not a person's."""
     written: dict[str, str] = {}
     for key, title in REQUIRED_SECTIONS:
@@ -162,7 +164,9 @@ def compose(page: Page, generated: Generated, model: str, label: str, today: dt.
         written[key] = content
     if not written:
         return page.text, []
-    records = {key: {"model": model, "date": today, "input": label, "sha256": section_hash(content)} for key, content in written.items()}
+    records = {
+        key: {"model": model, "provider": provider, "date": today, "input": label, "sha256": section_hash(content)} for key, content in written.items()
+    }
     page = parse_page(page.path, set_map_entries(page, "generated", records))
     triage = {key: value for key, value in generated.triage.items() if lacks(page.meta.get(key))}
     if triage:
@@ -188,7 +192,7 @@ def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today:
         report.failed.append((shown, f"could not re-read the page: {exc}"))
         return
     try:
-        text, written = compose(page, outcome.generated, outcome.model, job.paper.label, today)
+        text, written = compose(page, outcome.generated, outcome.model, job.paper.label, today, outcome.provider)
     except RuntimeError as exc:  # pragma: no cover - compose's own consistency guard
         report.failed.append((shown, str(exc)))
         return
@@ -204,10 +208,11 @@ def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today:
 
 # -- talking to the API ---------------------------------------------------------------------------------------
 class Session:
-    """The client, settings and ledger shared by the requests of a run."""
+    """The backend (the model's API), settings and ledger shared by the requests of a run."""
 
-    def __init__(self, client: Any, settings: FillSettings, planner: Planner, ledger: Ledger, guard: llm.RequestGuard):
-        self.client = client
+    def __init__(self, backend: Backend, settings: FillSettings, planner: Planner, ledger: Ledger, guard: llm.RequestGuard):
+        self.backend = backend
+        self.client: Any = backend.client  # --batch: the Anthropic client's Message Batches
         self.settings = settings
         self.planner = planner
         self.ledger = ledger
@@ -217,13 +222,13 @@ class Session:
         self.abort: str | None = None
 
     def create(self, params: dict[str, Any], estimate: float) -> Any:
-        """One Messages call (the SDK retries 408/429/5xx/529, honouring retry-after); settles the ledger."""
+        """One request (the SDK retries 408/429/5xx/529, honouring retry-after); settles the ledger."""
         message = None
         try:
-            message = self.client.messages.create(**params)
+            message = self.backend.send(params)
             return message
         finally:
-            usage = llm.Usage.from_api(message.usage) if message is not None else None
+            usage = self.backend.usage(message) if message is not None else None
             self.ledger.settle(estimate, usage)
 
     def finish(self, job: Job, message: Any) -> Outcome:
@@ -231,7 +236,7 @@ class Session:
         try:
             generated, problems, reply = self.check(job, message)
             if not problems:
-                return Outcome(job, generated, llm.model_name(reply.model, job.params["model"]))
+                return self.outcome(job, generated, reply)
             if reply.truncated:
                 return Outcome(job, reason="; ".join(problems))
             params = llm.request_params(
@@ -246,14 +251,17 @@ class Session:
             generated, again, reply = self.check(job, retried)
             if again:
                 return Outcome(job, reason="invalid answer after one retry: " + "; ".join(again))
-            return Outcome(job, generated, llm.model_name(reply.model, job.params["model"]))
+            return self.outcome(job, generated, reply)
         except Refused as exc:
             return Outcome(job, reason=str(exc))
         except Exception as exc:  # noqa: BLE001 - one paper failing never stops the others
             return Outcome(job, reason=self.describe_error(exc))
 
+    def outcome(self, job: Job, generated: Generated, reply: llm.Reply) -> Outcome:
+        return Outcome(job, generated, llm.model_name(reply.model, job.params["model"]), provider=self.backend.provider)
+
     def check(self, job: Job, message: Any) -> tuple[Generated, list[str], llm.Reply]:
-        reply = llm.read_reply(message)
+        reply = self.backend.read(message)
         if reply.data is None:
             return Generated(), reply.problems, reply
         generated, problems = llm.validate(reply.data, job.sections, job.triage, self.planner.vocab, job.paper.text)
@@ -270,25 +278,9 @@ class Session:
     def describe_error(self, exc: Exception) -> str:
         """One line saying what went wrong (what the server answered, when it answered); sets ``abort`` when no
         other request of the run can be expected to do better."""
-        import anthropic
-
-        if isinstance(exc, (anthropic.AuthenticationError, anthropic.PermissionDeniedError)):
-            self.abort = f"the API refused the key ({exc.status_code}); check ANTHROPIC_API_KEY"
-            return self.abort
-        if isinstance(exc, anthropic.APIStatusError):
-            error = exc.body.get("error") if isinstance(exc.body, dict) else None
-            if isinstance(error, dict):
-                return " ".join(f"API error {exc.status_code} {error.get('type', '')}: {error.get('message', '')}".split())
-            return f"the API answered {llm.describe_answer(exc.response)}"
-        if isinstance(exc, anthropic.APIConnectionError):
-            cause = exc.__cause__
-            detail = f"{type(cause).__name__}: {excerpt(str(cause).encode(), 200)}" if cause is not None and str(cause) else exc.__class__.__name__
-            message = f"could not reach the API ({detail}); check the network or ANTHROPIC_BASE_URL"
-        elif isinstance(exc, (*llm.RUN_STOPPERS, anthropic.RetryableError)):  # the guard's errors say what happened
-            message = excerpt(str(exc).encode(), 300)
-        else:
-            return excerpt(f"{exc.__class__.__name__}: {exc}".encode(), 300)
-        self.abort = self.abort or message
+        message, stops = self.backend.describe_error(exc)
+        if stops:
+            self.abort = self.abort or message
         return message
 
 

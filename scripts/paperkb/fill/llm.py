@@ -25,9 +25,10 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 
@@ -73,6 +74,10 @@ class FillSettings:
     max_retries: int = 4  # SDK retries of 408/409/429/5xx/529, dropped connections and broken answers
     timeout_seconds: float = 120.0  # one request as a whole: connecting, each read and the complete answer
     max_wait_seconds: float = 60.0  # the longest Retry-After honoured; a longer one fails the page at once
+    provider: str = "anthropic"  # "anthropic" (Messages API) or "openai" (any OpenAI-compatible /v1/chat/completions)
+    base_url: str | None = None  # the OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama
+    prices: dict[str, Prices] = field(default_factory=dict)  # [tool.paperkb.fill.prices."<model>"]
+    unpriced: bool = False  # set by for_model: no prices are configured for the model of this run (cost shown as 0)
 
     @classmethod
     def from_table(cls, table: dict[str, Any], where: str = "pyproject.toml [tool.paperkb.fill]") -> FillSettings:
@@ -99,7 +104,70 @@ class FillSettings:
             if table["effort"] not in EFFORTS:
                 raise config.ConfigError(f"{where}: effort must be one of {', '.join(EFFORTS)}, not {table['effort']!r}")
             values["effort"] = table["effort"]
+        if "provider" in table:
+            if table["provider"] not in PROVIDERS:
+                raise config.ConfigError(f"{where}: provider must be one of {', '.join(PROVIDERS)}, not {table['provider']!r}")
+            values["provider"] = table["provider"]
+        if "base_url" in table:
+            values["base_url"] = _http_url(table["base_url"], f"{where}: base_url")
+        if "prices" in table:
+            values["prices"] = _prices_table(table["prices"], f"{where.removesuffix(']')}.prices]")
         return cls(**values)
+
+    def for_model(self, model: str) -> FillSettings:
+        """These settings with the prices of ``model``: its ``prices`` entry, else the ``price_*`` keys for a Claude
+        model (provider anthropic), else zero (an OpenAI-compatible model nobody priced: a local server is free)."""
+        prices = self.prices.get(model)
+        if prices is None and self.provider == "anthropic":
+            return replace(self, unpriced=False)
+        prices = prices or Prices()
+        return replace(
+            self,
+            price_input_per_mtok=prices.input,
+            price_output_per_mtok=prices.output,
+            price_cache_read_per_mtok=prices.cache_read,
+            price_cache_write_per_mtok=prices.cache_write,
+            unpriced=model not in self.prices,
+        )
+
+
+@dataclass(frozen=True)
+class Prices:
+    """US dollars per million tokens of one model (``[tool.paperkb.fill.prices."<model>"]``)."""
+
+    input: float = 0.0
+    output: float = 0.0
+    cache_read: float = 0.0
+    cache_write: float = 0.0
+
+
+def _prices_table(value: Any, where: str) -> dict[str, Prices]:
+    if not isinstance(value, dict):
+        raise config.ConfigError(f'{where}: must be a table of models, e.g. [tool.paperkb.fill.prices."llama3.1:8b"] with input = 0')
+    found: dict[str, Prices] = {}
+    for model, entry in value.items():
+        place = f'{where.removesuffix("]")}."{model}"]'
+        if not isinstance(entry, dict):
+            raise config.ConfigError(f"{place}: must be a table with input, output, cache_read and cache_write (dollars per million tokens)")
+        config.check_known_keys(entry, Prices.__dataclass_fields__, place)
+        found[model] = Prices(**{key: config.non_negative_number(entry, key, place, 0.0) for key in entry})
+    return found
+
+
+def _http_url(value: Any, where: str) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        parts = urlsplit(text)
+        parts.hostname  # noqa: B018 - parses the host part, raising ValueError on e.g. 'http://[::1'
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise config.ConfigError(f"{where} must be an http(s) URL such as \"http://127.0.0.1:11434/v1\", not {value!r}")
+    return text
+
+
+#: Model backends: the Anthropic Messages API, or any server speaking OpenAI's /v1/chat/completions.
+PROVIDERS = ("anthropic", "openai")
 
 
 #: output_config.effort values fill accepts.
@@ -260,44 +328,57 @@ class RequestGuard:
         for deadline in active:
             deadline.cancel()
 
-    def __call__(self, request: Any, call_next: Callable[[Any], Any]) -> Any:
-        import anthropic
-
-        seconds = self.settings.timeout_seconds
-        deadline = Deadline(seconds)
+    def begin(self) -> Deadline:
+        """A started deadline for one attempt, or :class:`RequestCancelled` after :meth:`cancel_all`."""
+        deadline = Deadline(self.settings.timeout_seconds)
         with self._lock:
             if self.cancelled:
                 raise RequestCancelled("interrupted")
             self._active.add(deadline)
+        return deadline.start()
+
+    def end(self, deadline: Deadline) -> None:
+        deadline.close()
+        with self._lock:
+            self._active.discard(deadline)
+
+    def cut_off(self, deadline: Deadline) -> Exception | None:
+        """Why an attempt whose connection failed was ended by the guard itself, if it was."""
+        if deadline.cancelled:
+            return RequestCancelled("interrupted")
+        if deadline.expired:
+            seconds = self.settings.timeout_seconds
+            return RequestTimeout(f"no complete answer within {seconds:g} s (timeout_seconds); the API or the network is not answering")
+        return None
+
+    def __call__(self, request: Any, call_next: Callable[[Any], Any]) -> Any:
+        import anthropic
+
+        deadline = self.begin()
         token = self._current.set(deadline)
         streamed = False
         try:
-            deadline.start()
             try:
                 response = call_next(request)
             except anthropic.APIConnectionError:
-                if deadline.cancelled:
-                    raise RequestCancelled("interrupted") from None
-                if deadline.expired:
-                    raise RequestTimeout(f"no complete answer within {seconds:g} s (timeout_seconds); the API or the network is not answering") from None
+                problem = self.cut_off(deadline)
+                if problem is not None:
+                    raise problem from None
                 raise
             http = response.http_response
             # A streamed body (batch results) is read after this returns: its deadline keeps running for it.
             streamed = not http.is_closed
             if not streamed:
-                self.check(http)
+                self.check(http, anthropic.RetryableError)
             return response
         finally:
             self._current.reset(token)
             if not streamed:
-                deadline.close()
-                with self._lock:
-                    self._active.discard(deadline)
+                self.end(deadline)
 
-    def check(self, http: httpx2.Response) -> None:
-        """Refuse a wait above ``max_wait_seconds`` and a 2xx answer that is not the API's JSON."""
-        import anthropic
-
+    def check(self, http: httpx2.Response, broken: Callable[[str], Exception]) -> None:
+        """Refuse a wait above ``max_wait_seconds`` and a 2xx answer that is not the API's JSON (``broken``
+        makes the error the SDK retries)."""
         status = http.status_code
         if status in (408, 409, 429) or status >= 500:
             wait = retry_after_seconds(http.headers)
@@ -317,7 +398,7 @@ class RequestGuard:
             except ValueError as exc:
                 problem = f"the API answered {describe_answer(http)}, which is broken JSON ({exc})"
         if problem:
-            raise anthropic.RetryableError(problem)
+            raise broken(problem)
 
 
 def content_type(http: httpx2.Response) -> str:
@@ -610,6 +691,11 @@ def read_reply(message: Any) -> Reply:
         return Reply(text, None, ["the answer was cut off at max_tokens; raise [tool.paperkb.fill] max_tokens"], model, truncated=True)
     if tool_inputs and isinstance(tool_inputs[0], dict):
         return Reply(json.dumps(tool_inputs[0]), tool_inputs[0], [], model)
+    return reply_from_text(text, model)
+
+
+def reply_from_text(text: str, model: str) -> Reply:
+    """An answer given as JSON text, read (any backend)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
