@@ -182,6 +182,7 @@ def _provenance_free(text: str) -> str:
 
 
 def test_both_backends_fill_the_shipped_pages_byte_for_byte_alike(kb_copy, tmp_path, monkeypatch):
+    configure_fill(kb_copy, full_text=False)  # the backends are compared; full text has its own tests
     other = tmp_path / "other"
     shutil.copytree(kb_copy, other)
     monkeypatch.chdir(tmp_path)

@@ -359,6 +359,7 @@ class Request:
     status: int = 0
     fault: str | None = None
     user_agent: str = ""
+    path: str = "/api/query"
 
     @property
     def ids(self) -> list[str]:
@@ -374,6 +375,8 @@ class FakeArxiv:
         for paper in papers:
             self.add(paper)
         self.requests: list[Request] = []
+        # Full texts: '/html/<id>v<n>' and '/pdf/<id>v<n>' (as on arxiv.org) -> (content type, body); others are 404.
+        self.documents: dict[str, tuple[str, bytes]] = {}
         self.faults: deque[Fault] = deque()
         self.max_concurrent = 0
         self._in_flight = 0
@@ -428,6 +431,21 @@ class FakeArxiv:
     def url(self) -> str:
         assert self._httpd is not None, "start the server first"
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/api/query"
+
+    @property
+    def site(self) -> str:
+        """Where /html/<id> and /pdf/<id> are served (arxiv.org's role)."""
+        return self.url.removesuffix("/api/query")
+
+    def serve_html(self, versioned_id: str, html: str) -> None:
+        self.documents[f"/html/{versioned_id}"] = ("text/html; charset=utf-8", html.encode("utf-8"))
+
+    def serve_pdf(self, versioned_id: str, pdf: bytes) -> None:
+        self.documents[f"/pdf/{versioned_id}"] = ("application/pdf", pdf)
+
+    def document_requests(self) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path != "/api/query"]
 
     # measurements ----------------------------------------------------------------------------------------
     def gaps(self) -> list[float]:
@@ -508,10 +526,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, fake: FakeArxiv, arrived: float, fault: Fault | None) -> None:
         url = urlsplit(self.path)
         params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        record = Request(arrived, url.query, params, fault=fault.label if fault else None, user_agent=self.headers.get("User-Agent", ""))
+        record = Request(arrived, url.query, params, fault=fault.label if fault else None, user_agent=self.headers.get("User-Agent", ""), path=url.path)
         with fake._lock:
             fake.requests.append(record)
-        if url.path != "/api/query":
+        document = url.path.startswith(("/html/", "/pdf/"))
+        if url.path != "/api/query" and not document:
             record.status = 404
             self._send(404, "text/plain", b"not found")
             return
@@ -524,6 +543,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             body = fault.body if fault.body is not None else f"{fault.status} fake arXiv fault\n".encode()
             self._send(fault.status, fault.content_type, body, headers)
+            return
+        if document:  # a status fault was answered above; a document is served whole
+            kind, body = fake.documents.get(url.path, ("text/html", b"<html><body><h1>No HTML for this paper</h1></body></html>"))
+            record.status = 200 if url.path in fake.documents else 404
+            self._send(record.status, kind, body)
             return
         status, text = fake.answer(params)
         if fault is not None and fault.empty:

@@ -46,11 +46,13 @@ My notes: compare with GShard (600B), which routes to the top-2 experts.
 
 
 def make_kb(root: Path) -> Path:
-    """A knowledge base with the project's configuration and vocabularies, and no pages yet."""
+    """A knowledge base with the project's configuration and vocabularies, no pages yet, filled from abstracts."""
     (root / "content" / "papers").mkdir(parents=True)
     shutil.copy2(REPO / "pyproject.toml", root / "pyproject.toml")
     for name in ("topics.yml", "labs.yml"):
         shutil.copy2(REPO / "content" / name, root / "content" / name)
+    # From the abstract: these pages' arXiv IDs are not served here (tests of the full text start a fake arXiv).
+    configure_fill(root, full_text=False)
     return root
 
 

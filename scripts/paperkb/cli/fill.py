@@ -23,9 +23,15 @@ from paperkb.fill.filler import (
     run_batch,
     run_concurrently,
 )
+from paperkb.fill.fit import fit
 from paperkb.fill.llm import FillSettings, Ledger
+from paperkb.ingest.add import add_papers
+from paperkb.ingest.arxiv_client import ArxivSource, canonical_id
+from paperkb.ingest.fulltext import FullTextSource
+from paperkb.ingest.page_writer import Ingest
 from paperkb.model import config
-from paperkb.model.pages import PageError, iter_page_paths, load_page
+from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.pages import Page, PageError, is_missing, iter_page_paths, load_page
 from paperkb.model.vocab import load_vocabulary
 
 
@@ -42,6 +48,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--concurrency", type=int, metavar="K", help=f"requests in flight, 1-{MAX_CONCURRENCY} (default: config, 4)")
     parser.add_argument("--batch", action="store_true", help="use the Message Batches API (half price, slower); resumes a pending batch")
     parser.add_argument("--max-cost", type=float, metavar="USD", help="stop starting requests once the estimated cost would exceed USD")
+    parser.add_argument(
+        "--abstract-only", action="store_true",
+        help="write from the page alone (abstract, notes): fetch no full text or abstract from arXiv (as full_text = false)",
+    )  # fmt: skip
     parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS, metavar="S", help="with --batch: how often to check the batch")
     parser.set_defaults(func=run)
 
@@ -75,7 +85,14 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
     planner = Planner(settings, model, vocab)
     report = FillReport()
-    jobs = plan_jobs(kb, planner, named if args.paths else iter_page_paths(kb.papers_dir), report, args)
+    paths = named if args.paths else iter_page_paths(kb.papers_dir)
+    arxiv = Arxiv(kb)
+    reads_arxiv = settings.full_text and not args.abstract_only  # else fill uses only what the page holds
+    if reads_arxiv and not args.dry_run:
+        fetch_missing_abstracts(kb, arxiv, paths)
+    jobs = plan_jobs(kb, planner, paths, report, args)
+    if reads_arxiv:
+        jobs = with_full_texts(kb, arxiv, planner, jobs, report, args.dry_run)
     planner.estimate(jobs, batch=args.batch)
     if args.dry_run:
         return dry_run(kb, planner, jobs, report, args)
@@ -99,6 +116,92 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
         run_concurrently(session, jobs, concurrency, lambda outcome: apply(outcome, report, kb, today), report, kb)
     print_fill_report(kb, report, ledger, model)
     return 1 if report.failed else 0
+
+
+class Arxiv:
+    """The run's one arXiv client, made when first needed (a run with nothing to fetch never makes one)."""
+
+    def __init__(self, kb: config.KnowledgeBase):
+        self.kb = kb
+        self._source: ArxivSource | None = None
+
+    @property
+    def source(self) -> ArxivSource:
+        if self._source is None:
+            self._source = ArxivSource.for_kb(self.kb)
+        return self._source
+
+    @property
+    def requests(self) -> int:
+        return 0 if self._source is None else self._source.requests_made
+
+
+def _arxiv_id(page: Page) -> tuple[str, int | None] | None:
+    """(version-free ID, version) of a page: the version in ``arxiv`` if it has one, else ``version``."""
+    parsed = parse_arxiv_id(str(page.meta.get("arxiv") or ""))
+    if parsed is None:
+        return None
+    version = parsed.version or page.meta.get("version")
+    return canonical_id(parsed.id), version if isinstance(version, int) and not isinstance(version, bool) and version > 0 else None
+
+
+def fetch_missing_abstracts(kb: config.KnowledgeBase, arxiv: Arxiv, paths: list[Path]) -> None:
+    """Pages that lack sections and their abstract, with an arXiv ID, get it from arXiv first (as ``add --refresh``
+    would: the keys arXiv owns that are absent or still arXiv's), so no such paper is skipped for lack of input."""
+    wanted: list[str] = []
+    for path in paths:
+        try:
+            page = load_page(path)
+        except PageError:
+            continue  # reported by plan_jobs
+        abstract = page.meta.get("abstract")
+        paper = _arxiv_id(page)
+        if paper is not None and page.missing_sections() and (not isinstance(abstract, str) or is_missing(abstract)):
+            wanted.append(paper[0])
+    if not wanted:
+        return
+    report = add_papers(Ingest(kb), arxiv.source, wanted, refresh=True)
+    for item in report.refreshed:
+        if "abstract" in item["updated"]:
+            print(f"abstract {item['path']}: fetched from arXiv", flush=True)
+    for problem in [*report.errors, *(f"{i} is not on arXiv" for i in report.not_found)]:
+        print(f"paperkb fill: no abstract from arXiv: {problem}", file=sys.stderr)
+
+
+def with_full_texts(kb: config.KnowledgeBase, arxiv: Arxiv, planner: Planner, jobs: list[Job], report: FillReport, dry_run: bool) -> list[Job]:
+    """Each job of a page with an arXiv ID, planned again with the paper's full text (fitted to the budget); a
+    job whose full text cannot be had keeps the abstract and is listed. A dry run fetches nothing: it uses what is
+    cached and estimates the rest at the budget."""
+    wanted: dict[Path, tuple[str, int | None]] = {}
+    for job in jobs:
+        paper = _arxiv_id(load_page(job.path))
+        if paper is not None:
+            wanted[job.path] = paper
+    if not wanted:
+        return jobs
+    texts = FullTextSource(kb, None if dry_run else arxiv.source)
+    outcome = texts.cached(wanted.values()) if dry_run else texts.get(wanted.values())
+    settings = planner.settings
+    planned: list[Job] = []
+    for job in jobs:
+        paper = wanted.get(job.path)
+        full = outcome.texts.get(paper[0]) if paper is not None else None
+        shown = kb.relative(job.path)
+        if full is None:
+            if paper is not None and dry_run:
+                job.unfetched = settings.input_budget_tokens
+            elif paper is not None:
+                reason = outcome.missing.get(paper[0], "not fetched")
+                report.abstract_only.append((shown, reason))
+                print(f"abstract only {shown}: no full text ({reason})", flush=True)
+            planned.append(job)
+            continue
+        again = planner.plan(load_page(job.path), fit(full, settings.input_budget_tokens, llm.CHARS_PER_TOKEN))
+        planned.append(again if isinstance(again, Job) else job)
+    if not dry_run:
+        print(f"full text: {len(outcome.texts)} of {len(wanted)} paper(s) ({outcome.cached} from the cache, "
+              f"{outcome.fetched} document(s) fetched from arXiv)", flush=True)  # fmt: skip
+    return planned
 
 
 def plan_jobs(kb: config.KnowledgeBase, planner: Planner, paths: list[Path], report: FillReport, args: argparse.Namespace) -> list[Job]:
@@ -130,8 +233,9 @@ def plan_jobs(kb: config.KnowledgeBase, planner: Planner, paths: list[Path], rep
 def dry_run(kb: config.KnowledgeBase, planner: Planner, jobs: list[Job], report: FillReport, args: argparse.Namespace) -> int:
     for job in jobs:
         triage = f" + {', '.join(job.triage)}" if job.triage else ""
+        label = f"{job.paper.label}; full text not fetched by --dry-run, counted at the {job.unfetched:,}-token budget" if job.unfetched else job.paper.label
         print(f"would fill {kb.relative(job.path)}: {', '.join(job.titles)}{triage} "
-              f"(input: {job.paper.label}; ~{job.est_input:,} tokens in, ~{job.est_output:,} out)")  # fmt: skip
+              f"(input: {label}; ~{job.est_input:,} tokens in, ~{job.est_output:,} out)")  # fmt: skip
     for shown, reason in report.skipped:
         print(f"skip {shown}: {reason}")
     for shown, reason in report.failed:
@@ -156,6 +260,8 @@ def print_fill_report(kb: config.KnowledgeBase, report: FillReport, ledger: Ledg
         print(f"  failed  {shown}: {reason}")
     for shown, reason in report.skipped:
         print(f"  skipped {shown}: {reason}")
+    for shown, reason in report.abstract_only:
+        print(f"  abstract only {shown}: no full text ({reason})")
     if report.note:
         print(f"  {report.note}")
     print(f"tokens: {t.input:,} input, {t.output:,} output, {t.cache_read:,} cache read, {t.cache_write:,} cache write ({t.requests} request(s))")

@@ -33,6 +33,7 @@ import httpx2
 
 from paperkb.fill import llm
 from paperkb.fill.backends import Backend
+from paperkb.fill.fit import Fitted
 from paperkb.fill.llm import FillSettings, Generated, Ledger, PaperInput, Refused
 from paperkb.model import config
 from paperkb.model.deadline import excerpt
@@ -74,6 +75,8 @@ class Job:
     est_input: int = 0
     est_output: int = 0
     kept: list[str] = field(default_factory=list)  # missing sections that are a person's (left alone)
+    version: int | None = None  # the arXiv version the input is from (the full text's, else the page's)
+    unfetched: int = 0  # --dry-run: tokens of full text not fetched, counted in the estimate at the budget
 
     @property
     def titles(self) -> list[str]:
@@ -96,6 +99,7 @@ class FillReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     not_started: list[str] = field(default_factory=list)
     note: str | None = None
+    abstract_only: list[tuple[str, str]] = field(default_factory=list)  # full text wanted but not had, and why
 
 
 def persons_note(keys: list[str]) -> str:
@@ -119,8 +123,8 @@ class Planner:
         self.vocab = vocab
         self.system = llm.system_blocks(vocab)
 
-    def plan(self, page: Page) -> Job | str | None:
-        """A job, a reason to skip the page, or None when nothing is missing."""
+    def plan(self, page: Page, full: Fitted | None = None) -> Job | str | None:
+        """A job, a reason to skip the page, or None when nothing is missing; ``full``: the paper's fitted full text."""
         missing = [SECTION_KEYS[title] for title in page.missing_sections()]
         if not missing:
             return None
@@ -128,12 +132,14 @@ class Planner:
         writable = [key for key in missing if key not in persons]
         if not writable:
             return persons_note(persons)
-        paper = llm.paper_input(page)
+        paper = llm.paper_input(page, full)
         if paper is None:
             return "no abstract or '## Notes' to write from; add 'abstract: |' to the front matter or a '## Notes' section"
         triage = [key for key in llm.TRIAGE_KEYS if lacks(page.meta.get(key))]
         job = self.job(page.path, writable, triage, paper)
         job.kept = persons
+        page_version = page.meta.get("version")
+        job.version = full.version if full is not None else (page_version if isinstance(page_version, int) and not isinstance(page_version, bool) else None)
         return job
 
     def job(self, path: Path, sections: list[str], triage: list[str], paper: PaperInput, model: str | None = None) -> Job:
@@ -149,11 +155,21 @@ class Planner:
     def estimate(self, jobs: list[Job], batch: bool) -> None:
         for number, job in enumerate(jobs):
             tokens_in, tokens_out, dollars = llm.estimate_request(self.settings, self.system, job.params, cached=number > 0)
+            tokens_in += job.unfetched
+            dollars += job.unfetched * self.settings.price_input_per_mtok / 1_000_000
             job.est_input, job.est_output, job.estimate = tokens_in, tokens_out, dollars / 2 if batch else dollars
 
 
 # -- writing a page -------------------------------------------------------------------------------------------
-def compose(page: Page, generated: Generated, model: str, label: str, today: dt.date, provider: str = "anthropic") -> tuple[str, list[str]]:
+def provenance(outcome: Outcome) -> dict[str, Any]:
+    """What a ``generated`` record says about how its section was written (date and sha256 are added by compose)."""
+    record: dict[str, Any] = {"model": outcome.model, "provider": outcome.provider, "input": outcome.job.paper.label}
+    if outcome.job.version is not None:
+        record["version"] = outcome.job.version
+    return record
+
+
+def compose(page: Page, generated: Generated, written_by: dict[str, Any], today: dt.date) -> tuple[str, list[str]]:
     """The page's new text and the section keys written; only sections still missing and not a person's."""
     written: dict[str, str] = {}
     for key, title in REQUIRED_SECTIONS:
@@ -164,9 +180,8 @@ def compose(page: Page, generated: Generated, model: str, label: str, today: dt.
         written[key] = content
     if not written:
         return page.text, []
-    records = {
-        key: {"model": model, "provider": provider, "date": today, "input": label, "sha256": section_hash(content)} for key, content in written.items()
-    }
+    first = {key: written_by[key] for key in ("model", "provider") if key in written_by}
+    records = {key: {**first, "date": today, **written_by, "sha256": section_hash(content)} for key, content in written.items()}
     page = parse_page(page.path, set_map_entries(page, "generated", records))
     triage = {key: value for key, value in generated.triage.items() if lacks(page.meta.get(key))}
     if triage:
@@ -192,7 +207,7 @@ def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today:
         report.failed.append((shown, f"could not re-read the page: {exc}"))
         return
     try:
-        text, written = compose(page, outcome.generated, outcome.model, job.paper.label, today, outcome.provider)
+        text, written = compose(page, outcome.generated, provenance(outcome), today)
     except RuntimeError as exc:  # pragma: no cover - compose's own consistency guard
         report.failed.append((shown, str(exc)))
         return
@@ -403,6 +418,7 @@ def submit_batch(session: Session, jobs: list[Job], state: BatchState, report: F
                 "triage": job.triage,
                 "input": job.paper.text,
                 "label": job.paper.label,
+                "version": job.version,
                 "estimate": job.estimate,
             }
             for cid, job in ids.items()
@@ -445,6 +461,8 @@ def handle_batch_result(session: Session, model: str, entry: dict[str, Any], res
     if not any(key in entry["sections"] for key in (SECTION_KEYS[t] for t in page.missing_sections())):
         return  # applied by an earlier, interrupted run (or written by a person since): nothing to do, nothing billed now
     job = session.planner.job(path, entry["sections"], entry["triage"], PaperInput(entry["input"], entry["label"]), model)
+    version = entry.get("version")
+    job.version = version if isinstance(version, int) and not isinstance(version, bool) else None
     if result.type == "succeeded":
         session.ledger.settle(entry.get("estimate", 0.0), llm.Usage.from_api(result.message.usage, batch=True))
         outcome = session.finish(job, result.message)
