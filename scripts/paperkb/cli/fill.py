@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from paperkb.cli.common import named_pages
@@ -45,6 +46,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="list what would be filled, with token and cost estimates; needs no API key")
     parser.add_argument("--limit", type=int, metavar="N", help="fill at most N pages")
     parser.add_argument("--model", metavar="M", help="model id (default: [tool.paperkb.fill] model)")
+    parser.add_argument("--language", metavar="NAME", help="write the sections in this language (default: [tool.paperkb.fill] language, English)")
     parser.add_argument("--concurrency", type=int, metavar="K", help=f"requests in flight, 1-{MAX_CONCURRENCY} (default: config, 4)")
     parser.add_argument("--batch", action="store_true", help="use the Message Batches API (half price, slower); resumes a pending batch")
     parser.add_argument("--max-cost", type=float, metavar="USD", help="stop starting requests once the estimated cost would exceed USD")
@@ -65,6 +67,11 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     settings = FillSettings.from_table(kb.section("fill"), f"{kb.relative(kb.root / 'pyproject.toml')} [tool.paperkb.fill]")
     model = args.model or settings.model
     settings = settings.for_model(model)
+    if args.language is not None:
+        try:
+            settings = replace(settings, language=llm.check_language(args.language, "--language"))
+        except config.ConfigError as exc:
+            return _usage_error(str(exc))
     if args.batch and settings.provider != "anthropic":
         return _usage_error(f"--batch uses Anthropic's Message Batches API; [tool.paperkb.fill] provider is {settings.provider!r}")
     concurrency = settings.concurrency if args.concurrency is None else args.concurrency  # 0 is an error, not "unset"

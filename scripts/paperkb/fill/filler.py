@@ -90,6 +90,7 @@ class Outcome:
     model: str = ""
     reason: str | None = None
     provider: str = "anthropic"
+    language: str = llm.DEFAULT_LANGUAGE
 
 
 @dataclass
@@ -121,7 +122,7 @@ class Planner:
         self.settings = settings
         self.model = model
         self.vocab = vocab
-        self.system = llm.system_blocks(vocab)
+        self.system = llm.system_blocks(vocab, settings.language)
 
     def plan(self, page: Page, full: Fitted | None = None) -> Job | str | None:
         """A job, a reason to skip the page, or None when nothing is missing; ``full``: the paper's fitted full text."""
@@ -166,6 +167,7 @@ def provenance(outcome: Outcome) -> dict[str, Any]:
     record: dict[str, Any] = {"model": outcome.model, "provider": outcome.provider, "input": outcome.job.paper.label}
     if outcome.job.version is not None:
         record["version"] = outcome.job.version
+    record["language"] = outcome.language
     return record
 
 
@@ -273,7 +275,8 @@ class Session:
             return Outcome(job, reason=self.describe_error(exc))
 
     def outcome(self, job: Job, generated: Generated, reply: llm.Reply) -> Outcome:
-        return Outcome(job, generated, llm.model_name(reply.model, job.params["model"]), provider=self.backend.provider)
+        model = llm.model_name(reply.model, job.params["model"])
+        return Outcome(job, generated, model, provider=self.backend.provider, language=self.settings.language)
 
     def check(self, job: Job, message: Any) -> tuple[Generated, list[str], llm.Reply]:
         reply = self.backend.read(message)
