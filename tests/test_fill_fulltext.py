@@ -189,3 +189,25 @@ def test_a_broken_cache_file_is_fetched_again(kb, server, arxiv):
     assert run_fill(kb) == 0
     assert FullText.from_json(cached.read_text()) is not None
     assert len(arxiv.document_requests()) == 1
+
+
+def test_a_busy_arxiv_is_asked_again_as_add_would(kb, server, arxiv):
+    from tests.support.fake_arxiv import Fault
+
+    arxiv.serve_html(f"{ARXIV_ID}v2", HTML)
+    add_page(kb, "sparsemix", VERSIONED_PAGE)
+    arxiv.fail_next(Fault(status=503, retry_after="0"))
+    assert run_fill(kb) == 0
+    assert [(r.path, r.status) for r in arxiv.document_requests()] == [(f"/html/{ARXIV_ID}v2", 503), (f"/html/{ARXIV_ID}v2", 200)]
+    assert BODY_SENTENCE in server.message_requests()[0].body["messages"][0]["content"]
+
+
+def test_requests_to_arxiv_org_keep_three_seconds_apart_whatever_delay_seconds_says(tmp_path, monkeypatch):
+    from paperkb.ingest.arxiv_client import ArxivSettings
+    from paperkb.model import config
+
+    monkeypatch.delenv("PAPERKB_ARXIV_SITE", raising=False)
+    (tmp_path / "pyproject.toml").write_text('[tool.paperkb.arxiv]\napi = "http://127.0.0.1:9/api/query"\ndelay_seconds = 0.5\n')
+    assert ArxivSettings.from_kb(config.load(tmp_path)).document_delay == 3.0
+    monkeypatch.setenv("PAPERKB_ARXIV_SITE", "http://127.0.0.1:9")
+    assert ArxivSettings.from_kb(config.load(tmp_path)).document_delay == 0.5

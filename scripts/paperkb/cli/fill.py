@@ -46,6 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="list what would be filled, with token and cost estimates; needs no API key")
     parser.add_argument("--limit", type=int, metavar="N", help="fill at most N pages")
     parser.add_argument("--model", metavar="M", help="model id (default: [tool.paperkb.fill] model)")
+    parser.add_argument("--stale", action="store_true",
+                        help="rewrite only the machine-written sections a newer arXiv version outdates (marked by add --refresh or sync)")
     parser.add_argument("--language", metavar="NAME", help="write the sections in this language (default: [tool.paperkb.fill] language, English)")
     parser.add_argument("--concurrency", type=int, metavar="K", help=f"requests in flight, 1-{MAX_CONCURRENCY} (default: config, 4)")
     parser.add_argument("--batch", action="store_true", help="use the Message Batches API (half price, slower); resumes a pending batch")
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
         return 2
 
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
-    planner = Planner(settings, model, vocab)
+    planner = Planner(settings, model, vocab, stale=args.stale)
     report = FillReport()
     paths = named if args.paths else iter_page_paths(kb.papers_dir)
     arxiv = Arxiv(kb)
@@ -100,6 +102,8 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     jobs = plan_jobs(kb, planner, paths, report, args)
     if reads_arxiv:
         jobs = with_full_texts(kb, arxiv, planner, jobs, report, args.dry_run)
+    else:
+        jobs = [job for job in jobs if not outdated_input(kb, job, report)]
     planner.estimate(jobs, batch=args.batch)
     if args.dry_run:
         return dry_run(kb, planner, jobs, report, args)
@@ -183,7 +187,7 @@ def with_full_texts(kb: config.KnowledgeBase, arxiv: Arxiv, planner: Planner, jo
     for job in jobs:
         paper = _arxiv_id(load_page(job.path))
         if paper is not None:
-            wanted[job.path] = paper
+            wanted[job.path] = (paper[0], job.wanted_version or paper[1])  # --stale: the newer version
     if not wanted:
         return jobs
     texts = FullTextSource(kb, None if dry_run else arxiv.source)
@@ -197,6 +201,12 @@ def with_full_texts(kb: config.KnowledgeBase, arxiv: Arxiv, planner: Planner, jo
         if full is None:
             if paper is not None and dry_run:
                 job.unfetched = settings.input_budget_tokens
+            elif paper is not None and job.wanted_version is not None and (job.version or 0) < job.wanted_version:
+                # --stale without v<n>'s text: the page's abstract is an older version's; writing from it changes nothing
+                reason = outcome.missing.get(paper[0], "not fetched")
+                report.skipped.append((shown, f"no full text of v{job.wanted_version} ({reason}); "
+                                              "run 'paperkb add --refresh' for its abstract, then fill --stale --abstract-only"))  # fmt: skip
+                continue
             elif paper is not None:
                 reason = outcome.missing.get(paper[0], "not fetched")
                 report.abstract_only.append((shown, reason))
@@ -209,6 +219,15 @@ def with_full_texts(kb: config.KnowledgeBase, arxiv: Arxiv, planner: Planner, jo
         print(f"full text: {len(outcome.texts)} of {len(wanted)} paper(s) ({outcome.cached} from the cache, "
               f"{outcome.fetched} document(s) fetched from arXiv)", flush=True)  # fmt: skip
     return planned
+
+
+def outdated_input(kb: config.KnowledgeBase, job: Job, report: FillReport) -> bool:
+    """--stale from the page alone: whether the page itself is still an older version than the one to write from."""
+    if job.wanted_version is None or (job.version or 0) >= job.wanted_version:
+        return False
+    report.skipped.append((kb.relative(job.path), f"the page is still at v{job.version or '?'} (v{job.wanted_version} is out); "
+                                                  "run 'paperkb add --refresh' first, or fill --stale with the full text"))  # fmt: skip
+    return True
 
 
 def plan_jobs(kb: config.KnowledgeBase, planner: Planner, paths: list[Path], report: FillReport, args: argparse.Namespace) -> list[Job]:
@@ -230,6 +249,8 @@ def plan_jobs(kb: config.KnowledgeBase, planner: Planner, paths: list[Path], rep
             jobs.append(planned)
             if planned.kept:
                 report.skipped.append((kb.relative(path), persons_note(planned.kept)))
+            if planned.note:
+                report.skipped.append((kb.relative(path), planned.note))
     if args.limit is not None and len(jobs) > args.limit:
         report.not_started += [kb.relative(job.path) for job in jobs[args.limit :]]
         report.note = f"--limit {args.limit}: {len(jobs) - args.limit} page(s) left for a later run"

@@ -23,7 +23,7 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +37,7 @@ from paperkb.fill.fit import Fitted
 from paperkb.fill.llm import FillSettings, Generated, Ledger, PaperInput, Refused
 from paperkb.model import config
 from paperkb.model.deadline import excerpt
+from paperkb.model.facts import stale_sections, stale_version
 from paperkb.model.pages import (
     REQUIRED_SECTIONS,
     SECTION_KEYS,
@@ -77,6 +78,9 @@ class Job:
     kept: list[str] = field(default_factory=list)  # missing sections that are a person's (left alone)
     version: int | None = None  # the arXiv version the input is from (the full text's, else the page's)
     unfetched: int = 0  # --dry-run: tokens of full text not fetched, counted in the estimate at the budget
+    replace: list[str] = field(default_factory=list)  # --stale: machine-written sections to write again
+    wanted_version: int | None = None  # --stale: the newer version to write them from
+    note: str | None = None  # said about the page in the report (stale sections a person edited)
 
     @property
     def titles(self) -> list[str]:
@@ -103,6 +107,20 @@ class FillReport:
     abstract_only: list[tuple[str, str]] = field(default_factory=list)  # full text wanted but not had, and why
 
 
+def edited_stale_note(page: Page, keys: list[str]) -> str:
+    titles = ", ".join(SECTION_TITLES[key] for key in keys)
+    newer = max(version for key in keys if (version := stale_version(page, key)) is not None)
+    return (
+        f"{titles} was written from an older version (v{newer} is out) but a person has edited it since: theirs, "
+        f"left alone (update it by hand, or delete its generated record to let fill write it)"
+    )
+
+
+def written_version(page: Page) -> int | None:
+    version = page.meta.get("version")
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
 def persons_note(keys: list[str]) -> str:
     names = ", ".join(f"generated.{key}" for key in keys)
     return (
@@ -118,14 +136,17 @@ def lacks(value: Any) -> bool:
 class Planner:
     """Turns pages into jobs (or reasons to leave them alone)."""
 
-    def __init__(self, settings: FillSettings, model: str, vocab: Vocabulary):
+    def __init__(self, settings: FillSettings, model: str, vocab: Vocabulary, stale: bool = False):
         self.settings = settings
+        self.stale = stale  # --stale: rewrite the stale machine-written sections, nothing else
         self.model = model
         self.vocab = vocab
         self.system = llm.system_blocks(vocab, settings.language)
 
     def plan(self, page: Page, full: Fitted | None = None) -> Job | str | None:
         """A job, a reason to skip the page, or None when nothing is missing; ``full``: the paper's fitted full text."""
+        if self.stale:
+            return self.plan_stale(page, full)
         missing = [SECTION_KEYS[title] for title in page.missing_sections()]
         if not missing:
             return None
@@ -139,8 +160,24 @@ class Planner:
         triage = [key for key in llm.TRIAGE_KEYS if lacks(page.meta.get(key))]
         job = self.job(page.path, writable, triage, paper)
         job.kept = persons
-        page_version = page.meta.get("version")
-        job.version = full.version if full is not None else (page_version if isinstance(page_version, int) and not isinstance(page_version, bool) else None)
+        job.version = full.version if full is not None else written_version(page)
+        return job
+
+    def plan_stale(self, page: Page, full: Fitted | None) -> Job | str | None:
+        """A job rewriting the page's stale sections (still as the machine wrote them, from an older version)."""
+        keys = stale_sections(page)
+        edited = [key for key, _ in REQUIRED_SECTIONS if key not in keys and stale_version(page, key) is not None]
+        note = edited_stale_note(page, edited) if edited else None
+        if not keys:
+            return note
+        paper = llm.paper_input(page, full, rewrite=keys)
+        if paper is None:  # pragma: no cover - a machine-written section always had an input
+            return "nothing to write from"
+        job = self.job(page.path, keys, [], paper)
+        job.replace = keys
+        job.note = note
+        job.wanted_version = max(version for key in keys if (version := stale_version(page, key)) is not None)
+        job.version = full.version if full is not None else written_version(page)
         return job
 
     def job(self, path: Path, sections: list[str], triage: list[str], paper: PaperInput, model: str | None = None) -> Job:
@@ -171,12 +208,18 @@ def provenance(outcome: Outcome) -> dict[str, Any]:
     return record
 
 
-def compose(page: Page, generated: Generated, written_by: dict[str, Any], today: dt.date) -> tuple[str, list[str]]:
-    """The page's new text and the section keys written; only sections still missing and not a person's."""
+def compose(page: Page, generated: Generated, written_by: dict[str, Any], today: dt.date, replace: Collection[str] = ()) -> tuple[str, list[str]]:
+    """The page's new text and the section keys written; only sections still missing and not a person's, and
+    those in ``replace`` that are still stale and as the machine wrote them (their records are replaced whole)."""
     written: dict[str, str] = {}
     for key, title in REQUIRED_SECTIONS:
         content = generated.sections.get(key)
-        if content is None or not is_missing(page.section_text(title)) or page.generated_record(key) is not None:
+        if content is None:
+            continue
+        if key in replace:
+            if key not in stale_sections(page):
+                continue  # a person edited it during the run, or it was rewritten already
+        elif not is_missing(page.section_text(title)) or page.generated_record(key) is not None:
             continue
         page = parse_page(page.path, set_section(page, title, content))
         written[key] = content
@@ -209,7 +252,7 @@ def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today:
         report.failed.append((shown, f"could not re-read the page: {exc}"))
         return
     try:
-        text, written = compose(page, outcome.generated, provenance(outcome), today)
+        text, written = compose(page, outcome.generated, provenance(outcome), today, job.replace)
     except RuntimeError as exc:  # pragma: no cover - compose's own consistency guard
         report.failed.append((shown, str(exc)))
         return

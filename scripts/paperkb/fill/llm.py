@@ -24,7 +24,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -535,11 +535,12 @@ class PaperInput:
     label: str
 
 
-def paper_input(page: Page, full: Fitted | None = None) -> PaperInput | None:
+def paper_input(page: Page, full: Fitted | None = None, rewrite: Collection[str] = ()) -> PaperInput | None:
     """The user turn for a page; None when the page has neither an abstract, nor notes, nor full text to write from.
 
     Required sections a person already wrote are context too (and their numbers count as input). ``full`` is the
     paper's full text fitted to the budget; what was sent is the label ('arXiv full text v2, 14k tokens+notes').
+    Sections in ``rewrite`` (stale ones, written from an older version) are not sent as context.
     """
     meta = page.meta
     abstract = meta.get("abstract")
@@ -576,8 +577,8 @@ def paper_input(page: Page, full: Fitted | None = None) -> PaperInput | None:
         label.append("notes")
     written = [
         (title, page.section_text(title))
-        for title in SECTION_TITLES.values()
-        if not is_missing(page.section_text(title))
+        for key, title in SECTION_TITLES.items()
+        if not is_missing(page.section_text(title)) and key not in rewrite
     ]
     if written:
         parts.append("<sections_already_written>")

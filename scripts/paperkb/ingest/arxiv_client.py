@@ -53,6 +53,7 @@ DEFAULT_SITE = "https://arxiv.org"
 SITE_ENV = "PAPERKB_ARXIV_SITE"
 #: arXiv's terms of use: no more than one request every three seconds.
 ARXIV_MIN_DELAY = 3.0
+ARXIV_HOSTS = ("export.arxiv.org", "arxiv.org")
 #: The API accepts long id_lists, but 100 keeps URLs short and matches one page of results.
 MAX_IDS_PER_REQUEST = 100
 _RETRYABLE_STATUS = {429, 500, 502, 503, 504}
@@ -124,6 +125,13 @@ class ArxivSettings:
     site: str = DEFAULT_SITE  # where /html/<id> and /pdf/<id> live (fill's full text)
 
     @property
+    def document_delay(self) -> float:
+        """The spacing before a request to the site: arXiv's three seconds whatever delay_seconds says (a lower
+        delay_seconds is for a test API; the site's own host decides here)."""
+        host = urlsplit(self.site).hostname
+        return max(self.delay_seconds, ARXIV_MIN_DELAY) if host in ARXIV_HOSTS else self.delay_seconds
+
+    @property
     def query_url_format(self) -> str:
         return self.api + ("&" if "?" in self.api else "?") + "{}"
 
@@ -181,8 +189,7 @@ class ArxivSettings:
             site = urlsplit("")
         if site.scheme not in ("http", "https") or not site.netloc:
             raise config.ConfigError(f"arXiv site {settings.site!r} is not an http(s) URL; fix {SITE_ENV if env_site else where + ': site'}")
-        arxiv_hosts = ("export.arxiv.org", "arxiv.org")
-        if (parts.hostname in arxiv_hosts or site.hostname in arxiv_hosts) and settings.delay_seconds < ARXIV_MIN_DELAY:
+        if parts.hostname in ARXIV_HOSTS and settings.delay_seconds < ARXIV_MIN_DELAY:
             # The official endpoint allows one request every three seconds; a lower setting is for tests.
             settings.delay_seconds = ARXIV_MIN_DELAY
         return settings
@@ -280,10 +287,10 @@ class PoliteClient:
         as the API; any answer but a retryable one (429, 5xx, a broken connection) is returned as it is."""
         return self._retrying(lambda: self._document_once(url))
 
-    def _spaced_get(self, url: str) -> Answer:
-        """One GET, one connection at a time in the process, ``delay_seconds`` after the end of the last."""
+    def _spaced_get(self, url: str, delay: float | None = None) -> Answer:
+        """One GET, one connection at a time in the process, ``delay`` (``delay_seconds``) after the end of the last."""
         with _CONNECTION_LOCK:
-            self._wait_at_least(self.settings.delay_seconds)
+            self._wait_at_least(self.settings.delay_seconds if delay is None else delay)
             self._check_budget(0, "another request to arXiv")
             try:
                 return self._get(url)
@@ -292,7 +299,7 @@ class PoliteClient:
                 self.requests_made += 1
 
     def _document_once(self, url: str) -> Answer:
-        answer = self._spaced_get(url)
+        answer = self._spaced_get(url, self.settings.document_delay)
         if answer.status in _RETRYABLE_STATUS:
             raise _Retry(f"arXiv answered {answer.describe()}", _retry_after(answer.retry_after))
         return answer

@@ -22,10 +22,23 @@ from typing import Any, TextIO
 import arxiv
 from tqdm import tqdm
 
-from paperkb.ingest.arxiv_client import FETCHED_KEYS, LabMatcher, canonical_id, paper_metadata, same_value
+from paperkb.ingest.arxiv_client import FETCHED_KEYS, LabMatcher, canonical_id, paper_metadata, result_id, same_value
 from paperkb.model import config, paths as layout
 from paperkb.model.arxiv_ids import parse_arxiv_id
-from paperkb.model.pages import PageError, atomic_write, iter_page_paths, load_page, read_page_text, render_new_page, set_keys, write_page
+from paperkb.model.facts import machine_written, stale_version, written_from
+from paperkb.model.pages import (
+    Page,
+    PageError,
+    atomic_write,
+    iter_page_paths,
+    load_page,
+    parse_page,
+    read_page_text,
+    render_new_page,
+    set_keys,
+    set_map_entries,
+    write_page,
+)
 from paperkb.model.vocab import Vocabulary, load_vocabulary
 
 ID_FORMS = "2501.12948, 2501.12948v2, arXiv:2501.12948, https://arxiv.org/abs/2501.12948 or cs/9901001"
@@ -45,6 +58,7 @@ class IngestReport:
     invalid: list[dict[str, str]] = field(default_factory=list)
     not_fetched: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    stale: list[dict[str, Any]] = field(default_factory=list)  # pages whose machine-written sections a newer version outdates
     requests: int = 0
 
     @property
@@ -109,9 +123,42 @@ class Ingest:
         }
         if isinstance(page_version, int) and new.get("version", 0) > page_version:
             outcome["newer_version"] = {"from": page_version, "to": new["version"]}
-        if (updates or removed) and not self.dry_run:
-            write_page(page, set_keys(page, updates, removed))
+        stale = stale_records(page, new.get("version"))
+        outcome["stale"] = list(stale)  # canonical order
+        if (updates or removed or stale) and not self.dry_run:
+            text = set_keys(page, updates, removed) if updates or removed else page.text
+            if stale:
+                text = set_map_entries(parse_page(path, text), "generated", stale)
+            write_page(page, text)
         return outcome
+
+    def mark_stale(self, path: Path, latest: arxiv.Result) -> list[str]:
+        """Mark the page's machine-written sections stale when ``latest`` is a newer version (sync: nothing else
+        of the page changes); the keys marked."""
+        try:
+            page = load_page(path)
+        except PageError:
+            return []  # `paperkb check` names it
+        stale = stale_records(page, result_id(latest)[1])
+        if stale and not self.dry_run:
+            write_page(page, set_map_entries(page, "generated", stale))
+        return list(stale)
+
+
+def stale_records(page: Page, latest: int | None) -> dict[str, dict[str, Any]]:
+    """The ``generated`` records to rewrite when arXiv's latest version is ``latest``: each section still as the
+    machine wrote it, from an older version, gets ``stale: <latest>`` and keeps (or gains) ``version``, the one it
+    was written from. A section a person has edited is theirs: never marked."""
+    if latest is None:
+        return {}
+    marked: dict[str, dict[str, Any]] = {}
+    for key in machine_written(page):
+        written = written_from(page, key)
+        already = stale_version(page, key)
+        if written is None or written >= latest or (already is not None and already >= latest):
+            continue
+        marked[key] = {**(page.generated_record(key) or {}), "version": written, "stale": latest}
+    return marked
 
 
 def pages_by_arxiv_id(papers_dir: Path) -> dict[str, Path]:
