@@ -14,6 +14,10 @@ arXiv's recorded responses (see tests/fixtures/arxiv/README.md):
   and headers too), an empty body, or a feed that is not XML. A port that never answers at all (half-open)
   is :class:`tests.support.black_hole.BlackHole`.
 
+It also serves papers' full texts as arxiv.org does, for fill: ``/html/<id>v<n>`` and ``/pdf/<id>v<n>`` from
+:attr:`FakeArxiv.documents` (``serve_html``, ``serve_pdf``), 404 for any other; a scripted status fault applies
+to them too.
+
 Every request is recorded (arrival time on the monotonic clock, query string, status) and so is the largest
 number of connections served at once, so tests can measure the client's spacing and concurrency.
 """

@@ -74,6 +74,8 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
             settings = replace(settings, language=llm.check_language(args.language, "--language"))
         except config.ConfigError as exc:
             return _usage_error(str(exc))
+    if args.batch and args.stale:
+        return _usage_error("--stale and --batch cannot be combined; run 'paperkb fill --stale' without --batch")
     if args.batch and settings.provider != "anthropic":
         return _usage_error(f"--batch uses Anthropic's Message Batches API; [tool.paperkb.fill] provider is {settings.provider!r}")
     concurrency = settings.concurrency if args.concurrency is None else args.concurrency  # 0 is an error, not "unset"
