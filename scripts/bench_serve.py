@@ -1,14 +1,14 @@
 """`make serve` benchmark (``make bench``): how long an edit to one paper page takes to show in the browser.
 
 Generates N synthetic papers with the project's real configuration (``bench_build.knowledge_base``), starts
-``mkdocs serve`` on 127.0.0.1 (as ``make serve`` does; ``--dirty`` adds MkDocs' dirty reload), waits for the
+``mkdocs serve`` on 127.0.0.1 (``--dirty`` as ``make serve`` runs it, or without: MkDocs renders every page), waits for the
 first build, opens a paper page in real headless Chromium (Debian's, tests/support/browser.py), then edits that
 page's summary on disk and waits until the browser shows the new text: MkDocs' file watcher notices the edit,
 rebuilds, and its livereload script reloads the page. Each edit is timed from the write to the text in the
 page, and MkDocs' own "Documentation built in X seconds" for that rebuild is printed next to it, so the time
 splits into the rebuild and the rest (noticing the change, reloading). Budget (issue 11): within 5 s.
 
-    python scripts/bench_serve.py                 # N=10,000, plain `mkdocs serve` and `--dirty`
+    python scripts/bench_serve.py                 # N=10,000, plain `mkdocs serve` and `--dirty` (make serve)
     python scripts/bench_serve.py --n 1000 --edits 3
     python scripts/bench_serve.py --modes dirty   # one mode
 """
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="synthetic papers (default 10,000)")
     parser.add_argument("--edits", type=int, default=2, help="edits timed per mode (default 2)")
-    parser.add_argument("--modes", default="plain,dirty", help="'plain' (make serve), 'dirty' (--dirty), or both (default)")
+    parser.add_argument("--modes", default="plain,dirty", help="'plain' (mkdocs serve), 'dirty' (--dirty, as make serve runs it), or both (default)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory and print it")
     args = parser.parse_args(argv)
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]

@@ -16,13 +16,13 @@ import mkdocs_gen_files
 from paperkb.model import config
 from paperkb.model.site_input import load_site_input
 from paperkb.publish import related
-from paperkb.publish.site import generate_site, share_pages
+from paperkb.publish.site import SESSION, generate_site, share_pages
 
 mkdocs_config = mkdocs_gen_files.config
 kb = config.load(Path(mkdocs_config.config_file_path).parent)
-site = load_site_input(kb, site_url=mkdocs_config.site_url or "")
+site = load_site_input(kb, site_url=mkdocs_config.site_url or "", cache=SESSION.pages)
 share_pages(site.pages)
-related.share(related.related_papers(site.pages))
+related.share(SESSION.related.related_papers(site.pages, reuse=SESSION.dirty))
 for problem in site.problems:  # a warning fails `mkdocs build --strict`
     logging.getLogger("mkdocs.plugins.paperkb").warning("%s (run `paperkb check`)", problem)
 for docs_path, text in generate_site(site).items():

@@ -41,12 +41,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 from paperkb.model import config as paperkb_config, paths
+from paperkb.model.content import content_problems
 from paperkb.model.facts import title_of, topics_of
-from paperkb.model.pages import Page, PageError, parse_page
-from paperkb.model.vocab import Vocabulary, load_vocabulary
+from paperkb.model.pages import Page, PageError, load_page
+from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
 from paperkb.publish import citation, markup, paper, search_index
 from paperkb.publish.sanitize import sanitize_html
-from paperkb.publish.site import shared_page_at
+from paperkb.publish.site import SESSION, shared_page_at, shared_pages
 from paperkb.publish.template_memo import TemplateMemo, memo_folder
 
 log = logging.getLogger("mkdocs.hooks.paperkb")
@@ -63,10 +64,11 @@ MEMO_PARTIALS = ("partials/nav.html", "partials/palette.html")
 class BuildState:
     """What one build knows between events (MkDocs runs the hooks' events in order, once per build)."""
 
+    kb: paperkb_config.KnowledgeBase | None = None
     vocab: Vocabulary | None = None
     papers: dict[str, tuple[Page, paper.PaperDocument]] = field(default_factory=dict)  # src_uri -> parse, document
     raw_blocks: dict[str, list[str]] = field(default_factory=dict)  # src_uri -> HTML blocks of a generated page
-    read_by_mkdocs: int = 0  # paper pages gen-files could not parse, read and reported here
+    read_again: int = 0  # paper pages gen-files could not parse (or that changed since), parsed again in on_files
     nav_urls: dict[str, str] = field(default_factory=dict)  # src_uri -> URL of every page in the navigation
     memo: TemplateMemo | None = None
 
@@ -78,13 +80,49 @@ def on_startup(*, command: str, dirty: bool) -> None:
     # Once per process, before the first build; MkDocs executes this file anew for every rebuild under serve, so
     # what must outlive a build is kept in search_index.INDEXER.
     search_index.INDEXER.background = command == "serve"
+    SESSION.dirty = dirty
 
 
 def on_pre_build(config, **kwargs) -> None:
     global _build
     search_index.INDEXER.begin()
     kb = paperkb_config.load(Path(config.config_file_path).parent)
-    _build = BuildState(vocab=load_vocabulary(kb.topics_file, kb.labs_file))
+    # Before MkDocs lists content/ and gen-files reads it: a FIFO, a link to /dev/zero or /proc/self/environ, an
+    # .html or .svg file, a stray Markdown page, or vocabularies that do not read would otherwise be read (a hang,
+    # gigabytes) or published as they are. The build stops, naming each file (under `mkdocs serve` too, which then
+    # keeps serving the last good site).
+    refused = content_problems(kb.content_dir)
+    if refused:
+        raise PluginError(_problem_report(refused, kb))
+    vocab = load_vocabulary(kb.topics_file, kb.labs_file)
+    errors = [problem for problem in vocab.problems if problem.severity == "error"]
+    if errors:
+        raise PluginError(_problem_report(errors, kb))
+    for problem in vocab.problems:  # warnings: a strict build (make build, CI) fails on them
+        log.warning("%s:%d: %s (run `paperkb check`)", kb.relative(problem.path), problem.line, problem.message)
+    _build = BuildState(kb=kb, vocab=vocab)
+
+
+#: Problems listed in one build error (`paperkb check` lists them all).
+MAX_REPORTED = 20
+
+
+def _problem_report(problems: list[Problem], kb: paperkb_config.KnowledgeBase) -> str:
+    """One error for MkDocs to print: every problem as path:line: message, and where to read more."""
+    lines = [f"  {kb.relative(problem.path)}:{problem.line}: {problem.message}" for problem in problems[:MAX_REPORTED]]
+    if len(problems) > MAX_REPORTED:
+        lines.append(f"  … and {len(problems) - MAX_REPORTED} more")
+    return "paperkb: content/ does not check, so the site is not built (run `paperkb check`):\n" + "\n".join(lines)
+
+
+def _read_again(path: str) -> Page:
+    """A paper page gen-files could not parse (or that changed since): parsed here, or the build stops naming the
+    file and line. MkDocs never reads a paper page itself: it would publish front matter it cannot read as text,
+    or as metadata of its own."""
+    try:
+        return load_page(path)
+    except PageError as exc:
+        raise PluginError(f"{_build.kb.relative(exc.path) if _build.kb else path}:{exc.line}: {exc.message} (run `paperkb check`)") from None
 
 
 def _is_paper_uri(src_uri: str) -> bool:
@@ -100,15 +138,17 @@ def on_files(files, config, **kwargs):
         if file.generated_by or not _is_paper_uri(file.src_uri) or file.abs_src_path is None:
             continue
         parsed = shared_page_at(file.abs_src_path)
-        if parsed is None:  # gen-files could not parse it: MkDocs reads it, on_page_markdown reports it
-            continue
+        if parsed is None:  # gen-files could not parse it
+            parsed = _read_again(file.abs_src_path)
+            _build.read_again += 1
+        if SESSION.dirty and not file.is_modified():
+            continue  # `--dirty` (make serve): MkDocs keeps the page it built from this file before, unless edited
         document = paper.paper_document(parsed, _build.vocab, file.src_uri)
         _build.papers[file.src_uri] = (parsed, document)
         # The leading blank line ends MkDocs' metadata parsing at once: a body starting with 'Note: …' or '---'
         # would otherwise be read as MultiMarkdown or YAML metadata and vanish from the page.
         file.content_string = "\n" + document.markdown
-    pages = [parsed for parsed, _ in _build.papers.values()]
-    search_index.INDEXER.start(pages, _build.vocab, Path(config.site_dir) / "pagefind", log)
+    search_index.INDEXER.start(shared_pages(), _build.vocab, Path(config.site_dir) / "pagefind", log)
     return files
 
 
@@ -138,18 +178,8 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
         if markup.RAW_START in markdown:  # a generated page (people do not write these markers)
             markdown, _build.raw_blocks[uri] = markup.stash_raw_html(markdown)
         return markdown
-    if _build.vocab is None:
-        return markdown
-    if uri not in _build.papers:  # MkDocs read this page itself: gen-files could not parse it
-        try:
-            parsed = parse_page(page.file.abs_src_path, page.file.content_string)
-        except PageError as exc:
-            # Never publish a page we cannot read (MkDocs would show its front matter as text, or read it as
-            # metadata of its own): the build stops, also under `mkdocs serve`, which keeps the last good site.
-            raise PluginError(f"{uri}:{exc.line}: {exc.message} (run `paperkb check`)") from None
-        _build.papers[uri] = (parsed, paper.paper_document(parsed, _build.vocab, uri))
-        _build.read_by_mkdocs += 1
-        markdown = _build.papers[uri][1].markdown
+    if _build.vocab is None or uri not in _build.papers:  # every paper page was parsed in on_files
+        raise PluginError(f"{uri}: a paper page the build did not parse first; report this as a paperkb bug")
     page.meta = theme_meta(_build.papers[uri][0], _build.vocab)
     return markdown
 
@@ -193,10 +223,20 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
 
 def on_post_build(config, **kwargs) -> None:
     search_index.INDEXER.finish(log)
-    shared = len(_build.papers) - _build.read_by_mkdocs
-    log.info("paperkb: %d paper page(s) rendered from the shared parse, %d read again by MkDocs", shared, _build.read_by_mkdocs)
+    shared = len(_build.papers) - _build.read_again
+    log.info("paperkb: %d paper page(s) rendered from the shared parse, %d read again", shared, _build.read_again)
     if _build.memo is not None and _build.memo.enabled:
         log.info("paperkb: theme fragments reused %d time(s)", _build.memo.reused)
+
+
+def on_build_error(error, **kwargs) -> None:
+    search_index.INDEXER.cancel()  # no index for a failed build, and no thread writing while the process exits
+
+
+def on_shutdown() -> None:
+    # `mkdocs serve` stops (Ctrl-C): an index still being written in the background is dropped; the wait is short
+    # (the thread stops between two steps), and it is bounded, since Pagefind itself cannot be interrupted
+    search_index.INDEXER.cancel(timeout=10)
 
 
 def _lift_title_entries(page) -> None:

@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 from pylatexenc import latex2text  # bibtexparser's own LaTeX decoder
 
 from paperkb.model import config, paths
-from paperkb.model.pages import as_list, load_pages, parse_page, render_new_page
+from paperkb.model.pages import as_list, load_pages, parse_page, render_new_page, set_keys
 from paperkb.model.site_input import load_site_input
 from paperkb.publish import bibtex
 
@@ -187,3 +187,16 @@ def test_cite_footer_outside_a_build_computes_keys_from_the_folder(tmp_path: Pat
     pages, _ = load_pages(folder)
     second = next(p for p in pages if p.slug == "scaling-1")
     assert "@misc{smith2025scalingb," in bibtex.cite_footer(second)
+
+
+def test_a_rebuild_in_the_same_process_shows_an_edited_title_and_nothing_else_changes(tmp_path):
+    """generate() reuses the last build's entries of unchanged pages (make serve): an edit must still show."""
+    site = load_site_input(config.load(REPO))
+    first = bibtex.generate(site)
+    assert bibtex.generate(site) == first  # reused: the same text
+    edited = site.pages[0]
+    retitled = parse_page(edited.path, set_keys(edited, {"title": "A Title Edited Meanwhile"}))
+    again = bibtex.generate(dataclasses.replace(site, pages=[retitled, *site.pages[1:]]))
+    changed = [line for line in set(again[paths.ALL_PAPERS_BIB].splitlines()) ^ set(first[paths.ALL_PAPERS_BIB].splitlines())]
+    assert any("A Title Edited Meanwhile" in line for line in changed)
+    assert len(changed) == 4, changed  # the edited entry's title and key (a key starts with the title's first word), old and new

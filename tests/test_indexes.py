@@ -254,9 +254,9 @@ def test_page_urls_and_relative_urls_follow_mkdocs_directory_urls():
 
 
 # -- bounded pages, the browse view's links and the archive -----------------------------------------------------
-def many_papers(count: int, heavy_month: int = 0, undated: int = 0) -> SiteInput:
+def many_papers(count: int, heavy_month: int = 0, undated: int = 0, heavy_pages: bool = False) -> SiteInput:
     """``count`` papers over 2023-2024 (about one a day), ``heavy_month`` more in March 2025, ``undated`` without a
-    date; topics, labs, priorities and statuses rotate."""
+    date; topics, labs, priorities and statuses rotate. ``heavy_pages``: 200 authors and a 116-character title each."""
     vocab = golden_site().vocab
     topics, labs = ["reasoning", "safety", "reinforcement-learning"], ["DeepSeek", "Example Lab"]
     dates = [dt.date(2023, 1, 1) + dt.timedelta(days=i * 730 // max(count, 1)) for i in range(count)]
@@ -268,6 +268,9 @@ def many_papers(count: int, heavy_month: int = 0, undated: int = 0) -> SiteInput
                 "status": ["todo", "draft", "reviewed"][number % 3]}
         if published:
             meta["published"] = published
+        if heavy_pages:
+            meta["title"] = f"Paper {number:05d}: " + "a long title " * 8  # 116 characters: longer than most
+            meta["authors"] = [f"Author{i} Surname{number}" for i in range(200)]
         pages.append(parse_page(Path(f"content/papers/p{number:05d}.md"), render_new_page(meta)))
     return SiteInput(pages=pages, vocab=vocab)
 
@@ -343,6 +346,14 @@ def test_page_weight_does_not_grow_with_the_number_of_papers():
 
     small, large = largest(400), largest(1600)
     assert large <= small * 1.05, (small, large)
+
+
+def test_no_generated_page_nears_100_kb_even_with_long_titles_and_200_authors_a_paper():
+    """The budget (issue 11) is 100 KB of HTML a page; the theme adds ~15 KB around the content. Fails when a list
+    row carries every author (COinS), or an archive part (200 rows) a ContextObject per paper."""
+    files = index_files(many_papers(1500, heavy_month=450, heavy_pages=True))
+    largest = max(files, key=lambda path: len(to_html(files[path])))
+    assert len(to_html(files[largest])) < 80 * 1024, (largest, len(to_html(files[largest])))
 
 
 def test_paperkb_check_accepts_links_to_archive_pages_and_the_browse_view_but_not_to_a_made_up_page(tmp_path):

@@ -92,7 +92,9 @@ def test_check_links_are_what_the_link_pattern_found(text):
 @SAME
 @given(texts("[]()<>: \n\t\"'a/#", 50))
 def test_rebased_links_are_what_the_link_pattern_rewrote(text):
-    if _one_link_per_line(text):
+    # On purpose, an inline target now stops at ']' (else every '](' of '](](…' scanned the rest of the text):
+    # texts where the old pattern read a ']' into a target differ by design
+    if _one_link_per_line(text) and not re.search(r"\]\(\s*<?[^)\s>]*\]", text):
 
         def relink(match: re.Match[str]) -> str:
             if match.group(2) is not None:

@@ -344,3 +344,25 @@ def test_one_fence_rule_for_sections_links_and_rendering():
     assert [text[start:end].count("\n") for start, end in fenced_spans(text)] == [4]
     rendered = python_markdown.markdown(text, extensions=["fenced_code"])
     assert "<h2>a heading: an indented fence is none</h2>" in rendered and "<h2>not a heading" not in rendered
+
+
+def test_the_page_cache_parses_a_page_again_only_when_its_file_changed(tmp_path):
+    """Under `mkdocs serve` each rebuild loads every page through one PageCache: an unchanged file is not read."""
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.md").write_text(pages.render_new_page({"title": name.upper(), "status": "todo"}), "utf-8")
+    cache = pages.PageCache()
+    first, errors = pages.load_pages(folder, cache)
+    again, _ = pages.load_pages(folder, cache)
+    assert errors == [] and [p.meta["title"] for p in first] == ["A", "B"]
+    assert again[0] is first[0] and again[1] is first[1]  # the same objects: nothing was parsed again
+    edited = folder / "b.md"
+    edited.write_text(pages.render_new_page({"title": "B, edited", "status": "todo"}), "utf-8")
+    os.utime(edited, ns=(edited.stat().st_atime_ns, first[1].path.stat().st_mtime_ns + 1_000_000))  # later, even on a coarse clock
+    after_edit, _ = pages.load_pages(folder, cache)
+    assert after_edit[0] is first[0] and after_edit[1].meta["title"] == "B, edited"
+    (folder / "a.md").unlink()
+    edited.write_text("---\ntitle: [unclosed\n---\n", "utf-8")
+    remaining, errors = pages.load_pages(folder, cache)
+    assert remaining == [] and [e.path.name for e in errors] == ["b.md"]  # a page that stops parsing is reported, not served stale

@@ -201,3 +201,16 @@ def test_golden_input_pages_are_unchanged_by_the_computation():
     related_papers(site.pages)
     assert [p.text for p in site.pages] == [p.text for p in before]
     assert re.search(r"reasoning-rl", describe(related_papers(site.pages)))
+
+
+def test_a_dirty_rebuild_reuses_the_related_papers_while_the_papers_are_the_same():
+    pages = [make_page(f"p{i}", f"Paper {i}", abstract=f"reasoning with reinforcement learning number {i % 3}") for i in range(6)]
+    cache = related.RelatedCache()
+    first = cache.related_papers(pages, reuse=True)
+    assert first == related_papers(pages)
+    retitled = [make_page("p0", "Paper 0, retitled", abstract="something else entirely"), *pages[1:]]
+    reused = cache.related_papers(retitled, reuse=True)
+    assert reused.similar is first.similar and reused.titles["p0"] == "Paper 0, retitled"  # not computed again
+    assert cache.related_papers(retitled, reuse=False) == related_papers(retitled)  # a full build computes them
+    fewer = cache.related_papers(pages[:5], reuse=True)
+    assert fewer == related_papers(pages[:5])  # a page removed (or added): computed again

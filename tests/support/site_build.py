@@ -68,13 +68,21 @@ def add_machine_written_page(root: Path, title: str = "Machine-Written Example: 
 
 
 def mkdocs_build(
-    root: Path, strict: bool = True, site_dir: Path | None = None, env: dict[str, str] | None = None
+    root: Path,
+    strict: bool = True,
+    site_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    dirty: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """``mkdocs build`` of the knowledge base at ``root`` into ``root/site`` (the real CLI, in a subprocess)."""
+    """``mkdocs build`` of the knowledge base at ``root`` into ``root/site`` (the real CLI, in a subprocess; a build
+    still running after ``timeout`` seconds is killed and raises subprocess.TimeoutExpired)."""
     command = [str(Path(sys.executable).with_name("mkdocs")), "build", "--site-dir", str(site_dir or root / "site")]
     if strict:
         command.append("--strict")
-    return subprocess.run(command, cwd=root, env={**BUILD_ENV, **(env or {})}, capture_output=True, text=True)
+    if dirty:  # MkDocs' dirty build, as `make serve` runs it: only pages whose file changed are rendered
+        command.append("--dirty")
+    return subprocess.run(command, cwd=root, env={**BUILD_ENV, **(env or {})}, capture_output=True, text=True, timeout=timeout)
 
 
 def site_path_prefix(root: Path) -> str:

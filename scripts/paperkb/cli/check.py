@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from paperkb.check import check_pages, check_sync_records
 from paperkb.cli.common import named_pages
@@ -25,17 +24,8 @@ def _github_property(text: str) -> str:
     return _github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _shown_path(path: Path, kb: config.KnowledgeBase) -> str:
-    """kb.relative, but resolving the folder only: a symlinked page is named as itself, not its target."""
-    path = Path(path)
-    try:
-        return str((path.absolute().parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return kb.relative(path)
-
-
 def format_problem(problem: Problem, kb: config.KnowledgeBase, style: str) -> str:
-    path = _shown_path(problem.path, kb)
+    path = kb.relative(problem.path)
     if style == "github":
         return f"::{problem.severity} file={_github_property(path)},line={problem.line}::{_github_data(problem.message)}"
     return f"{path}:{problem.line}: {problem.severity}: {problem.message}"

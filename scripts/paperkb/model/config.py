@@ -58,10 +58,12 @@ class KnowledgeBase:
         return value if isinstance(value, dict) else {}
 
     def relative(self, path: Path) -> str:
-        """A path as the user should see it: relative to the working directory when inside it."""
+        """A path as the user should see it: relative to the working directory when inside it. Only its folder is
+        resolved: a symbolic link is named as itself, not as its target (nor followed round a loop)."""
+        path = Path(path)
         try:
-            return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-        except ValueError:
+            return str((path.absolute().parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
+        except (ValueError, OSError):
             return str(path)
 
 

@@ -32,6 +32,9 @@ MAX_PAGE_BYTES = 2 * 1024 * 1024
 MAX_FRONT_MATTER_CHARS = 256 * 1024
 #: One line of a page, vocabulary or sync record, in characters (a paragraph may be one line; 64 KB is a long one).
 MAX_LINE_CHARS = 64 * 1024
+#: Headings of one page, any level: a paper page has about ten. Python-Markdown spends ~0.15 ms on each and the
+#: site's table of contents lists them all; 100,000 of them kept the build past 90 s.
+MAX_HEADINGS = 1000
 #: A vocabulary (topics.yml, labs.yml) or a sync record, in bytes.
 MAX_YAML_FILE_BYTES = 2 * 1024 * 1024
 #: Mappings and lists inside each other: a page needs three (generated: summary: model:), a sync record three.

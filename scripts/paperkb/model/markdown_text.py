@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import TypeVar
 
 #: The one code-fence rule, Python-Markdown's (MkDocs' fenced_code): a fence of three or more backticks or tildes
 #: at the very start of a line, closed by the same fence on a line of its own. An indented fence is no fence to
@@ -24,6 +25,9 @@ from collections.abc import Callable, Iterable
 FENCE_LINE = re.compile(r"^(`{3,}|~{3,})")
 _FENCE_RUN = re.compile(r"(`{3,}|~{3,})")
 _CLOSING_FENCE = re.compile(r"(`{3,}|~{3,})[ \t]*")
+
+
+Key = TypeVar("Key", bound=Hashable)
 
 
 def outside_spans(text: str, spans: Iterable[tuple[int, int]], change: Callable[[str], str]) -> str:
@@ -36,6 +40,18 @@ def outside_spans(text: str, spans: Iterable[tuple[int, int]], change: Callable[
         last = end
     pieces.append(change(text[last:]))
     return "".join(pieces)
+
+
+def first_after(positions: Mapping[Key, list[int]], keys: Iterable[Key], after: int) -> int | None:
+    """The first position greater than ``after`` in the sorted list of the first of ``keys`` that has one: the
+    partner of an opening fence or backtick run, the longest fitting closer first."""
+    for key in keys:
+        found = positions.get(key)
+        if found:
+            index = bisect.bisect_right(found, after)
+            if index < len(found):
+                return found[index]
+    return None
 
 
 def fenced_spans(text: str) -> list[tuple[int, int]]:
@@ -70,13 +86,7 @@ def fenced_spans(text: str) -> list[tuple[int, int]]:
         partner = None
         if opening:
             character, longest = opening.group(1)[0], len(opening.group(1))
-            for length in range(longest, 2, -1):
-                lines = closers.get((character, length))
-                if lines:
-                    found = bisect.bisect_right(lines, line)
-                    if found < len(lines):
-                        partner = lines[found]
-                        break
+            partner = first_after(closers, ((character, length) for length in range(longest, 2, -1)), line)
         if partner is None:
             line += 1
             continue
@@ -113,12 +123,19 @@ def render_cost_problem(text: str, start: int = 0) -> tuple[int, str] | None:
     """
     body = len(text) - start
     openers = text.count("[", start) + text.count("(", start) + text.count("<", start)  # an upper bound of what is read
-    ticks = text.count("`", start)
+    ticks = text.count("`", start) + text.count("~", start)
     splits = sum(text.count(character, start) for character in "#!?-*_=")  # each splitting line holds one of them
     if openers * body <= MAX_RENDER_SCAN and (ticks + splits) * body <= MAX_RENDER_SPLIT:
         return None
     scan = split = 0
     scan_allowed, split_allowed = body + MAX_RENDER_SCAN, body + MAX_RENDER_SPLIT
+    fence_reads, fence_line = _unclosed_fence_reads(text, start, split_allowed)
+    if fence_reads > split_allowed:
+        return fence_line, (
+            "it reads from every line that opens a code fence (three or more '`' or '~') to the end of the page, looking "
+            f"for the line that closes it: {fence_reads:,} characters up to here (this page may have {split_allowed:,}); "
+            "close the fences, or start such lines with a space"
+        )
     for block_start, block_end in _blocks(text, start):
         scan += _bracket_reads(text, block_start, block_end)
         split += _backtick_reads(text, block_start, block_end)
@@ -136,6 +153,31 @@ def render_cost_problem(text: str, start: int = 0) -> tuple[int, str] | None:
                 "or put blank lines before and after headings and rules"
             )
     return None
+
+
+#: A line Python-Markdown's fence pattern (``fenced_code.FENCED_BLOCK_RE``) may take for an opening fence, erring
+#: on the costly side (any text may follow the run here; there, only an info string).
+_FENCE_OPENER = re.compile(r"^(?:~{3,}|`{3,})[^\n]*\n", re.M)
+
+
+def _unclosed_fence_reads(text: str, start: int, allowed: int) -> tuple[int, int]:
+    """(characters read, offset of the opening line where they pass ``allowed``, else of the last): Python-Markdown
+    searches the rest of the text, once, from every line that opens a fence for a line closing it; a fence that
+    never closes costs that read, so 2,400 lines of 300 backticks (720 KB) took 14 s. Fences that close are read
+    once (they are skipped from their start to their end)."""
+    spans = fenced_spans(text[start:])
+    reads, last, span = 0, start, 0
+    for match in _FENCE_OPENER.finditer(text, start):
+        at = match.start() - start
+        while span < len(spans) and spans[span][1] <= at:
+            span += 1
+        if span < len(spans) and spans[span][0] <= at:
+            continue  # the opening line of a fence that closes, or a line inside one
+        reads += len(text) - match.start()
+        last = match.start()
+        if reads > allowed:
+            break
+    return reads, last
 
 
 def _blocks(text: str, start: int) -> list[tuple[int, int]]:

@@ -31,6 +31,7 @@ import yaml
 
 from paperkb.model.limits import (
     MAX_FRONT_MATTER_CHARS,
+    MAX_HEADINGS,
     MAX_PAGE_BYTES,
     MAX_YAML_DEPTH,
     ReadError,
@@ -378,7 +379,7 @@ def parse_page(path: Path | str, text: str) -> Page:
         offset, why = costly
         raise PageError(path, text.count("\n", 0, offset) + 1, f"this paragraph would keep the site's Markdown renderer busy: {why}")
     page = Page(path, text, meta, key_lines, duplicates, first_line, fm_end)
-    page.sections = _find_sections(text, fm_end, page.title_heading_lines)
+    page.sections = _find_sections(path, text, fm_end, page.title_heading_lines)
     return page
 
 
@@ -405,10 +406,13 @@ def headings(text: str, start: int = 0) -> Iterator[tuple[int, str, int, int, in
         line_number += 1
 
 
-def _find_sections(text: str, start: int, title_lines: list[int] | None = None) -> list[Section]:
-    """The ``## `` sections of the body (outside code fences); lines of ``# `` headings go to ``title_lines``."""
+def _find_sections(path: Path, text: str, start: int, title_lines: list[int] | None = None) -> list[Section]:
+    """The ``## `` sections of the body (outside code fences); lines of ``# `` headings go to ``title_lines``.
+    More than MAX_HEADINGS headings are a PageError at the first one too many."""
     sections: list[Section] = []
-    for level, title, line_number, offset, length in headings(text, start):
+    for count, (level, title, line_number, offset, length) in enumerate(headings(text, start), 1):
+        if count > MAX_HEADINGS:
+            raise PageError(path, line_number, f"more than {MAX_HEADINGS:,} headings in one page; split it, or make the extra headings plain text")
         if level == 1 and title_lines is not None:
             title_lines.append(line_number)
         elif level == 2:
@@ -495,23 +499,56 @@ def real_path(path: Path | str) -> Path:
     return Path(os.path.realpath(path))
 
 
-def load_pages(papers_dir: Path) -> tuple[list[Page], list[PageError]]:
-    """Load every page; pages that fail to parse are returned as errors instead."""
+class PageCache:
+    """Pages parsed earlier in this process, reused while their file is unchanged (same size, modification time in
+    nanoseconds and inode): under ``mkdocs serve`` a rebuild parses only the pages edited since the last one.
+    A page that failed to parse is not kept (the next load reads it again), nor a page no longer loaded."""
+
+    def __init__(self) -> None:
+        self._pages: dict[Path, tuple[tuple[int, int, int], Page]] = {}
+
+    def load(self, path: Path) -> Page:
+        try:
+            info = os.stat(path, follow_symlinks=False)
+        except OSError:
+            return load_page(path)  # which reports it
+        key = (info.st_size, info.st_mtime_ns, info.st_ino)
+        cached = self._pages.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        page = load_page(path)  # a write between the stat and this read is seen by the next load (newer time)
+        self._pages[path] = (key, page)
+        return page
+
+    def keep_only(self, paths: Iterable[Path]) -> None:
+        """Forget every page but those at ``paths`` (deleted and renamed pages)."""
+        wanted = set(paths)
+        for path in [path for path in self._pages if path not in wanted]:
+            del self._pages[path]
+
+
+def load_pages(papers_dir: Path, cache: PageCache | None = None) -> tuple[list[Page], list[PageError]]:
+    """Load every page; pages that fail to parse are returned as errors instead. With a ``cache``, a page whose
+    file has not changed since the cache last read it is not read again."""
     pages: list[Page] = []
     errors: list[PageError] = []
+    paths = iter_page_paths(papers_dir)
+    load = cache.load if cache is not None else load_page
     # Every page kept adds a few hundred objects that all outlive the loop, and each full collection would
     # walk all of them again: a third of the time for 1,000 pages. Parsing makes no reference cycles.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for path in iter_page_paths(papers_dir):
+        for path in paths:
             try:
-                pages.append(load_page(path))
+                pages.append(load(path))
             except PageError as exc:
                 errors.append(exc)
     finally:
         if collecting:
             gc.enable()
+    if cache is not None:
+        cache.keep_only(page.path for page in pages)
     return pages, errors
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paperkb.model import config
-from paperkb.model.pages import Page, load_pages
+from paperkb.model.pages import Page, PageCache, load_pages
 from paperkb.model.syncs import load_sync_records
 from paperkb.model.vocab import Vocabulary, load_vocabulary
 
@@ -22,8 +22,9 @@ class SiteInput:
     problems: list[str] = field(default_factory=list)  # 'path:line: error: …' lines the build should warn about
 
 
-def load_site_input(kb: config.KnowledgeBase, site_url: str = "") -> SiteInput:
-    pages, _errors = load_pages(kb.papers_dir)  # broken pages are `paperkb check`'s to report
+def load_site_input(kb: config.KnowledgeBase, site_url: str = "", cache: PageCache | None = None) -> SiteInput:
+    """With a ``cache`` (``mkdocs serve``), only pages changed since the cache last read them are parsed."""
+    pages, _errors = load_pages(kb.papers_dir, cache)  # broken pages are `paperkb check`'s to report
     syncs, sync_errors = load_sync_records(kb.syncs_dir)
     # Broken paper pages are reported by the hook as MkDocs renders each one; a broken sync record has no
     # page of its own, so it is reported here (a strict build fails instead of losing that digest quietly).

@@ -66,6 +66,12 @@ def highwire_tags(page: Page) -> str:
     return "\n".join(f'<meta name="{name}" content="{html.escape(value, quote=True)}">' for name, value in highwire_fields(page))
 
 
+#: Authors in a list's ContextObject, the first ones ("et al." for a reference manager): the status board lists up to
+#: 100 papers, and a paper of 200 authors would put 8 KB in its row (no page may pass 100 KB, issue 11; ten authors
+#: still took a board of 116-character titles to 110 KB). The paper page's Highwire tags name every author.
+COINS_AUTHORS = 3
+
+
 def coins_fields(page: Page) -> list[tuple[str, str]]:
     """The OpenURL 1.0 ContextObject (journal format, genre preprint) of a paper, as KEV pairs."""
     fields = [
@@ -77,7 +83,7 @@ def coins_fields(page: Page) -> list[tuple[str, str]]:
     arxiv_id = arxiv_id_of(page)
     if arxiv_id:
         fields.append(("rft.jtitle", "arXiv"))
-    fields += [("rft.au", name) for name in authors_of(page) if name]
+    fields += [("rft.au", name) for name in [name for name in authors_of(page) if name][:COINS_AUTHORS]]
     published = as_date(page.meta.get("published"))
     if published:
         fields.append(("rft.date", published.isoformat()))
@@ -91,7 +97,15 @@ def coins_fields(page: Page) -> list[tuple[str, str]]:
     return [(name, _one_line(value)) for name, value in fields if _one_line(value)]
 
 
+# page file -> (page text, span): a rebuild in the same process (make serve) encodes only the pages that changed
+_SPANS: dict[str, tuple[str, str]] = {}
+
+
 def coins_span(page: Page) -> str:
     """An empty ``<span class="Z3988">`` whose title is the paper's ContextObject: reference managers pick the
     paper from a list. Percent-encoded (no '|', so it is safe in a Markdown table cell) and attribute-escaped."""
-    return f'<span class="Z3988" title="{html.escape(urlencode(coins_fields(page)), quote=True)}"></span>'
+    text, span = _SPANS.get(str(page.path), ("", ""))
+    if text != page.text or not span:
+        span = f'<span class="Z3988" title="{html.escape(urlencode(coins_fields(page)), quote=True)}"></span>'
+        _SPANS[str(page.path)] = (page.text, span)
+    return span

@@ -28,6 +28,7 @@ and descriptions) stay searchable.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -83,6 +84,11 @@ class Paper:
     def priority_page(self) -> str:
         return self.priority or paths.UNRATED
 
+    @functools.cached_property
+    def newest_first_key(self) -> tuple[int, str, str]:
+        """Newest first, undated last, ties by title: computed once, for the 55 lists sorted so at each build."""
+        return (-(self.published or dt.date.min).toordinal(), *_title_key(self))
+
 
 def paper_of(page: Page, vocab: Vocabulary) -> Paper:
     return Paper(
@@ -109,7 +115,11 @@ def _title_key(paper: Paper) -> tuple[str, str]:
 
 def newest_first(papers: Iterable[Paper]) -> list[Paper]:
     """By publication date, newest first; undated papers last; ties by title."""
-    return sorted(papers, key=lambda p: (-(p.published or dt.date.min).toordinal(), *_title_key(p)))
+    return sorted(papers, key=_newest_first_key)
+
+
+def _newest_first_key(paper: Paper) -> tuple[int, str, str]:
+    return paper.newest_first_key
 
 
 def latest_added(papers: Iterable[Paper]) -> list[Paper]:
@@ -149,7 +159,11 @@ def _date(value: dt.date | None) -> str:
 
 
 def _title(paper: Paper, prefix: str) -> str:
-    return _link(prefix, paper.path, html_text(paper.title)) + paper.coins
+    return _title_link(paper, prefix) + paper.coins
+
+
+def _title_link(paper: Paper, prefix: str) -> str:
+    return _link(prefix, paper.path, html_text(paper.title))
 
 
 def _labs(paper: Paper, prefix: str) -> str:
@@ -169,6 +183,7 @@ CELL_BUILDERS: dict[str, Callable[[Paper, str], str]] = {
     "date": lambda p, prefix: _date(p.published),
     "added": lambda p, prefix: _date(p.added),
     "title": _title,
+    "title_link": _title_link,  # without the COinS span (the archive's compact rows)
     "labs": _labs,
     "topics": _topics,
     "priority": lambda p, prefix: _link(prefix, paths.priority_path(p.priority), PRIORITY_TITLES[p.priority_page]),
@@ -181,6 +196,7 @@ HEADINGS = {
     "date": "Date",
     "added": "Added",
     "title": "Title",
+    "title_link": "Title",
     "labs": "Labs",
     "topics": "Topics",
     "priority": "Priority",
@@ -225,10 +241,11 @@ class Listing:
         table = ['<div class="pkb-list">', "<table>", f"<thead>{head}</thead>", "<tbody>", *rows, "</tbody>", "</table>", "</div>"]
         return raw_html("\n".join(table))
 
-    def items(self, papers: list[Paper]) -> str:
-        """A compact list of papers (date, linked title) as a raw HTML block."""
+    def items(self, papers: list[Paper], coins: bool = True) -> str:
+        """A compact list of papers (date, linked title and, unless told not to, its COinS) as a raw HTML block."""
         cell = self.cells.cell
-        rows = [f"<li>{cell('date', p, self.prefix)} — {cell('title', p, self.prefix)}</li>" for p in papers]
+        title = "title" if coins else "title_link"
+        rows = [f"<li>{cell('date', p, self.prefix)} — {cell(title, p, self.prefix)}</li>" for p in papers]
         return raw_html("\n".join(["<ul>", *rows, "</ul>"]))
 
 
@@ -352,7 +369,9 @@ class Archive:
                     f"**{n}**" if n == number else docs_link(str(n), here, paths.archive_path(period, n)) for n in range(1, len(chunks) + 1)
                 ]
                 lines += [f"Papers {first:,} to {first + len(chunk) - 1:,} on this page. Pages: {' · '.join(parts)}", ""]
-            lines.append(Listing(here, cells).items(chunk))
+            # no COinS here: a part lists up to 200 papers, and a ContextObject (~0.5 KB and more) each would take
+            # the page past 100 KB; reference managers find them on the bounded lists and the paper pages
+            lines.append(Listing(here, cells).items(chunk, coins=False))
             files[here] = "\n".join(lines)
         return files
 
@@ -556,7 +575,7 @@ def status_board_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds
         f"{count_label(len(stale))} with machine-written sections from an older arXiv version; "
         "`paperkb fill --stale` rewrites them (sections a person edited are left alone).",
         "",
-        listing.table(stale[: bounds.listed], ("priority", "title", "stale")),
+        listing.table(stale[: bounds.listed], ("priority", "title_link", "stale")),
     ] if stale else []
     browse_reviewed = md_link("browse them", paths.browse_link(here, {"status": "reviewed"}))
     return "\n".join(
@@ -571,12 +590,13 @@ def status_board_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds
             "",
             todo_note,
             "",
-            listing.table(todo, ("priority", "title", "missing")),
+            # no COinS here: this board is for contributors, and with it 100 rows of long titles passed 100 KB
+            listing.table(todo, ("priority", "title_link", "missing")),
             f"## {STATUS_TITLES['draft']} {{ #draft }}",
             "",
             draft_note,
             "",
-            listing.table(draft, ("priority", "title", "machine")),
+            listing.table(draft, ("priority", "title_link", "machine")),
             *outdated,
             f"## {STATUS_TITLES['reviewed']} {{ #reviewed }}",
             "",

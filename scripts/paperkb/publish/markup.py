@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from paperkb.model import paths as layout
-from paperkb.model.markdown_text import fenced_spans, outside_spans
+from paperkb.model.markdown_text import fenced_spans, first_after, outside_spans
 
 LinkFilter = Callable[[str], "str | None"]
 
@@ -177,14 +177,7 @@ def code_spans(text: str) -> list[tuple[int, int]]:
             continue
         run = bisect.bisect_right(starts, tick) - 1  # the run holding this backtick (it may start before it)
         run_end = runs[run][1]
-        closing = None
-        for length in range(run_end - tick, 0, -1):  # the whole rest of the run first, then shorter
-            later = by_length.get(length)
-            if later:
-                found = bisect.bisect_right(later, run)
-                if found < len(later):
-                    closing = later[found]
-                    break
+        closing = first_after(by_length, range(run_end - tick, 0, -1), run)  # the whole rest of the run first, then shorter
         if closing is None:
             position = run_end  # no later run of any length up to this one: nothing in this run opens a span
             continue

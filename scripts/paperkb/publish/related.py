@@ -162,6 +162,25 @@ def related_papers(pages: Iterable[Page], shown: int = SHOWN) -> RelatedPapers:
     return RelatedPapers(similar_papers(pages, shown), linked_from(pages), {page.slug: title_of(page) for page in pages})
 
 
+class RelatedCache:
+    """The related papers last computed in this process, reused by a dirty rebuild (``make serve``) while the
+    knowledge base holds the same papers: computing them takes seconds at 10,000 papers (5.3 s), and a dirty
+    rebuild renders only the edited page anyway. Titles are taken anew (a title edit shows at once); what an
+    edit changes in the similarities and links shows at the next full build, or when a page is added or removed."""
+
+    def __init__(self) -> None:
+        self._slugs: tuple[str, ...] | None = None
+        self._related = RelatedPapers()
+
+    def related_papers(self, pages: Sequence[Page], reuse: bool) -> RelatedPapers:
+        slugs = tuple(page.slug for page in pages)
+        if reuse and slugs == self._slugs:
+            titles = {page.slug: title_of(page) for page in pages}
+            return RelatedPapers(self._related.similar, self._related.linked_from, titles)
+        self._slugs, self._related = slugs, related_papers(pages)
+        return self._related
+
+
 # The build's related papers, handed from scripts/gen_pages.py (which computes them from the parse it shares with
 # the hook) to the MkDocs hook, which renders each paper page through ``paper.paper_document``: the same channel
 # as the shared parse (``publish.site.share_pages``), for the same reason (gen-files and the hook are two plugins).

@@ -35,7 +35,7 @@ import threading
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -328,21 +328,33 @@ async def _index(source: Path, output_dir: Path) -> int:
     return int(indexed["page_count"])
 
 
-def write_bundle(records: list[Record], output_dir: Path, vocab: Vocabulary) -> int:
+def write_bundle(records: list[Record], output_dir: Path, vocab: Vocabulary, moot: Callable[[], bool] = lambda: False) -> int:
     """Index ``records`` and write Pagefind's bundle into ``output_dir``, with ``paperkb.json`` (the browse
     view's labels and the common words); the number of records indexed. Pagefind's errors propagate.
 
     The bundle is written next to ``output_dir`` and then put in its place, so a reader (``mkdocs serve``
-    indexes while the site is served) finds the whole previous bundle or the whole new one."""
+    indexes while the site is served) finds the whole previous bundle or the whole new one. Once ``moot()`` is
+    true (the build it was for failed or was overtaken) it stops before the next step and writes nothing: 0."""
     staging = output_dir.with_name(f".{output_dir.name}.new")
     shutil.rmtree(staging, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix="paperkb-search-") as tmp:
-        source = Path(tmp)
-        for record in records:
+    # Removed here, not by TemporaryDirectory's finaliser: under `mkdocs serve` this runs in a daemon thread, and a
+    # finaliser removing the folder at interpreter exit while the thread still writes into it printed a traceback
+    source = Path(tempfile.mkdtemp(prefix="paperkb-search-"))
+    try:
+        for number, record in enumerate(records):
+            if number % 100 == 0 and moot():
+                return 0
             document = _document_path(source, record.url)
             document.parent.mkdir(parents=True, exist_ok=True)
             document.write_text(record_html(record), "utf-8")
+        if moot():
+            return 0
         count = asyncio.run(_index(source, staging))
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
+    if moot():
+        shutil.rmtree(staging, ignore_errors=True)
+        return 0
     extra = {"labels": labels(vocab), "common": common_words(records)}
     (staging / "paperkb.json").write_text(json.dumps(extra, ensure_ascii=False, sort_keys=True), "utf-8")
     _replace(output_dir, staging)
@@ -362,8 +374,8 @@ def _replace(target: Path, new: Path) -> None:
 class SiteIndexer:
     """Writes each build's index in a thread started as soon as the pages are parsed (``start``, from the hook's
     ``on_files``), so that Pagefind, a process of its own, indexes on another core while MkDocs renders the pages;
-    ``finish`` (``on_post_build``) waits for it. Under ``mkdocs serve`` (``background``) nothing waits: an edit
-    shows at once and the search catches up. One bundle is written at a time, and the index of a build that a
+    ``finish`` (``on_post_build``) waits for it. Under ``mkdocs serve`` (``background``) the thread starts at the
+    build's end and nothing waits for it: an edit shows at once and the search catches up. One bundle is written at a time, and the index of a build that a
     newer one has overtaken is dropped. Reports to the hook's logger: an error fails a strict build, naming the
     bundle and the cause in one line."""
 
@@ -379,13 +391,26 @@ class SiteIndexer:
         self._thread = None
 
     def start(self, pages: list[Page], vocab: Vocabulary, bundle: Path, log: logging.Logger) -> None:
-        """Index the pages of the build begun last."""
+        """Index the pages of the build begun last: at once, or under ``mkdocs serve`` once the build is done
+        (``finish``), so that writing the records does not hold Python's lock while the edited page renders."""
         self._thread = threading.Thread(target=self._write, args=(self._latest, pages, vocab, bundle, log), name="paperkb-search-index", daemon=True)
-        self._thread.start()
+        if not self.background:
+            self._thread.start()
+
+    def cancel(self, timeout: float | None = None) -> None:
+        """The build failed, or `mkdocs serve` stops: the index being written is moot. Waits for the thread to
+        notice (between two steps; Pagefind itself is not interrupted), at most ``timeout`` seconds."""
+        self._latest += 1
+        thread, self._thread = self._thread, None
+        if thread is not None and thread.is_alive():
+            thread.join(timeout)
 
     def finish(self, log: logging.Logger) -> None:
-        """The build's end: wait for its index (a build's output is whole), unless serving."""
-        if self._thread is None or self.background:
+        """The build's end: wait for its index (a build's output is whole), or under ``mkdocs serve`` start it."""
+        if self._thread is None:
+            return
+        if self.background:
+            self._thread.start()
             return
         started = time.perf_counter()
         self._thread.join()
@@ -399,12 +424,14 @@ class SiteIndexer:
             records = site_records(pages, vocab)
             recorded = time.perf_counter()
             try:
-                count = write_bundle(records, bundle, vocab)
+                count = write_bundle(records, bundle, vocab, moot=lambda: generation != self._latest)
             except Exception as exc:  # Pagefind's service raises bare Exceptions: say what and why, in one line
                 if generation == self._latest:  # else a newer build's clean removed this one's folder: moot
                     log.error("paperkb: the search index was not written to %s: %s (is pagefind[bin] installed? pip install -e .)", bundle, exc)
                 return
             done = time.perf_counter()
+            if generation != self._latest:
+                return
             log.info(
                 "paperkb: search index of %d record(s) written in %.1f s (records %.1f s, Pagefind %.1f s), alongside the build",
                 count, done - started, recorded - started, done - recorded,

@@ -9,11 +9,13 @@ read or parsed twice in one build.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from paperkb.model.pages import Page
+from paperkb.model.pages import Page, PageCache
 from paperkb.model.site_input import SiteInput
 from paperkb.publish import bibtex, digest, feeds, indexes
+from paperkb.publish.related import RelatedCache
 
 
 def generate_pages(site: SiteInput) -> dict[str, str]:
@@ -33,6 +35,19 @@ def generate_site(site: SiteInput) -> dict[str, str]:
     return {**generate_pages(site), **generate_files(site)}
 
 
+@dataclass
+class Session:
+    """What outlives one build in this process: MkDocs executes the hooks and the gen-files script anew for every
+    rebuild under ``mkdocs serve``, this module once."""
+
+    dirty: bool = False  # `--dirty` (make serve): MkDocs renders only the pages whose file changed
+    pages: PageCache = field(default_factory=PageCache)  # each rebuild parses only the pages edited since the last
+    related: RelatedCache = field(default_factory=RelatedCache)  # a dirty rebuild reuses the related papers
+
+
+SESSION = Session()
+
+
 # Pages parsed for this build, by file path: scripts/gen_pages.py shares them so that the MkDocs hook renders
 # each paper page from the same parse instead of reading its YAML a second time (build-time budget).
 _shared_pages: dict[str, Page] = {}
@@ -46,3 +61,8 @@ def share_pages(pages: list[Page]) -> None:
 def shared_page_at(path: str | Path) -> Page | None:
     """The page parsed earlier in this build from the file at ``path``, if any (the hook's source for it)."""
     return _shared_pages.get(os.path.abspath(path))
+
+
+def shared_pages() -> list[Page]:
+    """Every page parsed for this build, in the order they were shared (by file name)."""
+    return list(_shared_pages.values())
