@@ -144,10 +144,6 @@ class Arxiv:
             self._source = ArxivSource.for_kb(self.kb)
         return self._source
 
-    @property
-    def requests(self) -> int:
-        return 0 if self._source is None else self._source.requests_made
-
 
 def _arxiv_id(page: Page) -> tuple[str, int | None] | None:
     """(version-free ID, version) of a page: the version in ``arxiv`` if it has one, else ``version``."""
