@@ -213,3 +213,36 @@ def test_a_page_with_person_written_sections_is_left_to_them(kb, server):
     assert load_page(path).section_text("Summary") == human
     schema = server.completion_requests()[0].body["response_format"]["json_schema"]["schema"]
     assert "summary" not in schema["properties"]
+
+
+def _proxy_env(monkeypatch: pytest.MonkeyPatch, proxy: str, no_proxy: str = "") -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("http_proxy", proxy)
+    if no_proxy:
+        monkeypatch.setenv("no_proxy", no_proxy)
+
+
+def test_a_proxy_from_the_environment_is_used_and_bounded_like_a_direct_connection(kb, server, monkeypatch, capsys):
+    from tests.support.black_hole import BlackHole
+
+    configure_fill(kb, timeout_seconds=1.0, max_retries=0)
+    add_page(kb, "sparsemix")
+    with BlackHole() as proxy:  # a proxy that never answers
+        _proxy_env(monkeypatch, proxy.url)
+        started = time.monotonic()
+        assert run_fill(kb) == 1
+    assert time.monotonic() - started < 8
+    assert "no complete answer within 1 s (timeout_seconds)" in capsys.readouterr().out  # the guard's deadline, not a bare read timeout
+    assert server.requests == []  # it went to the proxy
+
+
+def test_no_proxy_is_honoured(kb, server, monkeypatch):
+    from tests.support.black_hole import BlackHole
+
+    path = add_page(kb, "sparsemix")
+    with BlackHole() as proxy:
+        _proxy_env(monkeypatch, proxy.url, no_proxy="127.0.0.1")
+        assert run_fill(kb) == 0
+    assert load_page(path).missing_sections() == []

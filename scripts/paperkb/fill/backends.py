@@ -19,7 +19,9 @@ the OpenAI SDK lets them through unretried, as the Anthropic middleware's are.
 from __future__ import annotations
 
 import os
+import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 
@@ -28,6 +30,7 @@ from paperkb.fill.llm import FillSettings, Refused, Reply, RequestGuard, Usage
 from paperkb.model.deadline import excerpt
 
 OPENAI_KEY_ENV = "OPENAI_API_KEY"
+DEFAULT_OPENAI_URL = "https://api.openai.com/v1"  # the SDK's own default
 OPENAI_BASE_URL_ENV = "OPENAI_BASE_URL"  # the SDK's own variable; [tool.paperkb.fill] base_url wins over it
 #: The name OpenAI's structured outputs require for a schema (^[a-zA-Z0-9_-]{1,64}$).
 SCHEMA_NAME = "paperkb_sections"
@@ -73,15 +76,20 @@ class OpenAIBackend:
 
         seconds = settings.timeout_seconds
         timeout = openai.Timeout(connect=min(seconds, 10.0), read=seconds, write=seconds, pool=seconds)
-        # No keep-alive: each attempt opens its own connection, so the guard's deadline can watch its socket.
-        inner = httpx2.HTTPTransport(limits=httpx2.Limits(max_connections=64, max_keepalive_connections=0))
-        http_client = openai.DefaultHttpxClient(timeout=timeout, transport=GuardedTransport(guard, inner))
+        base_url = openai_base_url(settings)
+        # No keep-alive: each attempt opens its own connection, so the guard's deadline can watch its socket. A
+        # proxy from the environment goes into this (guarded) transport: left to the client (trust_env), it
+        # would get a transport of its own that the guard never sees.
+        inner = httpx2.HTTPTransport(
+            limits=httpx2.Limits(max_connections=64, max_keepalive_connections=0), proxy=environment_proxy(base_url or DEFAULT_OPENAI_URL)
+        )
+        http_client = openai.DefaultHttpxClient(timeout=timeout, transport=GuardedTransport(guard, inner), trust_env=False)
         self.extra_headers: dict[str, Any] = {} if api_key else {"Authorization": openai.Omit()}
         self.client = openai.OpenAI(
             # No key (a local server): a key provider giving "" (the SDK refuses "" itself as a key), and each
             # request omits the Authorization header explicitly (see send), as the SDK asks.
             api_key=api_key or (lambda: ""),
-            base_url=openai_base_url(settings),
+            base_url=base_url,
             max_retries=settings.max_retries,
             timeout=timeout,
             http_client=http_client,
@@ -122,6 +130,15 @@ class OpenAIBackend:
         import openai
 
         return _describe(exc, openai, self.key_env, self.base_url_env)
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (http_proxy / https_proxy / all_proxy, minus no_proxy)."""
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(parts.scheme) or proxies.get("all")
 
 
 def openai_base_url(settings: FillSettings) -> str | None:
