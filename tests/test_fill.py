@@ -13,7 +13,9 @@ import paperkb.check as check
 from paperkb.model import config, pages
 from paperkb.model.pages import load_page, section_hash
 from paperkb.model.vocab import load_vocabulary
+from tests.support.arxiv_env import TEST_SETTINGS, configure
 from tests.support.fake_anthropic import LINE_BREAKS, TEST_KEY, FakeAnthropic
+from tests.support.fake_arxiv import FakeArxiv, load_table, paper_from_dict
 from tests.support.fill_kb import PAGE, add_page, kb_talking_to, run_fill, variant
 
 
@@ -372,13 +374,32 @@ def test_a_folder_other_than_the_papers_is_a_usage_error_not_its_markdown_files(
 
 
 # -- the shipped knowledge base -----------------------------------------------------------------------------------------
+PHI_4 = {
+    "id": "2412.08905", "published": "2024-12-12T19:00:00Z", "primary_category": "cs.CL", "authors": ["Marah Abdin"],
+    "versions": [{"title": "Phi-4 Technical Report", "summary": (
+        "We present phi-4, a 14-billion parameter language model developed with a training recipe that is centrally "
+        "focused on data quality. Unlike most language models, where pre-training is based primarily on organic data "
+        "sources such as web content or code, phi-4 strategically incorporates synthetic data throughout the training "
+        "process. While previous models in the Phi family largely distill the capabilities of a teacher model, phi-4 "
+        "substantially surpasses its teacher model on STEM-focused QA capabilities.")}],
+}  # fmt: skip
+
+
 def _fill_shipped(kb_copy: Path, server: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fill the shipped pages; arXiv (a fake: no HTML or PDF of any paper) gives the abstract Phi-4's page lacks."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEY)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+    configure(kb_copy, **TEST_SETTINGS)
     todo = [p for p in pages.iter_page_paths(kb_copy / "content/papers") if load_page(p).missing_sections()]
-    assert run_fill(kb_copy) == 0
+    with FakeArxiv([*load_table(), paper_from_dict(PHI_4)]) as arxiv:
+        monkeypatch.setenv("PAPERKB_ARXIV_API", arxiv.url)
+        monkeypatch.setenv("PAPERKB_ARXIV_SITE", arxiv.site)
+        assert run_fill(kb_copy) == 0
     still = [p.name for p in todo if load_page(p).missing_sections()]
-    assert still == ["phi-4-technical-report.md"]  # no abstract: skipped, stays todo
+    assert still == []  # Phi-4's page had no abstract: it got arXiv's, then its sections
+    phi = load_page(kb_copy / "content/papers/phi-4-technical-report.md")
+    assert phi.meta["abstract"].startswith("We present phi-4, a 14-billion parameter language model")
+    assert phi.generated_record("summary")["input"] == "abstract"  # no full text served: the abstract, as recorded
     problems = check.check_pages(config.load(kb_copy))
     assert [f"{p.path.name}:{p.line}: {p.message}" for p in problems if p.severity == "error"] == []
 

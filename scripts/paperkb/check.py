@@ -26,6 +26,7 @@ from paperkb.model.facts import is_web_url
 from paperkb.model.links import link_problems
 from paperkb.model.markdown_text import fenced_spans
 from paperkb.model.pages import (
+    GENERATED_FIELDS,
     PRIORITIES,
     REQUIRED_SECTIONS,
     SECTION_TITLES,
@@ -93,7 +94,6 @@ ARTICLE_SCHEMA: dict[str, Key] = {
     "generated": Key("map"),
     "description": Key("str"),
 }
-GENERATED_FIELDS = {"model", "date", "sha256", "input"}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # An inline link '[text](target "title")' or a link definition '[label]: target' on a line of its own. Linear
 # time: the text holds no '[' (of '[[[…](x)' the last '[' starts the link), the target no '](' (where the next

@@ -12,7 +12,8 @@ unless a test scripts a behaviour for requests whose paper text contains some st
 
 Behaviours: ok, tool_use, rate_limit (429 + retry-after), overloaded (529), server_error (500),
 bad_request (400), malformed (broken JSON), refusal (stop_reason "refusal"), invented_number, html,
-heading, few_insights, max_tokens, long_latency.
+heading, few_insights, max_tokens, long_latency, from_body (adds the last sentence of the paper's full text that
+states a number the abstract does not).
 
 The ways a network or a proxy in front of the API misbehaves (:data:`NETWORK_FAULTS`): hang (read the
 request, never answer), truncate (a Content-Length, then half the body, then hang up), drip (the body one
@@ -251,7 +252,7 @@ BAD_MODEL = 'claude"\n## Injected <img src=x onerror=alert(1)>'
 
 BEHAVIOURS = (
     "ok", "tool_use", "rate_limit", "overloaded", "server_error", "bad_request", "malformed", "refusal",
-    "invented_number", "html", "heading", "few_insights", "max_tokens", "bad_model",
+    "invented_number", "html", "heading", "few_insights", "max_tokens", "bad_model", "from_body",
     *(f"hidden_heading_{name}" for name in LINE_BREAKS),
 )  # fmt: skip
 NETWORK_FAULTS = (
@@ -317,6 +318,12 @@ def compose_answer(body: dict[str, Any], behaviour: str) -> dict[str, Any]:
         names = properties["labs"]["items"]["enum"]
         answer["labs"] = [n for n in names if n.lower() in text.lower()][:2]
     target = "summary" if "summary" in answer else ("why_it_matters" if "why_it_matters" in answer else None)
+    body = re.search(r"<full_text[^>]*>\n(.*?)\n</full_text>", text, re.S)
+    if target and behaviour == "from_body":  # a sentence with a number that only the paper's body states
+        abstract = source.group(1) if source else ""
+        stated = [s for s in _sentences(re.sub(r"^#+ .*$", "", body.group(1) if body else "", flags=re.M))
+                  if re.search(r"\d", s) and s not in abstract]  # fmt: skip
+        answer[target] += " " + (stated[-1] if stated else "The body states no number.")
     if target and behaviour == "invented_number":
         answer[target] += " It improves accuracy by 42.7% over the strongest baseline."
     elif target and behaviour == "html":

@@ -14,6 +14,10 @@ arXiv's recorded responses (see tests/fixtures/arxiv/README.md):
   and headers too), an empty body, or a feed that is not XML. A port that never answers at all (half-open)
   is :class:`tests.support.black_hole.BlackHole`.
 
+It also serves papers' full texts as arxiv.org does, for fill: ``/html/<id>v<n>`` and ``/pdf/<id>v<n>`` from
+:attr:`FakeArxiv.documents` (``serve_html``, ``serve_pdf``), 404 for any other; a scripted status fault applies
+to them too.
+
 Every request is recorded (arrival time on the monotonic clock, query string, status) and so is the largest
 number of connections served at once, so tests can measure the client's spacing and concurrency.
 """
@@ -361,6 +365,7 @@ class Request:
     status: int = 0
     fault: str | None = None
     user_agent: str = ""
+    path: str = "/api/query"
 
     @property
     def ids(self) -> list[str]:
@@ -376,6 +381,8 @@ class FakeArxiv:
         for paper in papers:
             self.add(paper)
         self.requests: list[Request] = []
+        # Full texts: '/html/<id>v<n>' and '/pdf/<id>v<n>' (as on arxiv.org) -> (content type, body); others are 404.
+        self.documents: dict[str, tuple[str, bytes]] = {}
         self.faults: deque[Fault] = deque()
         self.max_concurrent = 0
         self._in_flight = 0
@@ -432,6 +439,21 @@ class FakeArxiv:
     def url(self) -> str:
         assert self._httpd is not None, "start the server first"
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/api/query"
+
+    @property
+    def site(self) -> str:
+        """Where /html/<id> and /pdf/<id> are served (arxiv.org's role)."""
+        return self.url.removesuffix("/api/query")
+
+    def serve_html(self, versioned_id: str, html: str) -> None:
+        self.documents[f"/html/{versioned_id}"] = ("text/html; charset=utf-8", html.encode("utf-8"))
+
+    def serve_pdf(self, versioned_id: str, pdf: bytes) -> None:
+        self.documents[f"/pdf/{versioned_id}"] = ("application/pdf", pdf)
+
+    def document_requests(self) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path != "/api/query"]
 
     # measurements ----------------------------------------------------------------------------------------
     def gaps(self) -> list[float]:
@@ -512,10 +534,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, fake: FakeArxiv, arrived: float, fault: Fault | None) -> None:
         url = urlsplit(self.path)
         params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        record = Request(arrived, url.query, params, fault=fault.label if fault else None, user_agent=self.headers.get("User-Agent", ""))
+        record = Request(arrived, url.query, params, fault=fault.label if fault else None, user_agent=self.headers.get("User-Agent", ""), path=url.path)
         with fake._lock:
             fake.requests.append(record)
-        if url.path != "/api/query":
+        document = url.path.startswith(("/html/", "/pdf/"))
+        if url.path != "/api/query" and not document:
             record.status = 404
             self._send(404, "text/plain", b"not found")
             return
@@ -528,6 +551,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             body = fault.body if fault.body is not None else f"{fault.status} fake arXiv fault\n".encode()
             self._send(fault.status, fault.content_type, body, headers)
+            return
+        if document:  # a status fault was answered above; a document is served whole
+            kind, body = fake.documents.get(url.path, ("text/html", b"<html><body><h1>No HTML for this paper</h1></body></html>"))
+            record.status = 200 if url.path in fake.documents else 404
+            self._send(record.status, kind, body)
             return
         status, text = fake.answer(params)
         if fault is not None and fault.empty:

@@ -46,11 +46,13 @@ My notes: compare with GShard (600B), which routes to the top-2 experts.
 
 
 def make_kb(root: Path) -> Path:
-    """A knowledge base with the project's configuration and vocabularies, and no pages yet."""
+    """A knowledge base with the project's configuration and vocabularies, no pages yet, filled from abstracts."""
     (root / "content" / "papers").mkdir(parents=True)
     shutil.copy2(REPO / "pyproject.toml", root / "pyproject.toml")
     for name in ("topics.yml", "labs.yml"):
         shutil.copy2(REPO / "content" / name, root / "content" / name)
+    # From the abstract: these pages' arXiv IDs are not served here (tests of the full text start a fake arXiv).
+    configure_fill(root, full_text=False)
     return root
 
 
@@ -82,3 +84,35 @@ def variant(title: str, arxiv: str, text: str = PAGE) -> str:
 def run_fill(root: Path, *args: str) -> int:
     """``paperkb --root ROOT fill ARGS`` in this process (tests set ANTHROPIC_* with monkeypatch)."""
     return cli.main(["--root", str(root), "fill", *args])
+
+
+def configure_fill(root: Path, extra_tables: str = "", **settings: object) -> None:
+    """Set keys of [tool.paperkb.fill] in the copy's pyproject.toml (replacing or adding lines); ``extra_tables``
+    (TOML text, e.g. a [tool.paperkb.fill.prices."m"] table) is appended to the file."""
+    import json
+    import re
+
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text("utf-8")
+    head, sep, rest = text.partition("[tool.paperkb.fill]\n")
+    assert sep, "the copied pyproject.toml has no [tool.paperkb.fill] table"
+    end = re.search(r"^\[", rest, re.M)
+    section, tail = (rest[: end.start()], rest[end.start() :]) if end else (rest, "")
+    for name, value in settings.items():
+        line = f"{name} = {json.dumps(value)}"
+        if re.search(rf"^{name}\s*=", section, re.M):
+            section = re.sub(rf"^{name}\s*=.*$", line.replace("\\", "\\\\"), section, flags=re.M)
+        else:
+            section = line + "\n" + section
+    pyproject.write_text(head + sep + section + tail + extra_tables, "utf-8")
+
+
+def kb_talking_to_openai(server, root: Path, monkeypatch, model: str = "llama3.1:8b") -> Path:
+    """A fresh knowledge base at ``root`` whose `paperkb fill` talks to the fake OpenAI-compatible ``server``
+    (provider, base_url and model in its [tool.paperkb.fill]; no key in the environment, as for a local server)."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    make_kb(root)
+    configure_fill(root, provider="openai", base_url=server.base_url, model=model)
+    monkeypatch.chdir(root)
+    return root

@@ -10,7 +10,7 @@ from typing import Any
 
 from paperkb.ingest.page_writer import IngestReport
 from paperkb.model import config
-from paperkb.model.pages import page_arguments
+from paperkb.model.pages import SECTION_TITLES, page_arguments
 
 
 def print_report(report: IngestReport, as_json: bool, command: str, extra: dict[str, Any] | None = None) -> None:
@@ -36,7 +36,16 @@ def report_lines(report: IngestReport) -> list[str]:
         lines.append(f"refreshed {r['path']}: {changed}{kept}")
         if r["newer_version"]:
             lines.append(f"{r['arxiv']}: arXiv has a newer version, v{r['newer_version']['to']} (the page had v{r['newer_version']['from']})")
-    return lines
+    return lines + stale_lines(report)
+
+
+def stale_lines(report: IngestReport) -> list[str]:
+    """A line per page whose machine-written sections a newer arXiv version has outdated (refresh or sync)."""
+    stale = [(r["path"], r["stale"]) for r in report.refreshed if r.get("stale")] + [(s["path"], s["sections"]) for s in report.stale]
+    return [
+        f"stale {path}: {', '.join(SECTION_TITLES[key] for key in keys)} written from an older version; 'paperkb fill --stale' rewrites them"
+        for path, keys in stale
+    ]
 
 
 def problem_lines(report: IngestReport, command: str) -> list[str]:

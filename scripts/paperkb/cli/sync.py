@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from paperkb.cli.common import stale_lines
 from paperkb.ingest.arxiv_client import ArxivError, ArxivSource
 from paperkb.ingest.page_writer import Ingest, IngestReport
 from paperkb.ingest.sync import default_window, load_queries, sync
@@ -75,6 +76,8 @@ def print_sync(record: dict[str, Any], report: IngestReport, path: Path | None, 
             print(f"{verb} {added['path']} ({added['arxiv']}v{added['version']}: {added['title']})")
         for query in record["queries"]:
             print(f"query {query['name']}: {query['found']} found (cap {query['max_results']})")
+        for line in stale_lines(report):
+            print(line)
     counts = record["counts"]
     where = f"; recorded in {kb.relative(path)}" if path else " (dry run: nothing written)"
     print(

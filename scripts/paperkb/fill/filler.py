@@ -23,7 +23,7 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +32,12 @@ from typing import Any
 import httpx2
 
 from paperkb.fill import llm
+from paperkb.fill.backends import Backend
+from paperkb.fill.fit import Fitted
 from paperkb.fill.llm import FillSettings, Generated, Ledger, PaperInput, Refused
 from paperkb.model import config
 from paperkb.model.deadline import excerpt
+from paperkb.model.facts import stale_sections, stale_version
 from paperkb.model.pages import (
     REQUIRED_SECTIONS,
     SECTION_KEYS,
@@ -73,6 +76,11 @@ class Job:
     est_input: int = 0
     est_output: int = 0
     kept: list[str] = field(default_factory=list)  # missing sections that are a person's (left alone)
+    version: int | None = None  # the arXiv version the input is from (the full text's, else the page's)
+    unfetched: int = 0  # --dry-run: tokens of full text not fetched, counted in the estimate at the budget
+    replace: list[str] = field(default_factory=list)  # --stale: machine-written sections to write again
+    wanted_version: int | None = None  # --stale: the newer version to write them from
+    note: str | None = None  # said about the page in the report (stale sections a person edited)
 
     @property
     def titles(self) -> list[str]:
@@ -85,6 +93,8 @@ class Outcome:
     generated: Generated | None = None
     model: str = ""
     reason: str | None = None
+    provider: str = "anthropic"
+    language: str = llm.DEFAULT_LANGUAGE
 
 
 @dataclass
@@ -94,6 +104,21 @@ class FillReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     not_started: list[str] = field(default_factory=list)
     note: str | None = None
+    abstract_only: list[tuple[str, str]] = field(default_factory=list)  # full text wanted but not had, and why
+
+
+def edited_stale_note(page: Page, keys: list[str]) -> str:
+    titles = ", ".join(SECTION_TITLES[key] for key in keys)
+    newer = max(version for key in keys if (version := stale_version(page, key)) is not None)
+    return (
+        f"{titles} was written from an older version (v{newer} is out) but a person has edited it since: theirs, "
+        f"left alone (update it by hand, or delete its generated record to let fill write it)"
+    )
+
+
+def written_version(page: Page) -> int | None:
+    version = page.meta.get("version")
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 def persons_note(keys: list[str]) -> str:
@@ -111,14 +136,17 @@ def lacks(value: Any) -> bool:
 class Planner:
     """Turns pages into jobs (or reasons to leave them alone)."""
 
-    def __init__(self, settings: FillSettings, model: str, vocab: Vocabulary):
+    def __init__(self, settings: FillSettings, model: str, vocab: Vocabulary, stale: bool = False):
         self.settings = settings
+        self.stale = stale  # --stale: rewrite the stale machine-written sections, nothing else
         self.model = model
         self.vocab = vocab
-        self.system = llm.system_blocks(vocab)
+        self.system = llm.system_blocks(vocab, settings.language)
 
-    def plan(self, page: Page) -> Job | str | None:
-        """A job, a reason to skip the page, or None when nothing is missing."""
+    def plan(self, page: Page, full: Fitted | None = None) -> Job | str | None:
+        """A job, a reason to skip the page, or None when nothing is missing; ``full``: the paper's fitted full text."""
+        if self.stale:
+            return self.plan_stale(page, full)
         missing = [SECTION_KEYS[title] for title in page.missing_sections()]
         if not missing:
             return None
@@ -126,12 +154,30 @@ class Planner:
         writable = [key for key in missing if key not in persons]
         if not writable:
             return persons_note(persons)
-        paper = llm.paper_input(page)
+        paper = llm.paper_input(page, full)
         if paper is None:
             return "no abstract or '## Notes' to write from; add 'abstract: |' to the front matter or a '## Notes' section"
         triage = [key for key in llm.TRIAGE_KEYS if lacks(page.meta.get(key))]
         job = self.job(page.path, writable, triage, paper)
         job.kept = persons
+        job.version = full.version if full is not None else written_version(page)
+        return job
+
+    def plan_stale(self, page: Page, full: Fitted | None) -> Job | str | None:
+        """A job rewriting the page's stale sections (still as the machine wrote them, from an older version)."""
+        keys = stale_sections(page)
+        edited = [key for key, _ in REQUIRED_SECTIONS if key not in keys and stale_version(page, key) is not None]
+        note = edited_stale_note(page, edited) if edited else None
+        if not keys:
+            return note
+        paper = llm.paper_input(page, full, rewrite=keys)
+        if paper is None:  # pragma: no cover - a machine-written section always had an input
+            return "nothing to write from"
+        job = self.job(page.path, keys, [], paper)
+        job.replace = keys
+        job.note = note
+        job.wanted_version = max(version for key in keys if (version := stale_version(page, key)) is not None)
+        job.version = full.version if full is not None else written_version(page)
         return job
 
     def job(self, path: Path, sections: list[str], triage: list[str], paper: PaperInput, model: str | None = None) -> Job:
@@ -147,22 +193,40 @@ class Planner:
     def estimate(self, jobs: list[Job], batch: bool) -> None:
         for number, job in enumerate(jobs):
             tokens_in, tokens_out, dollars = llm.estimate_request(self.settings, self.system, job.params, cached=number > 0)
+            tokens_in += job.unfetched
+            dollars += job.unfetched * self.settings.price_input_per_mtok / 1_000_000
             job.est_input, job.est_output, job.estimate = tokens_in, tokens_out, dollars / 2 if batch else dollars
 
 
 # -- writing a page -------------------------------------------------------------------------------------------
-def compose(page: Page, generated: Generated, model: str, label: str, today: dt.date) -> tuple[str, list[str]]:
-    """The page's new text and the section keys written; only sections still missing and not a person's."""
+def provenance(outcome: Outcome) -> dict[str, Any]:
+    """What a ``generated`` record says about how its section was written (date and sha256 are added by compose)."""
+    record: dict[str, Any] = {"model": outcome.model, "provider": outcome.provider, "input": outcome.job.paper.label}
+    if outcome.job.version is not None:
+        record["version"] = outcome.job.version
+    record["language"] = outcome.language
+    return record
+
+
+def compose(page: Page, generated: Generated, written_by: dict[str, Any], today: dt.date, replace: Collection[str] = ()) -> tuple[str, list[str]]:
+    """The page's new text and the section keys written; only sections still missing and not a person's, and
+    those in ``replace`` that are still stale and as the machine wrote them (their records are replaced whole)."""
     written: dict[str, str] = {}
     for key, title in REQUIRED_SECTIONS:
         content = generated.sections.get(key)
-        if content is None or not is_missing(page.section_text(title)) or page.generated_record(key) is not None:
+        if content is None:
+            continue
+        if key in replace:
+            if key not in stale_sections(page):
+                continue  # a person edited it during the run, or it was rewritten already
+        elif not is_missing(page.section_text(title)) or page.generated_record(key) is not None:
             continue
         page = parse_page(page.path, set_section(page, title, content))
         written[key] = content
     if not written:
         return page.text, []
-    records = {key: {"model": model, "date": today, "input": label, "sha256": section_hash(content)} for key, content in written.items()}
+    first = {key: written_by[key] for key in ("model", "provider") if key in written_by}
+    records = {key: {**first, "date": today, **written_by, "sha256": section_hash(content)} for key, content in written.items()}
     page = parse_page(page.path, set_map_entries(page, "generated", records))
     triage = {key: value for key, value in generated.triage.items() if lacks(page.meta.get(key))}
     if triage:
@@ -188,7 +252,7 @@ def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today:
         report.failed.append((shown, f"could not re-read the page: {exc}"))
         return
     try:
-        text, written = compose(page, outcome.generated, outcome.model, job.paper.label, today)
+        text, written = compose(page, outcome.generated, provenance(outcome), today, job.replace)
     except RuntimeError as exc:  # pragma: no cover - compose's own consistency guard
         report.failed.append((shown, str(exc)))
         return
@@ -204,10 +268,11 @@ def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today:
 
 # -- talking to the API ---------------------------------------------------------------------------------------
 class Session:
-    """The client, settings and ledger shared by the requests of a run."""
+    """The backend (the model's API), settings and ledger shared by the requests of a run."""
 
-    def __init__(self, client: Any, settings: FillSettings, planner: Planner, ledger: Ledger, guard: llm.RequestGuard):
-        self.client = client
+    def __init__(self, backend: Backend, settings: FillSettings, planner: Planner, ledger: Ledger, guard: llm.RequestGuard):
+        self.backend = backend
+        self.client: Any = backend.client  # --batch: the Anthropic client's Message Batches
         self.settings = settings
         self.planner = planner
         self.ledger = ledger
@@ -217,13 +282,13 @@ class Session:
         self.abort: str | None = None
 
     def create(self, params: dict[str, Any], estimate: float) -> Any:
-        """One Messages call (the SDK retries 408/429/5xx/529, honouring retry-after); settles the ledger."""
+        """One request (the SDK retries 408/429/5xx/529, honouring retry-after); settles the ledger."""
         message = None
         try:
-            message = self.client.messages.create(**params)
+            message = self.backend.send(params)
             return message
         finally:
-            usage = llm.Usage.from_api(message.usage) if message is not None else None
+            usage = self.backend.usage(message) if message is not None else None
             self.ledger.settle(estimate, usage)
 
     def finish(self, job: Job, message: Any) -> Outcome:
@@ -231,7 +296,7 @@ class Session:
         try:
             generated, problems, reply = self.check(job, message)
             if not problems:
-                return Outcome(job, generated, llm.model_name(reply.model, job.params["model"]))
+                return self.outcome(job, generated, reply)
             if reply.truncated:
                 return Outcome(job, reason="; ".join(problems))
             params = llm.request_params(
@@ -246,14 +311,18 @@ class Session:
             generated, again, reply = self.check(job, retried)
             if again:
                 return Outcome(job, reason="invalid answer after one retry: " + "; ".join(again))
-            return Outcome(job, generated, llm.model_name(reply.model, job.params["model"]))
+            return self.outcome(job, generated, reply)
         except Refused as exc:
             return Outcome(job, reason=str(exc))
         except Exception as exc:  # noqa: BLE001 - one paper failing never stops the others
             return Outcome(job, reason=self.describe_error(exc))
 
+    def outcome(self, job: Job, generated: Generated, reply: llm.Reply) -> Outcome:
+        model = llm.model_name(reply.model, job.params["model"])
+        return Outcome(job, generated, model, provider=self.backend.provider, language=self.settings.language)
+
     def check(self, job: Job, message: Any) -> tuple[Generated, list[str], llm.Reply]:
-        reply = llm.read_reply(message)
+        reply = self.backend.read(message)
         if reply.data is None:
             return Generated(), reply.problems, reply
         generated, problems = llm.validate(reply.data, job.sections, job.triage, self.planner.vocab, job.paper.text)
@@ -270,25 +339,9 @@ class Session:
     def describe_error(self, exc: Exception) -> str:
         """One line saying what went wrong (what the server answered, when it answered); sets ``abort`` when no
         other request of the run can be expected to do better."""
-        import anthropic
-
-        if isinstance(exc, (anthropic.AuthenticationError, anthropic.PermissionDeniedError)):
-            self.abort = f"the API refused the key ({exc.status_code}); check ANTHROPIC_API_KEY"
-            return self.abort
-        if isinstance(exc, anthropic.APIStatusError):
-            error = exc.body.get("error") if isinstance(exc.body, dict) else None
-            if isinstance(error, dict):
-                return " ".join(f"API error {exc.status_code} {error.get('type', '')}: {error.get('message', '')}".split())
-            return f"the API answered {llm.describe_answer(exc.response)}"
-        if isinstance(exc, anthropic.APIConnectionError):
-            cause = exc.__cause__
-            detail = f"{type(cause).__name__}: {excerpt(str(cause).encode(), 200)}" if cause is not None and str(cause) else exc.__class__.__name__
-            message = f"could not reach the API ({detail}); check the network or ANTHROPIC_BASE_URL"
-        elif isinstance(exc, (*llm.RUN_STOPPERS, anthropic.RetryableError)):  # the guard's errors say what happened
-            message = excerpt(str(exc).encode(), 300)
-        else:
-            return excerpt(f"{exc.__class__.__name__}: {exc}".encode(), 300)
-        self.abort = self.abort or message
+        message, stops = self.backend.describe_error(exc)
+        if stops:
+            self.abort = self.abort or message
         return message
 
 
@@ -411,6 +464,7 @@ def submit_batch(session: Session, jobs: list[Job], state: BatchState, report: F
                 "triage": job.triage,
                 "input": job.paper.text,
                 "label": job.paper.label,
+                "version": job.version,
                 "estimate": job.estimate,
             }
             for cid, job in ids.items()
@@ -453,6 +507,8 @@ def handle_batch_result(session: Session, model: str, entry: dict[str, Any], res
     if not any(key in entry["sections"] for key in (SECTION_KEYS[t] for t in page.missing_sections())):
         return  # applied by an earlier, interrupted run (or written by a person since): nothing to do, nothing billed now
     job = session.planner.job(path, entry["sections"], entry["triage"], PaperInput(entry["input"], entry["label"]), model)
+    version = entry.get("version")
+    job.version = version if isinstance(version, int) and not isinstance(version, bool) else None
     if result.type == "succeeded":
         session.ledger.settle(entry.get("estimate", 0.0), llm.Usage.from_api(result.message.usage, batch=True))
         outcome = session.finish(job, result.message)

@@ -32,7 +32,7 @@ import tomllib
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import arxiv
@@ -46,10 +46,14 @@ from paperkb.model.deadline import Deadline, excerpt
 from paperkb.model.text import display_text
 from paperkb.model.vocab import Vocabulary
 
+_T = TypeVar("_T")
 DEFAULT_API = "https://export.arxiv.org/api/query"
 API_ENV = "PAPERKB_ARXIV_API"
+DEFAULT_SITE = "https://arxiv.org"
+SITE_ENV = "PAPERKB_ARXIV_SITE"
 #: arXiv's terms of use: no more than one request every three seconds.
 ARXIV_MIN_DELAY = 3.0
+ARXIV_HOSTS = ("export.arxiv.org", "arxiv.org")
 #: The API accepts long id_lists, but 100 keeps URLs short and matches one page of results.
 MAX_IDS_PER_REQUEST = 100
 _RETRYABLE_STATUS = {429, 500, 502, 503, 504}
@@ -118,6 +122,14 @@ class ArxivSettings:
     max_answer_bytes: int = 64 * 2**20  # one answer; 100 entries are ~0.3 MB, 2,000 with long author lists ~20 MB
     page_size: int = 100
     contact: str | None = None  # a URL or e-mail arXiv can reach the operator at (see from_kb)
+    site: str = DEFAULT_SITE  # where /html/<id> and /pdf/<id> live (fill's full text)
+
+    @property
+    def document_delay(self) -> float:
+        """The spacing before a request to the site: arXiv's three seconds whatever delay_seconds says (a lower
+        delay_seconds is for a test API; the site's own host decides here)."""
+        host = urlsplit(self.site).hostname
+        return max(self.delay_seconds, ARXIV_MIN_DELAY) if host in ARXIV_HOSTS else self.delay_seconds
 
     @property
     def query_url_format(self) -> str:
@@ -141,7 +153,7 @@ class ArxivSettings:
         for name, minimum in (("max_retries", 0), ("page_size", 1), ("max_answer_bytes", 1024)):
             if name in section:  # whole numbers only: inf or 1.5 would overflow or misbehave later
                 values[name] = config.whole_number(section, name, where, minimum, getattr(defaults, name))
-        for name in ("api", "contact"):
+        for name in ("api", "contact", "site"):
             if name in section:
                 if not isinstance(section[name], str) or not section[name].strip():
                     raise config.ConfigError(f"{where}: {name} must be a non-empty string")
@@ -166,7 +178,18 @@ class ArxivSettings:
             raise config.ConfigError(f"arXiv API endpoint {settings.api!r} is not an http(s) URL; fix {source}")
         if not 1 <= settings.page_size <= 2000:
             raise config.ConfigError(f"{where}: page_size must be between 1 and 2000 (arXiv's limit)")
-        if parts.hostname in ("export.arxiv.org", "arxiv.org") and settings.delay_seconds < ARXIV_MIN_DELAY:
+        env_site = os.environ.get(SITE_ENV, "").strip()
+        if env_site:
+            settings.site = env_site
+        settings.site = settings.site.rstrip("/")
+        try:
+            site = urlsplit(settings.site)
+            site.hostname  # noqa: B018 - as above
+        except ValueError:
+            site = urlsplit("")
+        if site.scheme not in ("http", "https") or not site.netloc:
+            raise config.ConfigError(f"arXiv site {settings.site!r} is not an http(s) URL; fix {SITE_ENV if env_site else where + ': site'}")
+        if parts.hostname in ARXIV_HOSTS and settings.delay_seconds < ARXIV_MIN_DELAY:
             # The official endpoint allows one request every three seconds; a lower setting is for tests.
             settings.delay_seconds = ARXIV_MIN_DELAY
         return settings
@@ -257,10 +280,36 @@ class PoliteClient:
     def feed(self, params: dict[str, str], start: int, first_page: bool) -> Feed:
         """One page of results, retried with backoff; raises :class:`ArxivUnavailable` or :class:`ArxivRejected`."""
         url = self.settings.query_url_format.format(urlencode({**params, "start": str(start), "max_results": str(self.page_size)}))
+        return self._retrying(lambda: self._fetch_once(url, first_page))
+
+    def document(self, url: str) -> Answer:
+        """A document of arXiv's site (a paper's HTML rendering or PDF), with the same spacing, bounds and retries
+        as the API; any answer but a retryable one (429, 5xx, a broken connection) is returned as it is."""
+        return self._retrying(lambda: self._document_once(url))
+
+    def _spaced_get(self, url: str, delay: float | None = None) -> Answer:
+        """One GET, one connection at a time in the process, ``delay`` (``delay_seconds``) after the end of the last."""
+        with _CONNECTION_LOCK:
+            self._wait_at_least(self.settings.delay_seconds if delay is None else delay)
+            self._check_budget(0, "another request to arXiv")
+            try:
+                return self._get(url)
+            finally:
+                self._last_request_end = time.monotonic()
+                self.requests_made += 1
+
+    def _document_once(self, url: str) -> Answer:
+        answer = self._spaced_get(url, self.settings.document_delay)
+        if answer.status in _RETRYABLE_STATUS:
+            raise _Retry(f"arXiv answered {answer.describe()}", _retry_after(answer.retry_after))
+        return answer
+
+    def _retrying(self, once: Callable[[], _T]) -> _T:
+        """``once()``, tried again after each :class:`_Retry` with backoff (or Retry-After) up to max_retries."""
         last_problem = ""
         for attempt in range(self.settings.max_retries + 1):
             try:
-                return self._fetch_once(url, first_page)
+                return once()
             except _Retry as retry:
                 last_problem = retry.problem
                 if attempt == self.settings.max_retries:
@@ -294,14 +343,7 @@ class PoliteClient:
             self._sleep(remaining)
 
     def _fetch_once(self, url: str, first_page: bool) -> Feed:
-        with _CONNECTION_LOCK:
-            self._wait_at_least(self.settings.delay_seconds)
-            self._check_budget(0, "another request to arXiv")
-            try:
-                answer = self._get(url)
-            finally:
-                self._last_request_end = time.monotonic()
-                self.requests_made += 1
+        answer = self._spaced_get(url)
         if answer.status == 400:
             raise _rejection(answer.body)
         if answer.status in _RETRYABLE_STATUS:

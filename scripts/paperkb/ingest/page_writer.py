@@ -24,12 +24,14 @@ from typing import Any, TextIO
 import arxiv
 from tqdm import tqdm
 
-from paperkb.ingest.arxiv_client import FETCHED_KEYS, LabMatcher, canonical_id, paper_metadata, same_value
+from paperkb.ingest.arxiv_client import FETCHED_KEYS, LabMatcher, canonical_id, paper_metadata, result_id, same_value
 from paperkb.ingest.code_links import code_links, refresh_links
 from paperkb.model import config, paths as layout
 from paperkb.model.arxiv_ids import parse_arxiv_id
+from paperkb.model.facts import machine_written, stale_version, written_from
 from paperkb.model.links import Link, with_links
 from paperkb.model.pages import (
+    Page,
     PageError,
     atomic_write,
     iter_page_paths,
@@ -38,6 +40,7 @@ from paperkb.model.pages import (
     read_page_text,
     render_new_page,
     set_keys,
+    set_map_entries,
     write_page,
 )
 from paperkb.model.vocab import Vocabulary, load_vocabulary
@@ -59,6 +62,7 @@ class IngestReport:
     invalid: list[dict[str, str]] = field(default_factory=list)
     not_fetched: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    stale: list[dict[str, Any]] = field(default_factory=list)  # pages whose machine-written sections a newer version outdates
     requests: int = 0
 
     @property
@@ -124,7 +128,11 @@ class Ingest:
         }
         if isinstance(page_version, int) and new.get("version", 0) > page_version:
             outcome["newer_version"] = {"from": page_version, "to": new["version"]}
+        stale = stale_records(page, new.get("version"))
+        outcome["stale"] = list(stale)  # canonical order
         text = set_keys(page, updates, removed) if updates or removed else page.text
+        if stale:
+            text = set_map_entries(parse_page(path, text), "generated", stale)
         # Links arXiv names now and did not for the page's version go after the page's own, which stay as they are
         text, added = with_links(parse_page(path, text), refresh_links(result_links(latest), result_links(basis) if basis else None))
         if added:
@@ -133,6 +141,34 @@ class Ingest:
         if text != page.text and not self.dry_run:
             write_page(page, text)
         return outcome
+
+    def mark_stale(self, path: Path, latest: arxiv.Result) -> list[str]:
+        """Mark the page's machine-written sections stale when ``latest`` is a newer version (sync: nothing else
+        of the page changes); the keys marked."""
+        try:
+            page = load_page(path)
+        except PageError:
+            return []  # `paperkb check` names it
+        stale = stale_records(page, result_id(latest)[1])
+        if stale and not self.dry_run:
+            write_page(page, set_map_entries(page, "generated", stale))
+        return list(stale)
+
+
+def stale_records(page: Page, latest: int | None) -> dict[str, dict[str, Any]]:
+    """The ``generated`` records to rewrite when arXiv's latest version is ``latest``: each section still as the
+    machine wrote it, from an older version, gets ``stale: <latest>`` and keeps (or gains) ``version``, the one it
+    was written from. A section a person has edited is theirs: never marked."""
+    if latest is None:
+        return {}
+    marked: dict[str, dict[str, Any]] = {}
+    for key in machine_written(page):
+        written = written_from(page, key)
+        already = stale_version(page, key)
+        if written is None or written >= latest or (already is not None and already >= latest):
+            continue
+        marked[key] = {**(page.generated_record(key) or {}), "version": written, "stale": latest}
+    return marked
 
 
 def result_links(result: arxiv.Result) -> list[Link]:

@@ -124,6 +124,9 @@ def sync(
         path = ingest.existing(arxiv_id)
         if path is not None:
             report.already_present.append({"arxiv": arxiv_id, "path": ingest.relative(path)})
+            marked = ingest.mark_stale(path, result)
+            if marked:
+                report.stale.append({"arxiv": arxiv_id, "path": ingest.relative(path), "sections": marked, "version": result_id(result)[1]})
         else:
             report.added.append(ingest.create(result))
     report.requests = source.requests_made

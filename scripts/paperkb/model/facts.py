@@ -66,6 +66,28 @@ def machine_written(page: Page) -> list[str]:
     return [key for key, _ in REQUIRED_SECTIONS if page.is_machine_written(key)]
 
 
+def stale_sections(page: Page) -> list[str]:
+    """Keys of machine-written sections arXiv has since posted a newer version of the paper for (``stale: N``,
+    the newer version, in their ``generated`` record; ``version`` is the one they were written from)."""
+    return [key for key in machine_written(page) if stale_version(page, key) is not None]
+
+
+def stale_version(page: Page, key: str) -> int | None:
+    """The newer arXiv version a section's record says is out, or None."""
+    record = page.generated_record(key) or {}
+    value = record.get("stale")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def written_from(page: Page, key: str) -> int | None:
+    """The arXiv version a section was written from: its record's ``version``, else the page's."""
+    record = page.generated_record(key) or {}
+    for value in (record.get("version"), page.meta.get("version")):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
 def added_date(page: Page) -> dt.date | None:
     return as_date(page.meta.get("added"))
 

@@ -95,6 +95,10 @@ REQUIRED_SECTIONS: tuple[tuple[str, str], ...] = (
 )
 SECTION_TITLES = {key: title for key, title in REQUIRED_SECTIONS}
 SECTION_KEYS = {title: key for key, title in REQUIRED_SECTIONS}
+#: Fields of a ``generated.<section>`` record: what wrote the section (provider, model, language), when, from
+#: what (input; version: the arXiv version it was written from), the sha256 of the text as written, and
+#: ``stale: true`` once arXiv has a newer version than the one it was written from.
+GENERATED_FIELDS = frozenset({"model", "date", "sha256", "input", "provider", "language", "version", "stale"})
 
 STATUSES = ("todo", "draft", "reviewed")
 PRIORITIES = ("urgent", "high", "medium", "low")

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from paperkb.model import paths
-from paperkb.model.facts import labs_of, machine_written, priority_of, status_of, title_of, topics_of
+from paperkb.model.facts import labs_of, machine_written, priority_of, stale_sections, status_of, title_of, topics_of
 from paperkb.model.pages import SECTION_TITLES, STATUSES, Page, as_date
 from paperkb.model.site_input import SiteInput
 from paperkb.model.vocab import Lab, Topic, Vocabulary
@@ -77,6 +77,7 @@ class Paper:
     status: str
     missing: tuple[str, ...]  # titles of missing required sections
     machine: tuple[str, ...]  # titles of sections still machine-written
+    stale: tuple[str, ...] = ()  # titles of machine-written sections a newer arXiv version outdates
     coins: str = ""  # COinS span (publish.citation): reference managers pick the paper from any list
 
     @property
@@ -102,6 +103,7 @@ def paper_of(page: Page, vocab: Vocabulary) -> Paper:
         status=status_of(page),
         missing=tuple(page.missing_sections()),
         machine=tuple(SECTION_TITLES[key] for key in machine_written(page)),
+        stale=tuple(SECTION_TITLES[key] for key in stale_sections(page)),
         coins=coins_span(page),
     )
 
@@ -188,6 +190,7 @@ CELL_BUILDERS: dict[str, Callable[[Paper, str], str]] = {
     "status": lambda p, prefix: _link(prefix, paths.status_anchor(p.status), p.status),
     "missing": lambda p, prefix: html_text(", ".join(p.missing) or "—"),
     "machine": lambda p, prefix: html_text(", ".join(p.machine) or "—"),
+    "stale": lambda p, prefix: html_text(", ".join(p.stale) or "—"),
 }
 HEADINGS = {
     "date": "Date",
@@ -200,6 +203,7 @@ HEADINGS = {
     "status": "Status",
     "missing": "Missing sections",
     "machine": "Machine-written",
+    "stale": "Stale sections",
 }
 
 
@@ -563,6 +567,16 @@ def status_board_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds
     todo, todo_note = waiting("todo", " with sections still to write")
     draft, draft_note = waiting("draft", " written and waiting for a person to check them")
     reviewed = sum(1 for p in papers if p.status == "reviewed")
+    stale = by_priority(p for p in papers if p.stale)
+    # Only when there are any: machine-written sections from an older arXiv version than the one now out.
+    outdated = [
+        "## Stale { #stale }",
+        "",
+        f"{count_label(len(stale))} with machine-written sections from an older arXiv version; "
+        "`paperkb fill --stale` rewrites them (sections a person edited are left alone).",
+        "",
+        listing.table(stale[: bounds.listed], ("priority", "title_link", "stale")),
+    ] if stale else []
     browse_reviewed = md_link("browse them", paths.browse_link(here, {"status": "reviewed"}))
     return "\n".join(
         [
@@ -583,6 +597,7 @@ def status_board_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds
             draft_note,
             "",
             listing.table(draft, ("priority", "title_link", "machine")),
+            *outdated,
             f"## {STATUS_TITLES['reviewed']} {{ #reviewed }}",
             "",
             f"{count_label(reviewed)} checked by a person ({browse_reviewed}).",

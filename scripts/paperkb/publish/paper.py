@@ -34,7 +34,18 @@ from typing import Any
 
 from paperkb.model import paths
 from paperkb.model.arxiv_ids import abs_url, pdf_url
-from paperkb.model.facts import arxiv_id_of, authors_of, labs_of, machine_written, priority_of, status_of, topics_of, url_of
+from paperkb.model.facts import (
+    arxiv_id_of,
+    authors_of,
+    labs_of,
+    machine_written,
+    priority_of,
+    stale_version,
+    status_of,
+    topics_of,
+    url_of,
+    written_from,
+)
 from paperkb.model.links import LINKS_ANCHOR, LINKS_TITLE, Link, journal_ref_of, links_of
 from paperkb.model.pages import REQUIRED_SECTIONS, Page, as_date
 from paperkb.model.vocab import Vocabulary
@@ -222,17 +233,19 @@ def header_html(page: Page, vocab: Vocabulary, docs_path: str) -> str:
 
 
 # -- body -------------------------------------------------------------------------------------------------------
-def machine_note(record: dict[str, Any]) -> str:
+def machine_note(record: dict[str, Any], written: int | None = None, newer: int | None = None) -> str:
     """The note under a machine-written section's heading: the HTML of Material's ``!!! note`` admonition,
-    model name escaped (a raw block: Markdown has nothing to parse in it)."""
+    model name escaped (a raw block: Markdown has nothing to parse in it); for a stale section (``newer``, the
+    version arXiv has since posted) it says which version the text was written from."""
     model = html_text(record.get("model") or "a model")
+    stale = f"<p><strong>Written from v{written}; v{newer} is out.</strong> <code>paperkb fill --stale</code> rewrites it.</p>\n" if newer else ""
     date = as_date(record.get("date"))
     # a phone would break the date at a hyphen
     when = f' on <time datetime="{date.isoformat()}" style="white-space:nowrap">{date.isoformat()}</time>' if date else ""
     return (
         '<div class="admonition note pkb-machine" data-search-exclude>\n'
         f'<p class="admonition-title">Machine-written by {model}{when}</p>\n'
-        "<p>Edit this section to make it yours: once its text changes, this note goes away.</p>\n"
+        f"{stale}<p>Edit this section to make it yours: once its text changes, this note goes away.</p>\n"
         "</div>"
     )
 
@@ -246,7 +259,7 @@ def body_with_notes(page: Page, blocks: list[str]) -> str:
         section = page.section(titles[key])
         record = page.generated_record(key)
         if section is not None and record is not None:
-            inserts.append((section.body_start, machine_note(record)))
+            inserts.append((section.body_start, machine_note(record, written_from(page, key), stale_version(page, key))))
     text = page.text
     inserts.sort()
     first = len(blocks)
