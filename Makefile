@@ -33,10 +33,10 @@ test: $(VENV)/.dev-installed
 check: $(VENV)/.installed
 	$(BIN)/paperkb check
 
-## lint: ruff, mypy and the import contracts (all in pyproject.toml); tests/test_architecture.py runs the same
+## lint: ruff (lint and format), mypy and the import contracts (all in pyproject.toml); tests/test_architecture.py runs the same
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check scripts tests
-# ruff format --check: added once the tree is formatted
+	$(BIN)/ruff format --check scripts tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -1,5 +1,5 @@
 """The architecture and the lint gates, as tests: a dependency that goes the wrong way between paperkb's
-layers, a network client imported by the model or the site build, a ruff finding or a mypy error fails the
+layers, a network client imported by the model or the site build, a ruff finding, an unformatted file or a mypy error fails the
 suite (and so CI) with the tool's own report.
 
 The contracts and the tools' settings live in pyproject.toml ([tool.importlinter], [tool.ruff], [tool.mypy]);
@@ -38,6 +38,11 @@ def test_import_contracts_are_kept():
 
 def test_ruff_check_passes():
     result = run_tool("ruff", "check", "scripts", "tests")
+    assert result.returncode == 0, report(result)
+
+
+def test_the_tree_is_formatted_as_ruff_format_writes_it():
+    result = run_tool("ruff", "format", "--check", "scripts", "tests")
     assert result.returncode == 0, report(result)
 
 
