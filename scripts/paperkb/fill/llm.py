@@ -754,7 +754,7 @@ def validate(data: dict[str, Any], sections: list[str], triage: list[str], vocab
         if key == "key_insights":
             content, found = _check_insights(value)
         else:
-            content, found = _check_prose(key, value, SUMMARY_CHARS if key == "summary" else WHY_CHARS)
+            content, found = check_prose(key, value, SUMMARY_CHARS if key == "summary" else WHY_CHARS)
         problems += found
         if content is not None:
             problems += [f"{key}: {problem}" for problem in unsafe_markdown(content)]
@@ -783,7 +783,8 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
-def _check_prose(key: str, value: Any, bounds: tuple[int, int]) -> tuple[str | None, list[str]]:
+def check_prose(key: str, value: Any, bounds: tuple[int, int]) -> tuple[str | None, list[str]]:
+    """A prose answer tidied, or None and the problems (missing, or its length outside ``bounds``)."""
     if not isinstance(value, str) or is_missing(value):
         return None, [f"{key} is missing or empty"]
     text = _tidy(value)
