@@ -175,3 +175,13 @@ def test_articles_cannot_be_combined_with_batch(kb, capsys):
     assert run_fill(kb, "--articles", "--batch") == 2
     assert "--articles cannot be combined with --batch or --stale" in capsys.readouterr().err
 
+
+
+def test_an_article_is_filled_only_as_an_article(kb, server, capsys):
+    path = add_article(kb)
+    assert run_fill(kb, str(path)) == 2
+    assert "content/articles/routing.md is an article: fill it with --articles" in capsys.readouterr().err
+    assert run_fill(kb, "--articles", str(kb / "content" / "papers" / "second.md")) == 2
+    assert "content/papers/second.md is not an article: fill it without --articles" in capsys.readouterr().err
+    assert path.read_text("utf-8") == ARTICLE
+    assert server.message_requests() == []

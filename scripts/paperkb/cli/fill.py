@@ -35,7 +35,7 @@ from paperkb.ingest.page_writer import Ingest
 from paperkb.model import config
 from paperkb.model.articles import PaperLookup
 from paperkb.model.arxiv_ids import parse_arxiv_id
-from paperkb.model.pages import Page, PageError, is_missing, iter_page_paths, load_page
+from paperkb.model.pages import Page, PageError, is_missing, iter_page_paths, load_page, real_path
 from paperkb.model.vocab import Vocabulary, load_vocabulary
 
 
@@ -102,6 +102,11 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
     named = named_pages(args, kb, folder)  # a page named twice (a folder and a file in it) is filled once
     if named is None:
         return 2
+    articles = real_path(kb.articles_dir)
+    for path in named:  # an article filled as a paper page would get a Summary, Key Insights, ... of its own
+        if (real_path(path).parent == articles) != args.articles:
+            what = "not an article: fill it without --articles" if args.articles else "an article: fill it with --articles"
+            return _usage_error(f"{kb.relative(path)} is {what}")
 
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
     if args.articles:
