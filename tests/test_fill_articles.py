@@ -3,12 +3,14 @@ the real anthropic SDK over HTTP against the local fake Messages API."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from paperkb.cli import main as cli
+from paperkb.fill.articles import SECTION_OUTPUT_TOKENS
 from paperkb.model.pages import load_page, section_hash
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fill_kb import REPO, add_page, kb_talking_to, run_fill, variant
@@ -148,6 +150,8 @@ def test_dry_run_lists_the_article_and_asks_nothing(kb, server, capsys, monkeypa
     out = capsys.readouterr().out
     assert "would fill content/articles/routing.md: SparseMix: Routing Experts, The Second One" in out
     assert "papers/sparsemix.md: abstract; papers/second.md: abstract" in out
+    # Each section is counted at an article section's length, not at a triage key's few tokens.
+    assert int(re.search(r"~([\d,]+) out\)", out).group(1).replace(",", "")) >= 2 * SECTION_OUTPUT_TOKENS
     assert server.message_requests() == []
     assert path.read_text("utf-8") == ARTICLE
 

@@ -38,6 +38,8 @@ from paperkb.model.vocab import Vocabulary
 
 #: An article's section on one paper: a paragraph or two of prose (characters, after tidying).
 SECTION_CHARS = (80, 2400)
+#: Output tokens expected for one such section (about 200 words), for --dry-run and --max-cost.
+SECTION_OUTPUT_TOKENS = 300
 
 INSTRUCTIONS = """\
 You write sections of long-form articles for paperkb, a knowledge base of AI research papers. An article covers
@@ -119,22 +121,22 @@ class ArticlePlanner(Planner):
         missing = [c for c in self.covered(page) if is_missing(page.section_text(c.section))]
         if not missing:
             return None
-        persons = [c for c in missing if page.generated_record(c.page.slug) is not None]  # type: ignore[union-attr]
+        slugs = {c.index: c.page.slug for c in missing if c.page is not None}
+        persons = [c for c in missing if page.generated_record(slugs[c.index]) is not None]
         notes = []
         if persons:
-            notes.append(persons_note([c.section for c in persons], [c.page.slug for c in persons]))  # type: ignore[union-attr]
+            notes.append(persons_note([c.section for c in persons], [slugs[c.index] for c in persons]))
         sources: dict[str, PaperInput] = {}
         titles: dict[str, str] = {}
         for c in missing:
             if c in persons:
                 continue
-            assert c.page is not None
             part = paper_part(c)
             if part is None:
-                notes.append(f"{c.section}: the page {c.page.slug} has no abstract or written sections to write from; fill it first")
+                notes.append(f"{c.section}: the page {slugs[c.index]} has no abstract or written sections to write from; fill it first")
                 continue
-            sources[c.page.slug] = part
-            titles[c.page.slug] = c.section
+            sources[slugs[c.index]] = part
+            titles[slugs[c.index]] = c.section
         if not sources:
             return "; ".join(notes)
         title = " ".join(str(page.meta.get("title") or "").split())
@@ -154,6 +156,15 @@ class ArticlePlanner(Planner):
         }
         params = llm.request_params(self.settings, model or self.model, self.system, paper, schema, self.task(sections, triage))
         return Job(path, sections, [], paper, params)
+
+    def estimate(self, jobs: list[Job], batch: bool) -> None:
+        """Paper fill's estimate, with each section's answer counted at an article section's length."""
+        super().estimate(jobs, batch)
+        for job in jobs:
+            extra = min(SECTION_OUTPUT_TOKENS * len(job.sections), self.settings.max_tokens) - llm.estimate_output(job.params)
+            if extra > 0:
+                job.est_output += extra
+                job.estimate += extra * self.settings.price_output_per_mtok / 1_000_000 / (2 if batch else 1)
 
     @staticmethod
     def task(sections: list[str], triage: list[str]) -> str:
