@@ -112,11 +112,7 @@ def synthetic_page(index: int, rng: random.Random, topics: list[str], labs: list
         "priority": rng.choice([*PRIORITIES, None]),
         "status": "draft" if machine else rng.choice(["draft", "reviewed"]),
         "abstract": paragraph(rng, 1500),
-        "generated": {
-            key: {"model": "claude-sonnet-4-5", "date": published, "sha256": section_hash(sections[key])}
-            for key in machine
-        }
-        or None,
+        "generated": {key: {"model": "claude-sonnet-4-5", "date": published, "sha256": section_hash(sections[key])} for key in machine} or None,
     }
     return render_new_page(meta, sections)
 
@@ -198,7 +194,10 @@ def summarize(pairs: list[tuple[tuple[float, float], tuple[float, float]]]) -> d
     bare_wall, bare_cpu = min(bare for bare, _ in pairs)
     real_wall, real_cpu = min(real for _, real in pairs)
     return {
-        "bare_wall": bare_wall, "bare_cpu": bare_cpu, "real_wall": real_wall, "real_cpu": real_cpu,
+        "bare_wall": bare_wall,
+        "bare_cpu": bare_cpu,
+        "real_wall": real_wall,
+        "real_cpu": real_cpu,
         "ratio_wall": statistics.median(real[0] / bare[0] for bare, real in pairs),
         "ratio_cpu": statistics.median(real[1] / bare[1] for bare, real in pairs),
         "ratio_of_minimums": real_wall / bare_wall,

@@ -63,8 +63,11 @@ def make_kb(root: Path, n: int) -> None:
             "abstract": " ".join(sentence(rng, 14) for _ in range(14)),
         }
         filled = i % 3 != 0
-        sections = {"summary": sentence(rng, 60), "key_insights": "\n".join(f"- {sentence(rng, 12)}" for _ in range(3)),
-                    "why_it_matters": sentence(rng, 30)} if filled else None
+        sections = (
+            {"summary": sentence(rng, 60), "key_insights": "\n".join(f"- {sentence(rng, 12)}" for _ in range(3)), "why_it_matters": sentence(rng, 30)}
+            if filled
+            else None
+        )
         if filled:
             meta["status"] = "draft"
         (papers / f"paper-{i:05d}.md").write_text(render_new_page(meta, sections), "utf-8")
@@ -76,8 +79,14 @@ def sync_records(pages) -> list[dict]:
         until = TODAY - dt.timedelta(days=7 * week)
         since = until - dt.timedelta(days=7)
         added = [p.meta["arxiv"] for p in pages if since < p.meta["added"] <= until]
-        records.append({"date": until, "window": {"since": since, "until": until}, "added": added,
-                        "counts": {"found": len(added), "added": len(added), "already_present": 0}})
+        records.append(
+            {
+                "date": until,
+                "window": {"since": since, "until": until},
+                "added": added,
+                "counts": {"found": len(added), "added": len(added), "already_present": 0},
+            }
+        )
     return records
 
 

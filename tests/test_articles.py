@@ -212,8 +212,7 @@ def test_a_paper_page_lists_the_articles_that_cover_it_and_only_those():
     site = golden_site()
     by_paper = articles.articles_by_paper(site.articles, PaperLookup(site.pages))
     assert by_paper == {
-        slug: [("Reasoning and <b>safety</b> & more", "articles/reasoning-and-safety.md")]
-        for slug in ("reasoning-rl", "reviewed-paper", "hostile-title")
+        slug: [("Reasoning and <b>safety</b> & more", "articles/reasoning-and-safety.md")] for slug in ("reasoning-rl", "reviewed-paper", "hostile-title")
     }
     pages = {page.slug: page for page in site.pages}
     in_articles.share(by_paper)

@@ -227,7 +227,6 @@ def test_refresh_with_nothing_new_changes_nothing(kb: Path, arxiv_server: FakeAr
     assert path.read_bytes() == before
 
 
-
 def test_refresh_names_a_page_whose_front_matter_does_not_parse_and_refreshes_the_others(kb: Path, arxiv_server: FakeArxiv, capsys, monkeypatch):
     monkeypatch.chdir(kb)
     assert run_cli(kb, "add", "2611.04321", "2611.05555") == 0
@@ -250,6 +249,7 @@ def test_refresh_names_a_page_whose_front_matter_does_not_parse_and_refreshes_th
     other = "measuring-alignment-faking-under-distribution-shift.md"
     assert "refreshed content/papers/" + other in out
     assert load_page(kb / "content" / "papers" / other).meta["title"] == "Revised 2611.05555"
+
 
 # -- progress bar ------------------------------------------------------------------------------------------------
 def test_no_progress_bar_when_stderr_is_not_a_terminal(kb: Path, arxiv_server: FakeArxiv, capsys):
@@ -390,7 +390,8 @@ def test_refresh_appends_new_code_links_after_a_person_s_and_never_restores_a_re
     path.write_bytes((text[:start] + mine + text[end:]).replace("\n", "\r\n").encode())
     before = path.read_bytes()
     arxiv_server.add_version(
-        CODE_PAPER, summary="We train small sparse mixtures; see https://gitlab.com/example-lab/moe-tools/-/tree/main for tools.",
+        CODE_PAPER,
+        summary="We train small sparse mixtures; see https://gitlab.com/example-lab/moe-tools/-/tree/main for tools.",
         comment="Code: https://github.com/example-lab/sparse-moe. Demo: https://huggingface.co/spaces/example-lab/moe-demo.",
     )
     capsys.readouterr()

@@ -98,8 +98,7 @@ def test_the_default_window_starts_where_the_last_sync_ended(kb: Path, arxiv_ser
     assert "2611.07777" in records_of(kb)[-1]["added"]
     syncs = kb / "content" / "syncs"
     (syncs / "2026-11-01.yml").write_text(
-        "date: 2026-11-01\nwindow: {since: 2026-10-25, until: 2026-11-01}\nqueries: []\nadded: []\n"
-        "counts: {found: 0, added: 0, already_present: 0}\n"
+        "date: 2026-11-01\nwindow: {since: 2026-10-25, until: 2026-11-01}\nqueries: []\nadded: []\ncounts: {found: 0, added: 0, already_present: 0}\n"
     )
     arxiv_server.requests.clear()
     assert run_cli(kb, "sync", "--dry-run") == 0  # the newest record's until, not the file written last

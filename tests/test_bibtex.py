@@ -31,11 +31,15 @@ def shipped_pages():
 def _latex_reader() -> latex2text.LatexNodes2Text:
     """pylatexenc as LaTeX prints text: its table lacks \\textbraceleft/right and maps \\textasciicircum to 'ˆ'."""
     context = latex2text.get_default_latex_context_db()
-    context.add_context_category("latex-text-symbols", prepend=True, macros=[
-        latex2text.MacroTextSpec("textbraceleft", "{"),
-        latex2text.MacroTextSpec("textbraceright", "}"),
-        latex2text.MacroTextSpec("textasciicircum", "^"),
-    ])
+    context.add_context_category(
+        "latex-text-symbols",
+        prepend=True,
+        macros=[
+            latex2text.MacroTextSpec("textbraceleft", "{"),
+            latex2text.MacroTextSpec("textbraceright", "}"),
+            latex2text.MacroTextSpec("textasciicircum", "^"),
+        ],
+    )
     return latex2text.LatexNodes2Text(latex_context=context)
 
 
@@ -90,8 +94,16 @@ def test_keys_read_like_a_person_wrote_them():
 
 def _colliding(n: int):
     return [
-        page_from({"title": f"Scaling {chr(97 + i)}", "arxiv": f"25{i + 1:02d}.00001", "authors": ["Jane Smith"],
-                   "published": dt.date(2025, i + 1, 1), "status": "todo"}, name=f"scaling-{i}")
+        page_from(
+            {
+                "title": f"Scaling {chr(97 + i)}",
+                "arxiv": f"25{i + 1:02d}.00001",
+                "authors": ["Jane Smith"],
+                "published": dt.date(2025, i + 1, 1),
+                "status": "todo",
+            },
+            name=f"scaling-{i}",
+        )
         for i in range(n)
     ]
 
@@ -113,16 +125,17 @@ def test_keys_do_not_depend_on_the_order_pages_are_read():
     assert bibtex.assign_keys(shuffled) == bibtex.assign_keys(pages)
 
 
-NASTY = st.lists(
-    st.sampled_from(list("abcXYZ 019&%$#_{}~^\\-:'\"äé漢") + ["LLMs", "DeepSeek-R1", " and "]), min_size=1, max_size=30
-).map("".join).filter(lambda s: s.strip())
+NASTY = (
+    st.lists(st.sampled_from(list("abcXYZ 019&%$#_{}~^\\-:'\"äé漢") + ["LLMs", "DeepSeek-R1", " and "]), min_size=1, max_size=30)
+    .map("".join)
+    .filter(lambda s: s.strip())
+)
 
 
 @settings(max_examples=80, deadline=None)
 @given(title=NASTY, author=NASTY)
 def test_any_title_and_author_survive_the_round_trip(title, author):
-    page = page_from({"title": title, "arxiv": "2501.12948", "authors": [author, "Second Author"],
-                      "published": dt.date(2025, 1, 20), "status": "todo"})
+    page = page_from({"title": title, "arxiv": "2501.12948", "authors": [author, "Second Author"], "published": dt.date(2025, 1, 20), "status": "todo"})
     library = parse(bibtex.format_entry(page, "key2025"))
     assert len(library.entries) == 1
     fields = {f.key: f.value for f in library.entries[0].fields}
@@ -137,9 +150,7 @@ def test_latex_specials_are_escaped():
         r"50\% of A\&B cost \$5 \#1 a\_b \textbraceleft{}x\textbraceright{} \textasciitilde{} \textasciicircum{} \textbackslash{}"
     )
     assert bibtex.bibtex_title("DeepSeek-R1: LLMs and GRPO") == "{DeepSeek-R1}: {LLMs} and {GRPO}"  # the colon outside
-    assert bibtex.bibtex_authors(["DeepSeek-AI", "Ada Lovelace", "Smith and Wesson Lab"]) == (
-        "{DeepSeek-AI} and Ada Lovelace and {Smith and Wesson Lab}"
-    )
+    assert bibtex.bibtex_authors(["DeepSeek-AI", "Ada Lovelace", "Smith and Wesson Lab"]) == ("{DeepSeek-AI} and Ada Lovelace and {Smith and Wesson Lab}")
 
 
 def test_a_paper_without_arxiv_gets_its_url_and_no_eprint():

@@ -62,9 +62,7 @@ PYBTEX_TITLES = {
     "deepseek-vs-o3-mini": "DeepSeek vs. o3-mini: how well can reasoning LLMs evaluate MT and summarization?",
     "deepseek-llm": "DeepSeek LLM: scaling open-source language models with longtermism",
     "medical-reasoning-in-llms": "Medical reasoning in LLMs: an in-depth analysis of DeepSeek R1",
-    "visual-reasoning-evaluation-of-grok-deepseek-janus-gemini": (
-        "Visual reasoning evaluation of Grok, Deepseek Janus, Gemini, Qwen, Mistral, and ChatGPT"
-    ),
+    "visual-reasoning-evaluation-of-grok-deepseek-janus-gemini": ("Visual reasoning evaluation of Grok, Deepseek Janus, Gemini, Qwen, Mistral, and ChatGPT"),
     "safety-evaluation-of-deepseek-models-in-chinese-contexts": "Safety evaluation of DeepSeek models in Chinese contexts",
     "deepseek-coder": "DeepSeek-Coder: when the large language model meets programming – the rise of code intelligence",
 }

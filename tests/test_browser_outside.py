@@ -43,8 +43,14 @@ MATH_SUMMARY = "The loss $\\mathcal{L}$ falls as $O(n^{-1/2})$. A hostile one: $
 
 
 def math_page() -> str:
-    meta = {"title": "Math Example: Bounds on Everything", "arxiv": "2511.00077", "topics": ["reasoning"], "status": "draft",
-            "published": dt.date(2025, 11, 5), "abstract": MATH_ABSTRACT + "\n"}
+    meta = {
+        "title": "Math Example: Bounds on Everything",
+        "arxiv": "2511.00077",
+        "topics": ["reasoning"],
+        "status": "draft",
+        "published": dt.date(2025, 11, 5),
+        "abstract": MATH_ABSTRACT + "\n",
+    }
     return render_new_page(meta, {"summary": MATH_SUMMARY})
 
 
@@ -96,7 +102,7 @@ def test_feed_autodiscovery_still_finds_the_atom_feed(site, tab):
     hrefs = tab.evaluate("[...document.querySelectorAll('link[rel~=alternate][type=\"application/atom+xml\"]')].map(l => l.href)")
     assert hrefs == [site["base"] + "feeds/papers.xml"]
     response = tab.request.get(hrefs[0])
-    assert response.ok and b"<feed xmlns=\"http://www.w3.org/2005/Atom\"" in response.body()
+    assert response.ok and b'<feed xmlns="http://www.w3.org/2005/Atom"' in response.body()
 
 
 # -- accessibility --------------------------------------------------------------------------------------------
@@ -143,8 +149,14 @@ def test_the_email_digest_passes_axe_with_every_badge(tab):
     """Every priority badge of the e-mail (white on its colour) against WCAG AA, in the same Chromium."""
     pages = []
     for index, priority in enumerate(["urgent", "high", "medium", "low", None]):
-        meta = {"title": f"Paper {index}", "arxiv": f"2511.0010{index}", "status": "todo", "published": dt.date(2025, 11, 1),
-                "added": dt.date(2026, 11, 20), "abstract": MATH_ABSTRACT + "\n"}
+        meta = {
+            "title": f"Paper {index}",
+            "arxiv": f"2511.0010{index}",
+            "status": "todo",
+            "published": dt.date(2025, 11, 1),
+            "added": dt.date(2026, 11, 20),
+            "abstract": MATH_ABSTRACT + "\n",
+        }
         if priority:
             meta["priority"] = priority
         pages.append(parse_page(Path(f"papers/p{index}.md"), render_new_page(meta)))

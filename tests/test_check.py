@@ -324,8 +324,7 @@ def test_broken_sync_records_are_reported(kb, capsys, monkeypatch):
     monkeypatch.chdir(kb.root)
     kb.syncs_dir.mkdir()
     (kb.syncs_dir / "2026-11-20.yml").write_text(
-        "date: 2026-11-20\nwindow: {since: 2026-11-13, until: 2026-11-20}\nqueries: []\nadded: []\n"
-        "counts: {found: 0, added: 0, already_present: 0}\n"
+        "date: 2026-11-20\nwindow: {since: 2026-11-13, until: 2026-11-20}\nqueries: []\nadded: []\ncounts: {found: 0, added: 0, already_present: 0}\n"
     )
     (kb.syncs_dir / "2026-11-21.yml").write_text("date: 2026-11-21\nwindow: [oops\n")
     (kb.syncs_dir / "2026-11-22.yml").write_text("date: yesterday\n")
@@ -388,17 +387,13 @@ def test_a_page_outside_content_linking_to_a_missing_page_inside_has_no_tracebac
         GOOD.replace("2501.12948", "2501.00001").replace("Open reasoning models.", "See [r2](../content/papers/deepseek-r2.md).")
     )
     assert main(["check", "drafts/new.md"]) == 1
-    assert capsys.readouterr().out.splitlines() == [
-        "drafts/new.md:23: error: link to '../content/papers/deepseek-r2.md', which does not exist"
-    ]
+    assert capsys.readouterr().out.splitlines() == ["drafts/new.md:23: error: link to '../content/papers/deepseek-r2.md', which does not exist"]
 
 
 def test_github_format_escapes_the_file_property_and_the_message(kb, monkeypatch):
     monkeypatch.chdir(kb.root)
     problem = Problem(kb.papers_dir / "a,line=99:b%.md", 3, "100% wrong\nsecond line: here")
-    assert format_problem(problem, kb, "github") == (
-        "::error file=content/papers/a%2Cline=99%3Ab%25.md,line=3::100%25 wrong%0Asecond line: here"
-    )
+    assert format_problem(problem, kb, "github") == ("::error file=content/papers/a%2Cline=99%3Ab%25.md,line=3::100%25 wrong%0Asecond line: here")
 
 
 def test_a_folder_argument_means_the_pages_of_the_papers_folder_in_it(kb, capsys, monkeypatch):

@@ -16,8 +16,13 @@ from paperkb.publish import citation
 from tests.support.site_build import copy_knowledge_base, mkdocs_build
 
 REPO = Path(__file__).resolve().parent.parent
-HOSTILE = {"title": 'Quotes " and <script>alert(1)</script> & $\\alpha$', "arxiv": "2511.00091", "status": "todo",
-           "authors": ['Ada "Bobby" <b>Lovelace</b>', "Y.K. Li"], "published": dt.date(2025, 11, 2)}
+HOSTILE = {
+    "title": 'Quotes " and <script>alert(1)</script> & $\\alpha$',
+    "arxiv": "2511.00091",
+    "status": "todo",
+    "authors": ['Ada "Bobby" <b>Lovelace</b>', "Y.K. Li"],
+    "published": dt.date(2025, 11, 2),
+}
 
 
 def meta_tags(document) -> list[tuple[str, str]]:

@@ -84,8 +84,10 @@ def test_a_missing_content_dir_stops_every_command_before_it_writes(tmp_path: Pa
     before = tree(root)
     result = paperkb(root, *command)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr == f"paperkb: {root / 'contnet'}: no such folder; fix content_dir in [tool.paperkb] of {pyproject} " \
+    assert (
+        result.stderr == f"paperkb: {root / 'contnet'}: no such folder; fix content_dir in [tool.paperkb] of {pyproject} "
         '(default "content") or run paperkb from (or --root) the knowledge base\n'
+    )
     assert tree(root) == before
 
 

@@ -324,8 +324,10 @@ def test_raw_html_in_a_section_shows_as_text_in_site_digests(kb: Path):
 def test_pages_may_link_to_digests_feeds_and_bibliographies(kb: Path):
     path = kb / "content" / "papers" / "deepseek-r1.md"
     page = load_page(path)
-    links = ("[this week](../digests/weekly.md), [the feed](../feeds/topics/reasoning.xml), "
-             "[all citations](../papers.bib), [reasoning.bib](../bib/topics/reasoning.bib), [gone](../digests/nope.md)")
+    links = (
+        "[this week](../digests/weekly.md), [the feed](../feeds/topics/reasoning.xml), "
+        "[all citations](../papers.bib), [reasoning.bib](../bib/topics/reasoning.bib), [gone](../digests/nope.md)"
+    )
     write_page(page, set_section(page, "Notes", links))
     problems = [p for p in check.check_pages(config.load(kb), [path]) if "link" in p.message]
     assert [p.message.split(",")[0] for p in problems] == ["link to '../digests/nope.md'"]

@@ -143,8 +143,14 @@ def test_feed_is_capped_at_the_newest_entries(tmp_path: Path):
     papers = root / "content" / "papers"
     start = dt.date(2026, 1, 1)
     for n in range(feeds.MAX_ENTRIES + 15):
-        meta = {"title": f"Synthetic paper {n}", "arxiv": f"2601.{n:05d}", "authors": ["A. Person"],
-                "published": start, "added": start + dt.timedelta(days=n), "status": "todo"}
+        meta = {
+            "title": f"Synthetic paper {n}",
+            "arxiv": f"2601.{n:05d}",
+            "authors": ["A. Person"],
+            "published": start,
+            "added": start + dt.timedelta(days=n),
+            "status": "todo",
+        }
         (papers / f"synthetic-{n:03d}.md").write_text(render_new_page(meta), "utf-8")
     parsed = feedparser.parse(feeds.generate(site_input(root))[paths.ALL_PAPERS_FEED])
     assert len(parsed.entries) == feeds.MAX_ENTRIES

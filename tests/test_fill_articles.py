@@ -180,7 +180,6 @@ def test_articles_cannot_be_combined_with_batch(kb, capsys):
     assert "--articles cannot be combined with --batch or --stale" in capsys.readouterr().err
 
 
-
 def test_an_article_is_filled_only_as_an_article(kb, server, capsys):
     path = add_article(kb)
     assert run_fill(kb, str(path)) == 2

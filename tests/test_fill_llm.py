@@ -87,7 +87,7 @@ def test_invented_numbers_are_caught(generated, invented):
         ("Text\n#1 result in Python-Markdown is a heading too", "heading"),
         ("Text\n-----", "underline"),
         ("Text\n```\ncode\n```", "code fence"),
-        ("Styled {: onclick=\"x\"}", "attribute"),
+        ('Styled {: onclick="x"}', "attribute"),
         ("A {{ macro }}", "template"),
         ('--8<-- "secrets.txt"', "snippet"),
     ],

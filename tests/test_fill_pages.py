@@ -40,8 +40,7 @@ def test_new_entries_are_appended_in_order_and_the_others_keep_their_bytes():
     assert text.startswith(head)  # every byte of the existing map, comments and flow entry included
     added = text[len(head) : text.index("status:")]
     assert added == (
-        "  why_it_matters:\n    model: claude-sonnet-5-5\n    date: 2026-11-22\n    input: abstract\n"
-        f"    sha256: {'ab' * 32}\n  extra:\n    model: n\n"
+        f"  why_it_matters:\n    model: claude-sonnet-5-5\n    date: 2026-11-22\n    input: abstract\n    sha256: {'ab' * 32}\n  extra:\n    model: n\n"
     )
     assert text.endswith("status:" + tail)
     meta = parse_page(Path("p.md"), text).meta

@@ -78,9 +78,7 @@ def test_completes_without_touching_a_persons_words(kb_copy, monkeypatch, capsys
     original = text.split("\n## Summary")[0].replace("priority: urgent\n", "") + "\n"
     original = "\n".join(line for line in original.splitlines() if not line.startswith(("generated:", "  "))) + "\n"
     original = original.replace("status: draft", "status: todo").replace("topics:\n", "topics:\n- efficiency\n", 1)
-    mine = original.replace("status: todo", "priority: low\nstatus: todo") + (
-        "\n## Summary\n\nMy own summary.\n\n## Notes\n\nKeep me.\n"
-    )
+    mine = original.replace("status: todo", "priority: low\nstatus: todo") + ("\n## Summary\n\nMy own summary.\n\n## Notes\n\nKeep me.\n")
     path.write_text(mine)
     assert main(["import-digest", str(FIXTURE)]) == 0
     page = load_page(path)

@@ -96,9 +96,11 @@ def test_latest_additions_order_by_added_then_published():
     site = golden_site()
     home = page_html(index_files(site), "index.md")
     latest = home.split('id="latest-additions"')[1]
+
     def key(page):
         added, published = as_date(page.meta.get("added")), as_date(page.meta.get("published"))
         return (added or dt.date.min, published or dt.date.min)
+
     expected = [p.slug for p in sorted(site.pages, key=key, reverse=True)]
     assert slugs_in_order(latest) == expected
     assert expected[:2] == ["reasoning-rl", "edited-summary"]  # same 'added' day: the newer paper first
@@ -168,12 +170,41 @@ def test_vocabulary_descriptions_are_escaped_in_markdown_tables():
     assert html.count("<tr>") == 4  # header + three topics: the '|' did not split a row
 
 
-_SPECIALS = ["<script>alert(1)</script>", "<think>", "|", "*", "_", "[", "]", "(", ")", "`", "\\", "&amp;", "&", "<!--", "-->",
-             "#", "- ", "1. ", "~~~", "{: .x}", "<b>", '"', "'", "\n"]
-_hostile_text = st.lists(
-    st.one_of(st.sampled_from(_SPECIALS), st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8)),
-    min_size=1, max_size=8,
-).map("".join).filter(lambda s: s.strip())
+_SPECIALS = [
+    "<script>alert(1)</script>",
+    "<think>",
+    "|",
+    "*",
+    "_",
+    "[",
+    "]",
+    "(",
+    ")",
+    "`",
+    "\\",
+    "&amp;",
+    "&",
+    "<!--",
+    "-->",
+    "#",
+    "- ",
+    "1. ",
+    "~~~",
+    "{: .x}",
+    "<b>",
+    '"',
+    "'",
+    "\n",
+]
+_hostile_text = (
+    st.lists(
+        st.one_of(st.sampled_from(_SPECIALS), st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8)),
+        min_size=1,
+        max_size=8,
+    )
+    .map("".join)
+    .filter(lambda s: s.strip())
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -182,8 +213,9 @@ def test_no_title_or_lab_name_can_add_markup_or_break_a_row(titles, lab):
     vocab = golden_site().vocab
     pages = []
     for number, title in enumerate(titles):
-        text = render_new_page({"title": title, "arxiv": f"2501.{number:05d}", "labs": [lab], "topics": ["reasoning"],
-                                "published": dt.date(2025, 1, 1 + number), "status": "todo"})
+        text = render_new_page(
+            {"title": title, "arxiv": f"2501.{number:05d}", "labs": [lab], "topics": ["reasoning"], "published": dt.date(2025, 1, 1 + number), "status": "todo"}
+        )
         pages.append(parse_page(Path(f"content/papers/p{number}.md"), text))
     files = index_files(SiteInput(pages=pages, vocab=vocab))
     for path in ("papers/index.md", "topics/reasoning.md", "timeline.md", "priorities/unrated.md"):
@@ -263,9 +295,14 @@ def many_papers(count: int, heavy_month: int = 0, undated: int = 0, heavy_pages:
     dates += [dt.date(2025, 3, 1 + i % 28) for i in range(heavy_month)] + [None] * undated
     pages = []
     for number, published in enumerate(dates):
-        meta = {"title": f"Paper {number:05d}", "arxiv": f"2501.{number:05d}", "labs": [labs[number % 2]],
-                "topics": [topics[number % 3]], "priority": ["urgent", "high", "medium", "low", None][number % 5],
-                "status": ["todo", "draft", "reviewed"][number % 3]}
+        meta = {
+            "title": f"Paper {number:05d}",
+            "arxiv": f"2501.{number:05d}",
+            "labs": [labs[number % 2]],
+            "topics": [topics[number % 3]],
+            "priority": ["urgent", "high", "medium", "low", None][number % 5],
+            "status": ["todo", "draft", "reviewed"][number % 3],
+        }
         if published:
             meta["published"] = published
         if heavy_pages:
@@ -330,8 +367,12 @@ def test_links_to_the_browse_view_use_only_its_parameters_and_values_it_knows():
     files = index_files(site, Bounds(listed=10, home=3, archive=30))
     vocab = site.vocab
     known = {
-        "topic": set(vocab.topics), "lab": {lab.name for lab in vocab.labs.values()}, "priority": set(paths.PRIORITY_PAGES),
-        "status": {"todo", "draft", "reviewed"}, "sort": set(paths.BROWSE_SORTS), "year": {"2023", "2024"},
+        "topic": set(vocab.topics),
+        "lab": {lab.name for lab in vocab.labs.values()},
+        "priority": set(paths.PRIORITY_PAGES),
+        "status": {"todo", "draft", "reviewed"},
+        "sort": set(paths.BROWSE_SORTS),
+        "year": {"2023", "2024"},
     }
     queries = [query for text in files.values() for query in browse_links(text)]
     assert len(queries) > 20
@@ -341,6 +382,7 @@ def test_links_to_the_browse_view_use_only_its_parameters_and_values_it_knows():
 
 def test_page_weight_does_not_grow_with_the_number_of_papers():
     """The largest generated page is no bigger with four times the papers (same dates, so the same months)."""
+
     def largest(count: int) -> int:
         return max(len(to_html(text)) for text in index_files(many_papers(count), Bounds(listed=20, home=5, archive=40)).values())
 
@@ -362,8 +404,10 @@ def test_paperkb_check_accepts_links_to_archive_pages_and_the_browse_view_but_no
         (tmp_path / "content" / name).write_text((Path(__file__).parent / "golden" / "kb" / "input" / name).read_text("utf-8"), "utf-8")
     (tmp_path / "pyproject.toml").write_text("[tool.paperkb]\n")
     kb = config.load(tmp_path)
-    body = ("See [2025](../browse/2025.md), [March](../browse/2025-03-p2.md#top), [undated](../browse/undated.md), "
-            "[the browse view](index.md?topic=reasoning&sort=newest) and [nothing](../browse/next-year.md).")
+    body = (
+        "See [2025](../browse/2025.md), [March](../browse/2025-03-p2.md#top), [undated](../browse/undated.md), "
+        "[the browse view](index.md?topic=reasoning&sort=newest) and [nothing](../browse/next-year.md)."
+    )
     text = render_new_page({"title": "Links", "arxiv": "2501.00001", "status": "todo", "topics": ["reasoning"]}, {"summary": body})
     (kb.papers_dir / "links.md").write_text(text, "utf-8")
     problems = [p.message for p in check_pages(kb) if p.path.name == "links.md" and "link" in p.message]

@@ -282,9 +282,11 @@ def test_text_that_would_keep_the_renderer_busy_is_refused(body, line):
     assert caught.value.line == line
     assert caught.value.message.startswith("this paragraph would keep the site's Markdown renderer busy")
     assert caught.value.message.endswith(
-        ("close the brackets, write '\\[' and '&lt;' for literal ones, or split the paragraph with blank lines",
-         "close the code spans, or put blank lines before and after headings and rules",
-         "close the fences, or start such lines with a space")
+        (
+            "close the brackets, write '\\[' and '&lt;' for literal ones, or split the paragraph with blank lines",
+            "close the code spans, or put blank lines before and after headings and rules",
+            "close the fences, or start such lines with a space",
+        )
     )
 
 

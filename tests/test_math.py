@@ -23,16 +23,21 @@ SECTION = "The loss $x_i + y_j$ falls; costs \\$5.\n\n```\necho $HOME $x$\n```\n
 
 
 def page(status: str = "todo"):
-    meta = {"title": "Bounds", "arxiv": "2511.00077", "status": status, "published": dt.date(2025, 11, 5),
-            "added": dt.date(2026, 11, 20), "abstract": ABSTRACT + "\n"}
+    meta = {
+        "title": "Bounds",
+        "arxiv": "2511.00077",
+        "status": status,
+        "published": dt.date(2025, 11, 5),
+        "added": dt.date(2026, 11, 20),
+        "abstract": ABSTRACT + "\n",
+    }
     sections = {"summary": SECTION, "key_insights": "- $\\alpha$ matters.", "why_it_matters": "It does."} if status != "todo" else {}
     return parse_page(Path("papers/bounds.md"), render_new_page(meta, sections))
 
 
 def test_the_abstract_marks_math_for_mathjax_and_escapes_everything():
     assert math_html(ABSTRACT) == (
-        'We bound <span class="arithmatex">\\(\\max_\\theta &lt;x&gt;\\)</span> and '
-        '<span class="arithmatex">\\[a_i^2\\]</span> at $5 &amp; more.'
+        'We bound <span class="arithmatex">\\(\\max_\\theta &lt;x&gt;\\)</span> and <span class="arithmatex">\\[a_i^2\\]</span> at $5 &amp; more.'
     )
     html = abstract_html(page())
     assert html.count('<span class="arithmatex">') == 2 and "<x>" not in html
@@ -48,10 +53,19 @@ def test_sections_and_digest_pages_mark_math_with_the_sites_extensions():
 
 
 def test_feeds_show_math_as_readable_text():
-    pending = feeds.build_feed([page("todo")], feed_path="f.xml", title="t", subtitle="s", site_url="https://kb.example.org/",
-                               alternate_path="papers/index.md", topics={}, today=TODAY)
-    filled = feeds.build_feed([page("draft")], feed_path="f.xml", title="t", subtitle="s", site_url="https://kb.example.org/",
-                              alternate_path="papers/index.md", topics={}, today=TODAY)
+    pending = feeds.build_feed(
+        [page("todo")], feed_path="f.xml", title="t", subtitle="s", site_url="https://kb.example.org/", alternate_path="papers/index.md", topics={}, today=TODAY
+    )
+    filled = feeds.build_feed(
+        [page("draft")],
+        feed_path="f.xml",
+        title="t",
+        subtitle="s",
+        site_url="https://kb.example.org/",
+        alternate_path="papers/index.md",
+        topics={},
+        today=TODAY,
+    )
     summary = feedparser.parse(pending).entries[0].summary
     assert "max_θ<x>" in summary and "a_i^2" in summary and "$5" in summary and "\\max" not in summary
     content = feedparser.parse(filled).entries[0].content[0].value

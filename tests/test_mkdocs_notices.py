@@ -19,8 +19,9 @@ BANNERS = ("Material for MkDocs reaches end of life", "MkDocs may break support"
 
 def makefile_environment() -> dict[str, str]:
     probe = "pkb-env: ; @" + " ".join(f'echo "{name}=$${name}";' for name in SWITCHES)
-    result = subprocess.run(["make", "-s", "--no-print-directory", "-f", "Makefile", f"--eval={probe}", "pkb-env"],
-                            cwd=REPO, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-f", "Makefile", f"--eval={probe}", "pkb-env"], cwd=REPO, capture_output=True, text=True, check=True
+    )
     return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
 
 
@@ -29,8 +30,7 @@ def tiny_build(tmp_path: Path, env: dict[str, str]) -> str:
     (tmp_path / "docs" / "index.md").write_text("# Hello\n")
     (tmp_path / "mkdocs.yml").write_text("site_name: t\ntheme:\n  name: material\nplugins:\n  - gen-files:\n      scripts: []\n")
     base = {k: v for k, v in os.environ.items() if k not in SWITCHES}
-    result = subprocess.run([str(Path(sys.executable).with_name("mkdocs")), "build", "-q"], cwd=tmp_path,
-                            env={**base, **env}, capture_output=True, text=True)
+    result = subprocess.run([str(Path(sys.executable).with_name("mkdocs")), "build", "-q"], cwd=tmp_path, env={**base, **env}, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return result.stdout + result.stderr
 

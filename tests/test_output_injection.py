@@ -102,8 +102,10 @@ def test_papers_bib_holds_exactly_one_entry_per_page_whatever_the_pages_hold(hos
 
 def test_a_url_with_a_line_break_no_longer_adds_an_entry():
     """The issue's case: bibtexparser 2 read an attacker-chosen entry out of a `url:` holding a newline."""
-    page = parse_page(Path("papers/x.md"), render_new_page(
-        {"title": "T", "url": 'https://example.org/\n@misc(evil2025, title="Injected")\n', "authors": ["A B"], "status": "todo"}))
+    page = parse_page(
+        Path("papers/x.md"),
+        render_new_page({"title": "T", "url": 'https://example.org/\n@misc(evil2025, title="Injected")\n', "authors": ["A B"], "status": "todo"}),
+    )
     text = bibtex.format_bibliography([page], bibtex.assign_keys([page]))
     keys, entries = read_both(text)
     assert keys == ["bndt"] and "url" not in entries["bndt"]
@@ -116,15 +118,14 @@ def test_a_file_name_cannot_put_anything_into_a_key():
     assert read_both(bibtex.format_entry(page, key))[0] == [key]
 
 
-ANY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(list("@{}\\\n\r%#\"(),=")), max_size=40)
+ANY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(list('@{}\\\n\r%#"(),=')), max_size=40)
 BLANK_PAGE = parse_page(Path("papers/x.md"), "---\ntitle: x\n---\n")
 
 
 @settings(max_examples=80, deadline=None)
 @given(title=ANY_TEXT, author=ANY_TEXT, doi=ANY_TEXT, primary=ANY_TEXT, url=ANY_TEXT, slug=ANY_TEXT)
 def test_any_text_in_any_field_stays_inside_its_one_entry(title, author, doi, primary, url, slug):
-    meta = {"title": title, "authors": [author, "Ada Lovelace"], "doi": doi, "primary_category": primary,
-            "published": dt.date(2025, 1, 20), "status": "todo"}
+    meta = {"title": title, "authors": [author, "Ada Lovelace"], "doi": doi, "primary_category": primary, "published": dt.date(2025, 1, 20), "status": "todo"}
     for source in ({"arxiv": "2501.12948"}, {"url": "https://example.org/" + url}):
         page = dataclasses.replace(BLANK_PAGE, path=Path("papers") / (slug.replace("/", "") + "x.md"), meta={**meta, **source})
         key = bibtex.base_key(page)
@@ -171,8 +172,16 @@ def test_feeds_of_hostile_pages_hold_only_text_and_links_to_arxiv_or_the_site(ho
     chunks = [pages[i : i + feeds.MAX_ENTRIES] for i in range(0, len(pages), feeds.MAX_ENTRIES)]
     seen = 0
     for chunk in chunks:
-        document = feeds.build_feed(chunk, feed_path=paths.ALL_PAPERS_FEED, title="t <b>", subtitle="s\x01", site_url=site_url,
-                                    alternate_path=paths.ALL_PAPERS, topics=site.vocab.topics, today=TODAY)
+        document = feeds.build_feed(
+            chunk,
+            feed_path=paths.ALL_PAPERS_FEED,
+            title="t <b>",
+            subtitle="s\x01",
+            site_url=site_url,
+            alternate_path=paths.ALL_PAPERS,
+            topics=site.vocab.topics,
+            today=TODAY,
+        )
         assert not CONTROL.search(document), CONTROL.search(document)
         parsed = feedparser.parse(document)
         assert not parsed.bozo, parsed.get("bozo_exception")
@@ -202,25 +211,26 @@ def test_feeds_of_hostile_pages_hold_only_text_and_links_to_arxiv_or_the_site(ho
 
 
 def test_a_page_url_is_the_entry_id_never_a_link():
-    page = parse_page(Path("papers/blog.md"), render_new_page(
-        {"title": "A blog post", "url": "https://blog.example/post", "added": dt.date(2026, 1, 2), "status": "todo"}))
+    page = parse_page(
+        Path("papers/blog.md"), render_new_page({"title": "A blog post", "url": "https://blog.example/post", "added": dt.date(2026, 1, 2), "status": "todo"})
+    )
     for site_url, expected_id in ((SITE_URL, "https://blog.example/post"), ("", "tag:paperkb,2026:papers/blog")):
-        entry = feedparser.parse(feeds.build_feed([page], feed_path="f.xml", title="t", subtitle="s", site_url=site_url,
-                                                  alternate_path="p.md", topics={}, today=TODAY)).entries[0]
+        entry = feedparser.parse(
+            feeds.build_feed([page], feed_path="f.xml", title="t", subtitle="s", site_url=site_url, alternate_path="p.md", topics={}, today=TODAY)
+        ).entries[0]
         assert entry.id == expected_id  # without a link of its own, feedparser would take a URL id for the link
         assert all("blog.example" not in link.href for link in entry.get("links", [])) and "blog.example" not in entry.get("link", "")
     spaced = parse_page(Path("papers/a b.md"), render_new_page({"title": "x", "added": dt.date(2026, 1, 2), "status": "todo"}))
-    document = feeds.build_feed([spaced], feed_path="f.xml", title="t", subtitle="s", site_url=SITE_URL, alternate_path="p.md",
-                                topics={}, today=TODAY)
+    document = feeds.build_feed([spaced], feed_path="f.xml", title="t", subtitle="s", site_url=SITE_URL, alternate_path="p.md", topics={}, today=TODAY)
     assert "a b/" not in document and feedparser.parse(document).entries[0].id == "tag:paperkb,2026:papers/a%20b"
-    hostile = parse_page(Path("papers/js.md"), render_new_page(
-        {"title": "x", "url": "javascript:window.__pwned=1", "added": dt.date(2026, 1, 2), "status": "todo"}))
+    hostile = parse_page(
+        Path("papers/js.md"), render_new_page({"title": "x", "url": "javascript:window.__pwned=1", "added": dt.date(2026, 1, 2), "status": "todo"})
+    )
     assert feeds.entry_id(hostile, "") == ""  # not a URL the rule accepts: the caller's tag: id instead
 
 
 # -- Markdown digests -------------------------------------------------------------------------------------------------
-MARKDOWN_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "a", "img", "ul", "ol", "li", "em", "strong", "code", "pre",
-                 "blockquote", "hr", "br"}
+MARKDOWN_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "a", "img", "ul", "ol", "li", "em", "strong", "code", "pre", "blockquote", "hr", "br"}
 
 
 def assert_inert_markdown(text: str) -> Audit:
@@ -261,8 +271,9 @@ def test_paperkb_digest_markdown_of_hostile_pages_is_inert(capsys, hostile_root:
 
 
 def test_a_url_cannot_end_its_markdown_link_and_start_another():
-    page = parse_page(Path("papers/u.md"), render_new_page(
-        {"title": "U", "url": "https://example.org/a)[x](javascript:window.__pwned=1)", "added": TODAY, "status": "todo"}))
+    page = parse_page(
+        Path("papers/u.md"), render_new_page({"title": "U", "url": "https://example.org/a)[x](javascript:window.__pwned=1)", "added": TODAY, "status": "todo"})
+    )
     text = digest.render_markdown(digest.digest_for_window([page], None, None), digest.ExternalLinks(""))
     anchors = re.findall(r'<a href="([^"]*)"', markdown.markdown(text))
     assert anchors == ["https://example.org/a)[x](javascript:window.__pwned=1)"] * 2  # title and Link row: one link each
@@ -312,19 +323,23 @@ def test_email_digest_of_hostile_pages_runs_nothing_and_links_only_papers_and_ar
     assert found.handlers == []
     assert not {"script", "img", "iframe", "svg", "math", "object", "embed", "form", "style", "link", "base"} & set(found.tags)
     assert found.urls and all(u.startswith(("https://arxiv.org/abs/", SITE_URL + "papers/")) for u in found.urls), [
-        u for u in found.urls if not u.startswith(("https://arxiv.org/abs/", SITE_URL + "papers/"))][:5]
+        u for u in found.urls if not u.startswith(("https://arxiv.org/abs/", SITE_URL + "papers/"))
+    ][:5]
     assert all(facts.is_web_url(u) for u in found.urls), [u for u in found.urls if not facts.is_web_url(u)]
     assert "window.__pwned" in out  # the words are there, as text
 
 
 # -- sync record counts ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("counts", [
-    '{found: "<img src=x onerror=window.__pwned=1>", added: 1, already_present: 0}',
-    "{found: 1, added: -1, already_present: 0}",
-    "{found: 1, added: 1, already_present: true}",
-    "{found: 1.5, added: 1, already_present: 0}",
-    "{found: [1], added: 1, already_present: 0}",
-])
+@pytest.mark.parametrize(
+    "counts",
+    [
+        '{found: "<img src=x onerror=window.__pwned=1>", added: 1, already_present: 0}',
+        "{found: 1, added: -1, already_present: 0}",
+        "{found: 1, added: 1, already_present: true}",
+        "{found: 1.5, added: 1, already_present: 0}",
+        "{found: [1], added: 1, already_present: 0}",
+    ],
+)
 def test_sync_counts_must_be_whole_numbers(tmp_path: Path, counts: str):
     record = tmp_path / "2026-11-21.yml"
     record.write_text(sync_record(["2501.12948"]).replace("counts: {found: 1, added: 1, already_present: 0}", f"counts: {counts}"), "utf-8")
@@ -337,16 +352,23 @@ def test_sync_counts_must_be_whole_numbers(tmp_path: Path, counts: str):
 
 
 def test_a_digest_prints_only_whole_counts_whatever_record_it_is_given():
-    record = {"date": TODAY, "window": {"since": TODAY, "until": TODAY}, "added": [],
-              "counts": {"found": "<script>window.__pwned=1</script>", "added": 2, "already_present": True, "x": "y"}}
+    record = {
+        "date": TODAY,
+        "window": {"since": TODAY, "until": TODAY},
+        "added": [],
+        "counts": {"found": "<script>window.__pwned=1</script>", "added": 2, "already_present": True, "x": "y"},
+    }
     built = digest.digest_for_sync([], record)
     assert digest.counts_line(built) == "added 2"
 
 
 # -- the url rule in check -----------------------------------------------------------------------------------------------
 # Odd but single-line http(s) URLs: every writer escapes them for its format (the tests above)
-ODD_BUT_VALID = ["https://example.org/a)[x](javascript:window.__pwned=1)", "https://example.org/a>[x](javascript:window.__pwned=1)",
-                 'https://example.org/"onmouseover="window.__pwned=1']
+ODD_BUT_VALID = [
+    "https://example.org/a)[x](javascript:window.__pwned=1)",
+    "https://example.org/a>[x](javascript:window.__pwned=1)",
+    'https://example.org/"onmouseover="window.__pwned=1',
+]
 
 
 @pytest.mark.parametrize("url", [u for u in URL_VECTORS if u not in ODD_BUT_VALID] + ["https://example.org/a b"])
@@ -357,8 +379,9 @@ def test_check_reports_a_url_that_is_not_one_clean_http_url_with_its_line(tmp_pa
     path.write_text(render_new_page({"title": "A blog post", "url": url, "status": "todo"}), "utf-8")
     problems = [p for p in check.check_pages(config.load(root), [path]) if "'url'" in p.message]
     line = next(n for n, text in enumerate(path.read_text("utf-8").splitlines(), 1) if text.startswith("url:"))
-    assert [(p.line, p.message) for p in problems] == [(line, (
-        "'url' must be one http(s) URL on one line, with no space, line break or control character; percent-encode a space as %20"))]
+    assert [(p.line, p.message) for p in problems] == [
+        (line, ("'url' must be one http(s) URL on one line, with no space, line break or control character; percent-encode a space as %20"))
+    ]
 
 
 def test_check_accepts_a_clean_url(tmp_path: Path):

@@ -309,9 +309,9 @@ def test_a_byte_order_mark_is_accepted_and_kept_on_write(tmp_path):
     page = pages.write_page(page, set_keys(page, {"priority": "high"}))
     page = pages.write_page(page, pages.set_scalar(page, "status", "draft"))
     page = pages.write_page(page, set_section(page, "Summary", "Written."))
-    assert path.read_bytes() == (
-        "\ufeff---\r\ntitle: 'BOM page'\r\nstatus: draft # keep\r\npriority: high\r\n---\r\n\r\n## Summary\r\n\r\nWritten.\r\n"
-    ).encode()
+    assert (
+        path.read_bytes() == ("\ufeff---\r\ntitle: 'BOM page'\r\nstatus: draft # keep\r\npriority: high\r\n---\r\n\r\n## Summary\r\n\r\nWritten.\r\n").encode()
+    )
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,11 @@ def test_unknown_tags_still_fail_with_the_line():
 
 
 _scalars = st.one_of(
-    st.text(max_size=20), st.integers(), st.floats(allow_nan=False), st.booleans(), st.none(),
+    st.text(max_size=20),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
     st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 1, 1)),
 )
 _values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)

@@ -86,8 +86,9 @@ def remote_heads(origin: Path) -> dict[str, str]:
 
 
 def summarise(runner: StepRunner, fill_exit: str = "0", check_exit: str = "0"):
-    result, outputs = runner.run(step("Summarise the run"), FILL_EXIT=fill_exit, CHECK_EXIT=check_exit,
-                                 RUN_URL="https://github.com/example/paperkb/actions/runs/1")
+    result, outputs = runner.run(
+        step("Summarise the run"), FILL_EXIT=fill_exit, CHECK_EXIT=check_exit, RUN_URL="https://github.com/example/paperkb/actions/runs/1"
+    )
     assert result.returncode == 0, result.stderr
     return outputs
 
@@ -199,8 +200,8 @@ def test_no_page_change_no_pull_request(repo: dict):
     runner = repo["runner"]
     (repo["kb"] / "content" / "syncs").mkdir(exist_ok=True)
     (repo["kb"] / "content" / "syncs" / "2026-11-22.yml").write_text(
-        "date: 2026-11-22\nwindow: {since: 2026-11-15, until: 2026-11-22}\nqueries: []\nadded: []\n"
-        "counts: {found: 0, added: 0, already_present: 0}\n", "utf-8")  # a run that found nothing
+        "date: 2026-11-22\nwindow: {since: 2026-11-15, until: 2026-11-22}\nqueries: []\nadded: []\ncounts: {found: 0, added: 0, already_present: 0}\n", "utf-8"
+    )  # a run that found nothing
     (runner.temp / "sync.json").write_text(json.dumps({"record": {"date": "2026-11-22"}, "added": []}), "utf-8")
     (runner.temp / "fill.log").write_text("fill: 0 filled, 0 failed, 0 skipped, 0 not started\n", "utf-8")
     assert summarise(runner)["changed"] == "false"
@@ -224,8 +225,7 @@ def test_the_fill_step_uses_the_key_from_its_env_and_never_prints_it(repo: dict,
 
     secret = "sk-ant-test-never-shown-0123456789"
     with FakeAnthropic(api_key=secret) as server:
-        result, outputs = runner.run(step("Fill missing sections with Claude"), ANTHROPIC_API_KEY=secret,
-                                     ANTHROPIC_BASE_URL=server.base_url, MAX_COST="0.05")
+        result, outputs = runner.run(step("Fill missing sections with Claude"), ANTHROPIC_API_KEY=secret, ANTHROPIC_BASE_URL=server.base_url, MAX_COST="0.05")
     log = (runner.temp / "fill.log").read_text("utf-8")
     assert outputs["exit"] in ("0", "1"), log
     assert server.message_requests() and all(r.had_api_key for r in server.message_requests())
@@ -235,8 +235,10 @@ def test_the_fill_step_uses_the_key_from_its_env_and_never_prints_it(repo: dict,
 
 # -- the body's text ------------------------------------------------------------------------------------------
 def test_outside_text_cannot_format_the_body_or_mention_anyone():
-    facts = pipeline.RunFacts(date="2026-11-22", added=[{"path": "content/papers/x.md", "arxiv": "2511.00001",
-                                                         "title": "Hi @octocat <img src=x> **bold** [link](https://evil.example)"}])
+    facts = pipeline.RunFacts(
+        date="2026-11-22",
+        added=[{"path": "content/papers/x.md", "arxiv": "2511.00001", "title": "Hi @octocat <img src=x> **bold** [link](https://evil.example)"}],
+    )
     text = pipeline.body(facts)
     rendered = markdown.markdown(text, extensions=["tables"])  # roughly what GitHub makes of it
     assert "@octocat" not in text and "&#64;octocat" in text

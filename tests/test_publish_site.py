@@ -29,9 +29,7 @@ HOSTILE = ' Then <script>window.__pwned = 1</script><img src="x" onerror="window
 # a javascript: link and raw <img onerror> behind escaped backticks. (An entity-encoded javascript: link fails
 # the strict build as an unrecognized relative link; tests/test_digest.py covers it without MkDocs.)
 HOSTILE_BLOCK = (
-    "\n\nHover [click](javascript:window.__pwned=4) now, "
-    '\\`<img src="z" onerror="window.__pwned = 5">\\` ends.\n'
-    '{: onmouseover="window.__pwned = 3" }'
+    '\n\nHover [click](javascript:window.__pwned=4) now, \\`<img src="z" onerror="window.__pwned = 5">\\` ends.\n{: onmouseover="window.__pwned = 3" }'
 )
 SITE_PATH = "/paperkb/"  # the path of mkdocs.yml's site_url, where the site is served
 RECORD = f"""date: {SYNC_DATE}
@@ -57,7 +55,10 @@ def built(tmp_path_factory) -> dict:
     (root / "content" / "syncs" / f"{SYNC_DATE}.yml").write_text(RECORD, "utf-8")
     result = subprocess.run(
         [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--site-dir", str(root / "site")],
-        cwd=root, capture_output=True, text=True, env={"DISABLE_MKDOCS_2_WARNING": "true", "PATH": "/usr/bin:/bin"},
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={"DISABLE_MKDOCS_2_WARNING": "true", "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr[-4000:]
     pages, _ = load_pages(root / "content" / "papers")
@@ -124,7 +125,7 @@ def test_every_page_links_the_feed_and_the_link_resolves(built: dict):
         assert match, f"{page.relative_to(site)} has no feed link"
         path = urlsplit(urljoin(SITE_PATH + page.relative_to(site).as_posix(), match.group(1))).path
         assert path.startswith(SITE_PATH), (page, match.group(1))
-        target = posixpath.normpath(path[len(SITE_PATH):])  # 404.html links from the site root, the others relatively
+        target = posixpath.normpath(path[len(SITE_PATH) :])  # 404.html links from the site root, the others relatively
         assert target == "feeds/papers.xml" and (site / target).is_file(), (page, match.group(1))
 
 

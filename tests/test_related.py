@@ -106,8 +106,11 @@ def test_a_paper_is_compared_on_its_title_abstract_and_written_sections_not_plac
     assert "Title Words" in text and "Abstract words." in text and "Notes words." in text
     assert "TODO" not in text
     # the Notes section alone can make two papers related
-    pages = [make_page("a", "Alpha", notes="tokenizer byte pair merges"), make_page("b", "Beta", notes="tokenizer byte pair merges"),
-             make_page("c", "Gamma", notes="protein folding structure")]
+    pages = [
+        make_page("a", "Alpha", notes="tokenizer byte pair merges"),
+        make_page("b", "Beta", notes="tokenizer byte pair merges"),
+        make_page("c", "Gamma", notes="protein folding structure"),
+    ]
     assert similar_papers(pages)["a"] == ("b",)
 
 

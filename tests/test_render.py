@@ -118,9 +118,9 @@ def test_hostile_title_authors_and_abstract_show_as_text():
 
 def test_raw_html_in_a_page_body_is_shown_as_text_or_defused():
     body = (
-        "Text <script>alert(5)</script> and <think>inner</think>, <a href=\"javascript:alert(6)\" onclick=\"x()\">a</a>, "
-        "[md link](javascript:alert(7)), <img src=\"x.png\" onerror=\"alert(8)\"> and <b>bold</b>.\n\n"
-        "<iframe src=\"https://example.org\"></iframe>\n\n<!-- a comment -->\n"
+        'Text <script>alert(5)</script> and <think>inner</think>, <a href="javascript:alert(6)" onclick="x()">a</a>, '
+        '[md link](javascript:alert(7)), <img src="x.png" onerror="alert(8)"> and <b>bold</b>.\n\n'
+        '<iframe src="https://example.org"></iframe>\n\n<!-- a comment -->\n'
     )
     paper = parse_page(Path("content/papers/x.md"), page("edited-summary").text.replace("A person rewrote this summary after the model.", body))
     html = as_site_shows(paper)
@@ -146,13 +146,36 @@ def test_sanitizer_keeps_what_markdown_makes_and_drops_the_rest():
     assert sanitize.sanitize_html("<style>p{}</style>") == "&lt;style&gt;p{}&lt;/style&gt;"
 
 
-_PIECES = ["# Title", "## Section", "text with *em* and **strong**", "- item", "1. first", "> quote", "`code <x>`",
-           "```\nfenced <b>\n```", "| a | b |\n|---|---|\n| 1 | 2 |", "[link](../x.md)", "[ext](https://example.org/a?b=1&c=2)",
-           "![img](i.png)", "!!! note \"Title\"\n    body", "&amp; &lt; &copy;", "<b>raw</b>", "<script>x</script>",
-           "<a href=\"javascript:x\">j</a>", "<img src=x onerror=y>", "<!-- c -->", "a<b", "x > y",
-           # entity-encoded schemes: browsers decode them, so the fast path must hand them to the full parser
-           "[x](javascript&colon;alert(1))", "[x](javascript&#58;alert(1))", "[x](javascript&#x3A;alert(1))",
-           "![i](javascript&#58;alert(1))", "<a href=\"java&Tab;script&colon;x\">t</a>", "[amp](a&amp;b/c)"]
+_PIECES = [
+    "# Title",
+    "## Section",
+    "text with *em* and **strong**",
+    "- item",
+    "1. first",
+    "> quote",
+    "`code <x>`",
+    "```\nfenced <b>\n```",
+    "| a | b |\n|---|---|\n| 1 | 2 |",
+    "[link](../x.md)",
+    "[ext](https://example.org/a?b=1&c=2)",
+    "![img](i.png)",
+    '!!! note "Title"\n    body',
+    "&amp; &lt; &copy;",
+    "<b>raw</b>",
+    "<script>x</script>",
+    '<a href="javascript:x">j</a>',
+    "<img src=x onerror=y>",
+    "<!-- c -->",
+    "a<b",
+    "x > y",
+    # entity-encoded schemes: browsers decode them, so the fast path must hand them to the full parser
+    "[x](javascript&colon;alert(1))",
+    "[x](javascript&#58;alert(1))",
+    "[x](javascript&#x3A;alert(1))",
+    "![i](javascript&#58;alert(1))",
+    '<a href="java&Tab;script&colon;x">t</a>',
+    "[amp](a&amp;b/c)",
+]
 
 
 @settings(max_examples=60, deadline=None)
@@ -173,9 +196,17 @@ def _is_javascript(url: str | None) -> bool:
     return cleaned.startswith(("javascript:", "vbscript:", "data:"))
 
 
-_ENCODED_JAVASCRIPT = ["javascript&colon;alert(1)", "javascript&#58;alert(1)", "javascript&#x3A;alert(1)",
-                       "javascript&#X3a;alert(1)", "javascript&#0058;alert(1)", "javascript&#58alert(1)",
-                       "java&Tab;script&colon;alert(1)", "&#106;avascript:alert(1)", "JaVaScRiPt&colon;alert(1)"]
+_ENCODED_JAVASCRIPT = [
+    "javascript&colon;alert(1)",
+    "javascript&#58;alert(1)",
+    "javascript&#x3A;alert(1)",
+    "javascript&#X3a;alert(1)",
+    "javascript&#0058;alert(1)",
+    "javascript&#58alert(1)",
+    "java&Tab;script&colon;alert(1)",
+    "&#106;avascript:alert(1)",
+    "JaVaScRiPt&colon;alert(1)",
+]
 
 
 def test_entity_encoded_javascript_urls_are_dropped_from_markdown_and_raw_html():

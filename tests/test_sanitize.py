@@ -12,9 +12,7 @@ from paperkb.publish.sanitize import EMAIL_TAGS, markdown_to_safe_html, sanitize
 from tests.support.golden import Elements, to_html
 from tests.support.hostile import HTML_VECTORS, MARKDOWN_VECTORS
 
-DANGEROUS_TAGS = set(
-    "script svg math iframe object embed form base meta link style input button template video source body noscript textarea".split()
-)
+DANGEROUS_TAGS = set("script svg math iframe object embed form base meta link style input button template video source body noscript textarea".split())
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "data", "xlink:href", "srcdoc")
 
 

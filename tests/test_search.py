@@ -169,7 +169,7 @@ def test_plain_text_keeps_the_words_and_drops_the_syntax(markdown, text):
 
 
 def test_the_document_pagefind_reads_escapes_everything_from_a_page():
-    hostile = '---\ntitle: \'</p><script>alert(1)</script>\'\nauthors: [\'"><img src=x onerror=alert(2)>\']\n---\n\n## Summary\n\nx\n'
+    hostile = "---\ntitle: '</p><script>alert(1)</script>'\nauthors: ['\"><img src=x onerror=alert(2)>']\n---\n\n## Summary\n\nx\n"
     document = search_index.record_html(search_index.paper_record(sample_page(hostile, slug="hostile"), VOCAB))
 
     class Tags(HTMLParser):

@@ -65,7 +65,9 @@ def test_actionlint_is_clean():
 def test_zizmor_offline_is_clean():
     result = subprocess.run(
         [tool("zizmor"), "--offline", "--no-progress", "--format", "plain", str(WORKFLOWS)],
-        capture_output=True, text=True, cwd=REPO,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings" in result.stdout
@@ -194,8 +196,10 @@ def test_sync_runs_on_a_schedule_and_on_dispatch_with_a_cost_cap():
 
 def test_sync_runs_sync_then_fill_with_the_cap_then_check():
     runs = [step.get("run", "") for _, step in steps(sync_workflow())]
-    order = [next(i for i, run in enumerate(runs) if command in run) for command in
-             ("paperkb sync --json", 'paperkb fill --max-cost "$MAX_COST"', "paperkb check", "python -m paperkb.cli.pipeline")]
+    order = [
+        next(i for i, run in enumerate(runs) if command in run)
+        for command in ("paperkb sync --json", 'paperkb fill --max-cost "$MAX_COST"', "paperkb check", "python -m paperkb.cli.pipeline")
+    ]
     assert order == sorted(order)
 
 

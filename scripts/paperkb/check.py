@@ -272,7 +272,7 @@ def rule_arxiv(c: PageChecker) -> None:
         return
     parsed = parse_arxiv_id(value)
     if parsed is None:
-        c.report(line, f"'{value}' is not an arXiv ID; use new style YYMM.NNNNN (\"2501.12948\") or old style archive/YYMMNNN (\"cs/9901001\")")
+        c.report(line, f'\'{value}\' is not an arXiv ID; use new style YYMM.NNNNN ("2501.12948") or old style archive/YYMMNNN ("cs/9901001")')
     elif not digits_fit_year(parsed.id):
         c.report(line, f"'{value}' is not an arXiv ID: new-style IDs have 4 digits after the dot from 0704 to 1412 and 5 from 1501 on")
     elif parsed.id != value:
@@ -396,8 +396,6 @@ def block_code_spans(text: str) -> list[tuple[int, int]]:
         else:
             index += 1
     return spans
-
-
 
 
 def blank_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
@@ -527,7 +525,6 @@ def anchor_ids(page: Page) -> list[str]:
     key = (str(page.path), page.text)
     if key not in _anchor_cache:
         import markdown
-
 
         body = sanitize_html(markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS, extension_configs=SITE_EXTENSION_CONFIGS).convert(page.text[page.fm_end :]))
         ids = list(dict.fromkeys(element_ids(body)))
@@ -736,9 +733,7 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
     _context = (vocab, kb.content_dir, site_paths(vocab), today or dt.date.today())
     articles_dir = real_path(kb.articles_dir)
     named_articles = {real_path(p) for p in paths or [] if real_path(p).parent == articles_dir}
-    article_problems = (
-        check_articles(kb, vocab, _context[2], _context[3], None if paths is None else named_articles) if paths is None or named_articles else []
-    )
+    article_problems = check_articles(kb, vocab, _context[2], _context[3], None if paths is None else named_articles) if paths is None or named_articles else []
     if paths is not None and named_articles:
         paths = [p for p in paths if real_path(p) not in named_articles]
         if not paths:
@@ -751,8 +746,7 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
     problems = list(vocab.problems)
     if paths is None:
         problems += [
-            Problem(folder, 1, "a folder named like a page; MkDocs and paperkb read *.md files as pages, so rename or remove it")
-            for folder in folders
+            Problem(folder, 1, "a folder named like a page; MkDocs and paperkb read *.md files as pages, so rename or remove it") for folder in folders
         ]
     seen_ids: dict[str, Path] = {}
     for (path, wanted), result in zip(items, _check_all(items), strict=True):
@@ -761,9 +755,7 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
             continue
         first = seen_ids.setdefault(result.arxiv_id, path)
         if first != path and wanted:
-            problems.append(
-                Problem(path, result.arxiv_line, f"arXiv ID {result.arxiv_id} is already the page {first.name}; keep one page per paper")
-            )
+            problems.append(Problem(path, result.arxiv_line, f"arXiv ID {result.arxiv_id} is already the page {first.name}; keep one page per paper"))
     problems += article_problems
     if paths is None:
         problems = _with_content_problems(kb, problems)
@@ -783,15 +775,3 @@ def check_sync_records(kb: config.KnowledgeBase) -> list[Problem]:
     link or not a regular file is reported by ``check_pages`` (content problems) instead."""
     refused = {str(problem.path) for problem in content_problems(kb.syncs_dir.parent)} if kb.syncs_dir.is_dir() else set()
     return [Problem(exc.path, exc.line, exc.message) for exc in load_sync_records(kb.syncs_dir)[1] if str(exc.path) not in refused]
-
-
-
-
-
-
-
-
-
-
-
-

@@ -97,13 +97,8 @@ def _utc(value: Any) -> dt.datetime:
 
 def paper_from_dict(data: dict[str, Any]) -> FakePaper:
     published = _utc(data["published"])
-    versions = [
-        Version(v["title"], v["summary"], _utc(v.get("updated", published)), v.get("comment")) for v in data["versions"]
-    ]
-    authors = [
-        Author(a) if isinstance(a, str) else Author(a["name"], list(a.get("affiliations", [])))
-        for a in data["authors"]
-    ]
+    versions = [Version(v["title"], v["summary"], _utc(v.get("updated", published)), v.get("comment")) for v in data["versions"]]
+    authors = [Author(a) if isinstance(a, str) else Author(a["name"], list(a.get("affiliations", []))) for a in data["authors"]]
     categories = list(data.get("categories") or [data["primary_category"]])
     return FakePaper(
         id=str(data["id"]),
@@ -295,7 +290,7 @@ def render_feed(params: dict[str, str], entries: list[str], total: int, now: dt.
         + f"  <id>https://arxiv.org/api/{feed_id}</id>\n"
         + f"  <title>arXiv Query: {escape(shown)}</title>\n"
         + f"  <updated>{_stamp(now)}</updated>\n"
-        + f"  <link href={quoteattr(link)} type=\"application/atom+xml\"/>\n"
+        + f'  <link href={quoteattr(link)} type="application/atom+xml"/>\n'
         + f"  <opensearch:itemsPerPage>{params.get('max_results', '10')}</opensearch:itemsPerPage>\n"
         + f"  <opensearch:totalResults>{total}</opensearch:totalResults>\n"
         + f"  <opensearch:startIndex>{params.get('start', '0')}</opensearch:startIndex>\n"

@@ -33,7 +33,7 @@ HTML_VECTORS = [
     '<p onclick="window.__pwned=1" onmouseover="window.__pwned=1">hover</p>',
     '<body onload="window.__pwned=1">',
     '<svg onload="window.__pwned=1"><circle r="4"/></svg>',
-    '<svg><script>window.__pwned=1</script></svg>',
+    "<svg><script>window.__pwned=1</script></svg>",
     '<svg><a xlink:href="javascript:window.__pwned=1"><text>x</text></a></svg>',
     '<math><mtext><table><mglyph><style><img src=x onerror="window.__pwned=1">',
     '<math href="javascript:window.__pwned=1">x</math>',
@@ -56,7 +56,7 @@ HTML_VECTORS = [
     '<template><img src=x onerror="window.__pwned=1"></template>',
     '<!--><img src=x onerror="window.__pwned=1">-->',
     '<![CDATA[><img src=x onerror="window.__pwned=1">]]>',
-    '<scr<script>ipt>window.__pwned=1</script>',
+    "<scr<script>ipt>window.__pwned=1</script>",
     '<a href="#" style="behavior:url(x.htc)">s</a>',
     # DOM clobbering: an element that takes the id or name of one Material looks up
     '<div id="__config">{"base": ".", "search": "data:text/javascript,self.__pwned=1"}</div>',

@@ -20,9 +20,9 @@ from tests.support.hostile import HTML_VECTORS, MARKDOWN_VECTORS, SCHEMES
 # What could end a BibTeX entry or start another: a line-leading '@' behind every kind of line break Python or a
 # BibTeX reader knows, closing braces, parenthesised entries, @comment/@string/@preamble, backslash sequences.
 BIBTEX_BREAKERS = [
-    '}\n@misc{evil2025, title={Injected}}\n',
+    "}\n@misc{evil2025, title={Injected}}\n",
     '\n@misc(evil2025, title="Injected")\n',
-    '}},\n@misc{evil2025,\n  title = {Injected},\n}\n@misc{tail,',
+    "}},\n@misc{evil2025,\n  title = {Injected},\n}\n@misc{tail,",
     "\r@misc{evil2025,}",
     "\r\n@misc{evil2025,}",
     "\x0b@misc{evil2025,}",
@@ -131,8 +131,9 @@ def hostile_pages(papers_dir: Path) -> list[str]:
             "primary_category": vector,
             "url": URL_VECTORS[n % len(URL_VECTORS)] if n % 2 else vector,
             # the links channel (issue 13): every text of a link, and a hostile address
-            "links": [{"kind": "blog", "title": vector, "url": URL_VECTORS[(n + 1) % len(URL_VECTORS)] if n % 2 else vector,
-                       "author": vector, "where": vector}],
+            "links": [
+                {"kind": "blog", "title": vector, "url": URL_VECTORS[(n + 1) % len(URL_VECTORS)] if n % 2 else vector, "author": vector, "where": vector}
+            ],
         }
         if n % 2 == 0:
             meta["arxiv"] = f"2611.{n:05d}"
@@ -152,9 +153,11 @@ def sync_record(ids: list[str], date: str = "2026-11-21") -> str:
 def browser_url(value: str) -> str:
     """A URL attribute as a browser reads it: entities decoded, tabs and line breaks removed, C0 and spaces stripped
     from the ends, lower-cased (for comparing schemes)."""
-    return re.sub(r"[\t\n\r]", "", html.unescape(value)).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
-                                                                  "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c"
-                                                                  "\x1d\x1e\x1f ").lower()
+    return (
+        re.sub(r"[\t\n\r]", "", html.unescape(value))
+        .strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+        .lower()
+    )
 
 
 def runs_script(url: str) -> bool:

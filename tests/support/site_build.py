@@ -57,10 +57,7 @@ def add_machine_written_page(root: Path, title: str = "Machine-Written Example: 
         "priority": "high",
         "status": "draft",
         "abstract": "An example abstract for a page whose sections a model wrote.\n",
-        "generated": {
-            key: {"model": MACHINE_MODEL, "date": MACHINE_DATE, "sha256": section_hash(text)}
-            for key, text in MACHINE_SECTIONS.items()
-        },
+        "generated": {key: {"model": MACHINE_MODEL, "date": MACHINE_DATE, "sha256": section_hash(text)} for key, text in MACHINE_SECTIONS.items()},
     }
     path = root / "content" / "papers" / f"{MACHINE_SLUG}.md"
     path.write_text(render_new_page(meta, MACHINE_SECTIONS), "utf-8")

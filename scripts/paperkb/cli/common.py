@@ -26,10 +26,7 @@ def print_report(report: IngestReport, as_json: bool, command: str, extra: dict[
 
 def report_lines(report: IngestReport) -> list[str]:
     lines = [f"added {a['path']} ({a['arxiv']}v{a['version']}: {a['title']})" for a in report.added]
-    lines += [
-        f"already in the knowledge base: {p['arxiv']} is {p['path']} (use --refresh to update its arXiv metadata)"
-        for p in report.already_present
-    ]
+    lines += [f"already in the knowledge base: {p['arxiv']} is {p['path']} (use --refresh to update its arXiv metadata)" for p in report.already_present]
     for r in report.refreshed:
         changed = ", ".join(r["updated"]) or "nothing changed"
         kept = f"; kept (set by a person): {', '.join(r['kept'])}" if r["kept"] else ""

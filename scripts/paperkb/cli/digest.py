@@ -44,9 +44,7 @@ def _top_arg(value: str) -> int:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "digest", help="print a Research Sync digest (Markdown or e-mail HTML)", description=__doc__.splitlines()[0]
-    )
+    parser = subparsers.add_parser("digest", help="print a Research Sync digest (Markdown or e-mail HTML)", description=__doc__.splitlines()[0])
     parser.add_argument("--since", type=_date_arg, metavar="DATE", help=f"first day papers were added (default: {WEEKLY_DAYS - 1} days before --until)")
     parser.add_argument("--until", type=_date_arg, metavar="DATE", help="last day papers were added (default: today)")
     parser.add_argument("--sync", metavar="DATE", help="the digest of one sync run instead: its date, or 'latest'")

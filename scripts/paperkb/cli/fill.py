@@ -41,16 +41,18 @@ from paperkb.model.vocab import Vocabulary, load_vocabulary
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "fill", help="write missing Summary / Key Insights / Why It Matters with an LLM (Claude, or any OpenAI-compatible server)",
+        "fill",
+        help="write missing Summary / Key Insights / Why It Matters with an LLM (Claude, or any OpenAI-compatible server)",
         description="Write the missing Summary, Key Insights and Why It Matters of pages with the model of [tool.paperkb.fill] "
-        "(Claude by default; provider = \"openai\" and base_url for Ollama, vLLM, llama.cpp or a router); change nothing else."
+        '(Claude by default; provider = "openai" and base_url for Ollama, vLLM, llama.cpp or a router); change nothing else.',
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders (default: every page)")
     parser.add_argument("--dry-run", action="store_true", help="list what would be filled, with token and cost estimates; needs no API key")
     parser.add_argument("--limit", type=int, metavar="N", help="fill at most N pages")
     parser.add_argument("--model", metavar="M", help="model id (default: [tool.paperkb.fill] model)")
-    parser.add_argument("--stale", action="store_true",
-                        help="rewrite only the machine-written sections a newer arXiv version outdates (marked by add --refresh or sync)")
+    parser.add_argument(
+        "--stale", action="store_true", help="rewrite only the machine-written sections a newer arXiv version outdates (marked by add --refresh or sync)"
+    )
     parser.add_argument("--language", metavar="NAME", help="write the sections in this language (default: [tool.paperkb.fill] language, English)")
     parser.add_argument("--concurrency", type=int, metavar="K", help=f"requests in flight, 1-{MAX_CONCURRENCY} (default: config, 4)")
     parser.add_argument("--batch", action="store_true", help="use the Message Batches API (half price, slower); resumes a pending batch")
@@ -149,8 +151,14 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
 
 
 def run_articles(
-    args: argparse.Namespace, kb: config.KnowledgeBase, settings: FillSettings, model: str, vocab: Vocabulary,
-    paths: list[Path], concurrency: int, api_key: str | None,
+    args: argparse.Namespace,
+    kb: config.KnowledgeBase,
+    settings: FillSettings,
+    model: str,
+    vocab: Vocabulary,
+    paths: list[Path],
+    concurrency: int,
+    api_key: str | None,
 ) -> int:
     """--articles: the articles' missing per-paper sections, written from the covered paper pages as they are
     (no arXiv: the pages are the input), with paper fill's session, ledger and writer."""

@@ -15,8 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "import-digest",
         help="create or complete pages from an 'AI Research Sync' digest",
-        description="Create or complete pages from an 'AI Research Sync — Summaries' digest; "
-        "only missing sections are written, never a person's text.",
+        description="Create or complete pages from an 'AI Research Sync — Summaries' digest; only missing sections are written, never a person's text.",
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="the digest (Markdown)")
     parser.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")

@@ -100,8 +100,7 @@ def paper_part(covered: Covered) -> PaperInput | None:
 def persons_note(titles: list[str], keys: list[str]) -> str:
     names = ", ".join(f"generated.{key}" for key in keys)
     return (
-        f"{', '.join(titles)} changed after it was generated, so it is a person's; "
-        f"fill leaves it (delete {names} from the front matter to let fill write it)"
+        f"{', '.join(titles)} changed after it was generated, so it is a person's; fill leaves it (delete {names} from the front matter to let fill write it)"
     )
 
 

@@ -230,4 +230,3 @@ def api_key(settings: FillSettings) -> str:
     if settings.provider == "openai":
         return os.environ.get(OPENAI_KEY_ENV, "").strip()
     return llm.api_key_from_env()
-

@@ -414,9 +414,7 @@ class BatchState:
         try:
             state = json.loads(self.path.read_text("utf-8"))
         except ValueError as exc:
-            raise config.ConfigError(
-                f"{self.path}: unreadable batch state ({exc}); if no batch is pending, delete the file and run again"
-            ) from None
+            raise config.ConfigError(f"{self.path}: unreadable batch state ({exc}); if no batch is pending, delete the file and run again") from None
         problem = state_problem(state)
         if problem:
             raise config.ConfigError(f"{self.path}: not a fill batch state ({problem}); delete it if no batch is pending")
@@ -466,7 +464,7 @@ def submit_batch(session: Session, jobs: list[Job], state: BatchState, report: F
     for job in jobs:
         if not session.ledger.reserve(job.estimate):
             report.note = f"--max-cost {session.ledger.max_cost:g} reached: {len(jobs) - len(affordable)} page(s) not submitted"
-            report.not_started += [kb.relative(j.path) for j in jobs[len(affordable):]]
+            report.not_started += [kb.relative(j.path) for j in jobs[len(affordable) :]]
             break
         affordable.append(job)
     if not affordable:
@@ -595,13 +593,3 @@ def run_batch(session: Session, jobs: list[Job], poll_seconds: float, report: Fi
 
 
 # -- the command ----------------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-

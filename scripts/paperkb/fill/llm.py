@@ -172,7 +172,7 @@ def _http_url(value: Any, where: str) -> str:
     except ValueError:
         parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise config.ConfigError(f"{where} must be an http(s) URL such as \"http://127.0.0.1:11434/v1\", not {value!r}")
+        raise config.ConfigError(f'{where} must be an http(s) URL such as "http://127.0.0.1:11434/v1", not {value!r}')
     return text
 
 
@@ -185,7 +185,7 @@ def check_language(value: Any, where: str) -> str:
     """A language name fit for the prompt ('English', 'Deutsch', 'Brazilian Portuguese', '中文'), else a one-line error."""
     text = " ".join(value.split()) if isinstance(value, str) else ""
     if not _LANGUAGE.fullmatch(text):
-        raise config.ConfigError(f"{where} must be a language's name in letters, such as \"English\" or \"Deutsch\", not {value!r}")
+        raise config.ConfigError(f'{where} must be a language\'s name in letters, such as "English" or "Deutsch", not {value!r}')
     return text
 
 
@@ -570,16 +570,12 @@ def paper_input(page: Page, full: Fitted | None = None, rewrite: Collection[str]
         label.append("abstract")
     if full is not None:
         shortened = "" if full.complete else f", shortened to the input budget ({CUT} marks cuts)"
-        parts += [f"<full_text source=\"arXiv {full.source.upper()}, v{full.version}{shortened}\">", full.text, "</full_text>"]
+        parts += [f'<full_text source="arXiv {full.source.upper()}, v{full.version}{shortened}">', full.text, "</full_text>"]
         label = [full.label]
     if not is_missing(notes):
         parts += ["<notes>", notes, "</notes>"]
         label.append("notes")
-    written = [
-        (title, page.section_text(title))
-        for key, title in SECTION_TITLES.items()
-        if not is_missing(page.section_text(title)) and key not in rewrite
-    ]
+    written = [(title, page.section_text(title)) for key, title in SECTION_TITLES.items() if not is_missing(page.section_text(title)) and key not in rewrite]
     if written:
         parts.append("<sections_already_written>")
         parts += [f"{title}:\n{text}" for title, text in written]
@@ -765,9 +761,7 @@ def validate(data: dict[str, Any], sections: list[str], triage: list[str], vocab
             result.sections[key] = content
     invented = unsupported_numbers(" ".join(result.sections.values()), source)
     if invented:
-        problems.append(
-            "numbers not in the paper input: " + ", ".join(invented) + " (use only numbers the input states, or words)"
-        )
+        problems.append("numbers not in the paper input: " + ", ".join(invented) + " (use only numbers the input states, or words)")
     for key in triage:
         value, found = _check_triage(key, data.get(key), vocab)
         problems += found

@@ -329,8 +329,7 @@ class PoliteClient:
     def _check_budget(self, seconds: float, what: str) -> None:
         if time.monotonic() + seconds > self._run_ends:
             raise ArxivUnavailable(
-                f"{what} would run past this run's budget of {self.settings.budget_seconds:g} s "
-                "([tool.paperkb.arxiv] budget_seconds); try again later"
+                f"{what} would run past this run's budget of {self.settings.budget_seconds:g} s ([tool.paperkb.arxiv] budget_seconds); try again later"
             )
 
     def _wait_at_least(self, seconds: float, why: str = "the next request") -> None:
@@ -371,8 +370,7 @@ class PoliteClient:
                         size += len(chunk)
                         if size > limit:
                             raise ArxivUnavailable(
-                                f"arXiv's answer is larger than max_answer_bytes={limit} ([tool.paperkb.arxiv]); "
-                                "lower page_size or raise max_answer_bytes"
+                                f"arXiv's answer is larger than max_answer_bytes={limit} ([tool.paperkb.arxiv]); lower page_size or raise max_answer_bytes"
                             )
                         chunks.append(chunk)
                     kind = response.headers.get("Content-Type", "").split(";")[0].strip()

@@ -22,8 +22,6 @@ from paperkb.model.pages import PageError, iter_page_paths, load_page, set_keys,
 MAX_CANDIDATES = 10
 
 
-
-
 def title_query(title: str) -> str:
     """An arXiv title search for the title's words as a phrase (punctuation would break the query syntax)."""
     return f'ti:"{normalize_title(title)}"'
@@ -82,8 +80,6 @@ def _has_arxiv(path: Path) -> bool:
         return True  # `paperkb check` reports unreadable pages; resolve leaves them alone
 
 
-
-
 def resolve_pages(ingest: Ingest, source: ArxivSource, paths: list[Path]) -> tuple[list[dict[str, Any]], str | None]:
     outcomes: list[dict[str, Any]] = []
     progress = make_progress(len(paths), "searching arXiv")
@@ -101,5 +97,3 @@ def resolve_pages(ingest: Ingest, source: ArxivSource, paths: list[Path]) -> tup
     finally:
         progress.close()
     return outcomes, None
-
-

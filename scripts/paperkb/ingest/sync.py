@@ -28,8 +28,6 @@ from paperkb.model import config
 FIRST_WINDOW_DAYS = 7
 
 
-
-
 @dataclass
 class WatchQuery:
     name: str
@@ -50,7 +48,7 @@ def load_queries(kb: config.KnowledgeBase) -> list[WatchQuery]:
             raise config.ConfigError(f"{where}: entry {number} must be a table with name, query, max_results")
         name, query, cap = item.get("name"), item.get("query"), item.get("max_results", 50)
         if not isinstance(name, str) or not name.strip():
-            raise config.ConfigError(f"{where}: entry {number} needs a name, e.g. name = \"deepseek\"")
+            raise config.ConfigError(f'{where}: entry {number} needs a name, e.g. name = "deepseek"')
         if not isinstance(query, str) or not query.strip():
             raise config.ConfigError(f"{where}: '{name}' needs a query in arXiv syntax, e.g. query = \"abs:DeepSeek\"")
         if isinstance(cap, bool) or not isinstance(cap, int) or not 1 <= cap <= 2000:
@@ -62,22 +60,6 @@ def load_queries(kb: config.KnowledgeBase) -> list[WatchQuery]:
 
 
 # -- sync records -------------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # -- the run --------------------------------------------------------------------------------------------------
@@ -141,9 +123,3 @@ def sync(
 
 
 # -- the command ------------------------------------------------------------------------------------------------
-
-
-
-
-
-

@@ -149,9 +149,7 @@ def quote_problems(article: Page, title: str) -> list[tuple[int, str]]:
         following = [line.strip() for line in lines[index : index + 2]]
         after = following[0] or (following[1] if len(following) > 1 else "")
         if not (_SOURCE_LINE.match(last) or _SOURCE_LINE.match(after)):
-            problems.append(
-                (first + start, f"a quote in '{title}' without its source; end it with a line '> — who, where' (a URL when there is one)")
-            )
+            problems.append((first + start, f"a quote in '{title}' without its source; end it with a line '> — who, where' (a URL when there is one)"))
     return problems
 
 

@@ -34,7 +34,7 @@ class KnowledgeBase:
         if not self.content_dir.is_dir():
             raise ConfigError(
                 f"{self.content_dir}: no such folder; fix content_dir in [tool.paperkb] of {self.root / 'pyproject.toml'} "
-                "(default \"content\") or run paperkb from (or --root) the knowledge base"
+                '(default "content") or run paperkb from (or --root) the knowledge base'
             )
 
     @property
@@ -131,9 +131,7 @@ def load(root: Path | None = None) -> KnowledgeBase:
             raise ConfigError(f"{pyproject}: invalid TOML ({exc}); fix the file so that [tool.paperkb] can be read") from None
     content_dir = settings.get("content_dir", "content")
     if not isinstance(content_dir, str) or not content_dir.strip():
-        raise ConfigError(
-            f"{pyproject}: [tool.paperkb] content_dir must be a folder name (a string such as \"content\"), not {content_dir!r}"
-        )
+        raise ConfigError(f'{pyproject}: [tool.paperkb] content_dir must be a folder name (a string such as "content"), not {content_dir!r}')
     return KnowledgeBase(root, settings)
 
 

@@ -166,10 +166,7 @@ class YamlLimitError(yaml.MarkedYAMLError):
         super().__init__(problem=problem, problem_mark=mark)
 
 
-ANCHOR_PROBLEM = (
-    "YAML anchors and aliases ('&name', '*name') are not allowed here: a few lines of them can expand to gigabytes; "
-    "write the value out in full"
-)
+ANCHOR_PROBLEM = "YAML anchors and aliases ('&name', '*name') are not allowed here: a few lines of them can expand to gigabytes; write the value out in full"
 
 
 def depth_problem(limit: int = MAX_YAML_DEPTH) -> str:

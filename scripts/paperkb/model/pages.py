@@ -77,6 +77,7 @@ class _Loader(_BaseLoader):
 
 _RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
 
+
 def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
@@ -252,9 +253,7 @@ def _split_front_matter(path: Path, text: str) -> tuple[str, int, int, int]:
         if line.rstrip("\r\n").rstrip() in ("---", "..."):
             return text[start:offset], start, offset + len(line), 2
         offset += len(line)
-    raise PageError(
-        path, 1, "unterminated front matter: the '---' on line 1 has no closing '---'; add a line '---' after the last key"
-    )
+    raise PageError(path, 1, "unterminated front matter: the '---' on line 1 has no closing '---'; add a line '---' after the last key")
 
 
 def _yaml_error(path: Path, exc: yaml.YAMLError, first_line: int, fm_text: str) -> PageError:
@@ -281,9 +280,7 @@ class _NotPlain(Exception):
 
 
 _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
-_PLAIN_SCALARS = frozenset(
-    "tag:yaml.org,2002:" + name for name in ("int", "float", "bool", "null", "timestamp")
-)
+_PLAIN_SCALARS = frozenset("tag:yaml.org,2002:" + name for name in ("int", "float", "bool", "null", "timestamp"))
 
 
 def _construct_plain(loader: _Loader, node: yaml.Node, depth: int) -> Any:
@@ -593,9 +590,7 @@ _Dumper.add_representer(str, _str_representer)
 
 def dump_key(key: str, value: Any) -> str:
     """YAML text for one top-level key, LF line endings, ending in a newline."""
-    return yaml.dump(
-        {key: value}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
-    )
+    return yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
 
 
 def _key_spans(fm_text: str) -> dict[str, tuple[int, int]]:
@@ -721,9 +716,7 @@ def set_map_entries(page: Page, key: str, entries: dict[str, Any]) -> str:
         return set_keys(page, {key: merged})
     line_starts = _line_starts(lf_text)
     indent = " " * node.value[0][0].start_mark.column
-    spans = {
-        str(k.value): (line_starts[k.start_mark.line], _node_end(v, line_starts, len(lf_text))) for k, v in node.value
-    }
+    spans = {str(k.value): (line_starts[k.start_mark.line], _node_end(v, line_starts, len(lf_text))) for k, v in node.value}
     append_at = max(end for _, end in spans.values())
     edits: list[tuple[int, int, str]] = []
     for name, value in entries.items():
@@ -873,7 +866,5 @@ def render_new_page(meta: dict[str, Any], sections: dict[str, str] | None = None
     """Text of a brand-new page: front matter keys in the order given, then the required sections."""
     front = "".join(dump_key(key, value) for key, value in meta.items() if value is not None)
     sections = sections or {}
-    body = "".join(
-        f"\n## {title}\n\n{sections.get(key, 'TODO').strip()}\n" for key, title in REQUIRED_SECTIONS
-    )
+    body = "".join(f"\n## {title}\n\n{sections.get(key, 'TODO').strip()}\n" for key, title in REQUIRED_SECTIONS)
     return f"---\n{front}---\n{body}"

@@ -63,8 +63,6 @@ def load_sync_records(syncs_dir: Path) -> tuple[list[dict[str, Any]], list[SyncR
     return [record for _, _, record in found], errors
 
 
-
-
 def read_record(path: Path) -> dict[str, Any]:
     try:
         # A regular file only (no link, FIFO or device), and bounded: see paperkb.model.limits.
@@ -153,8 +151,7 @@ def render_record(record: dict[str, Any]) -> str:
         "queries:" if record["queries"] else "queries: []",
     ]
     lines += [
-        f"  - {{name: {_scalar(q['name'])}, query: {json.dumps(q['query'], ensure_ascii=False)}, "
-        f"max_results: {q['max_results']}, found: {q['found']}}}"
+        f"  - {{name: {_scalar(q['name'])}, query: {json.dumps(q['query'], ensure_ascii=False)}, max_results: {q['max_results']}, found: {q['found']}}}"
         for q in record["queries"]
     ]
     lines.append(f"added: [{', '.join(json.dumps(i) for i in record['added'])}]")
@@ -196,5 +193,3 @@ def record_window(record: dict[str, Any]) -> tuple[dt.date | None, dt.date | Non
     if not isinstance(window, dict):
         return None, None
     return as_date(window.get("since")), as_date(window.get("until"))
-
-

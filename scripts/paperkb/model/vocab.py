@@ -93,9 +93,7 @@ def _load_list(path: Path, what: str, problems: list[Problem]) -> list[tuple[int
         node, data = load_bounded_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problems.append(
-            Problem(path, (mark.line + 1) if mark else 1, f"invalid YAML: {getattr(exc, 'problem', exc)}")
-        )
+        problems.append(Problem(path, (mark.line + 1) if mark else 1, f"invalid YAML: {getattr(exc, 'problem', exc)}"))
         return []
     except ValueError as exc:  # PyYAML builds dates with datetime.date, which rejects 2025-02-30
         problems.append(Problem(path, 1, f"invalid value in {path.name} ({exc}); fix the date or quote the value"))
@@ -123,9 +121,7 @@ def _load_topics(path: Path, vocab: Vocabulary) -> None:
             vocab.problems.append(Problem(path, line, f"unknown key(s) {sorted(unknown)}; a topic has id, title, description"))
         topic_id, title = item.get("id"), item.get("title")
         if not isinstance(topic_id, str) or not TOPIC_ID.match(topic_id):
-            vocab.problems.append(
-                Problem(path, line, f"topic id {topic_id!r} must be lowercase words joined by '-', e.g. 'reinforcement-learning'")
-            )
+            vocab.problems.append(Problem(path, line, f"topic id {topic_id!r} must be lowercase words joined by '-', e.g. 'reinforcement-learning'"))
             continue
         if topic_id in RESERVED_SLUGS:
             vocab.problems.append(Problem(path, line, f"topic id '{topic_id}' is reserved: topics/{topic_id}.md is the list of all topics; choose another id"))
@@ -192,9 +188,7 @@ def _load_labs(path: Path, vocab: Vocabulary) -> None:
         for alias in (name, *aliases):
             other = seen.get(_fold(alias))
             if other and other[0] != name:
-                vocab.problems.append(
-                    Problem(path, line, f"'{alias}' already names lab '{other[0]}' (line {other[1]}); a name or alias may name one lab only")
-                )
+                vocab.problems.append(Problem(path, line, f"'{alias}' already names lab '{other[0]}' (line {other[1]}); a name or alias may name one lab only"))
                 clash = True
             seen.setdefault(_fold(alias), (name, line))
         if name in vocab.labs or clash:

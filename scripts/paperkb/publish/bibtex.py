@@ -47,9 +47,7 @@ from paperkb.model.paths import ALL_PAPERS_BIB, topic_bib_path
 from paperkb.model.vocab import Vocabulary, load_vocabulary
 from paperkb.publish.markup import section_heading
 
-_STOPWORDS = frozenset(
-    "a an the on of in for to and or with via from at by is are do does can what how why when towards toward".split()
-)
+_STOPWORDS = frozenset("a an the on of in for to and or with via from at by is are do does can what how why when towards toward".split())
 _NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -69,8 +67,6 @@ _LATEX_SPECIALS = {
 }
 _SPECIALS_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
 
 
 # -- escaping ---------------------------------------------------------------------------------------------
@@ -344,9 +340,7 @@ def format_entry(page: Page, key: str, lab_names: Iterable[str] | None = None) -
     return "\n".join(lines) + "\n"
 
 
-def format_bibliography(
-    pages: Iterable[Page], keys: dict[str, str], cache: dict[str, str] | None = None, lab_names: Iterable[str] | None = None
-) -> str:
+def format_bibliography(pages: Iterable[Page], keys: dict[str, str], cache: dict[str, str] | None = None, lab_names: Iterable[str] | None = None) -> str:
     """Entries of the given pages, sorted by key, separated by blank lines (``cache``: slug -> entry text)."""
     cache = {} if cache is None else cache
     entries = []
@@ -405,8 +399,6 @@ def key_for_page(page: Page) -> str:
         keys = assign_keys([p for p in pages if p.slug != page.slug] + [page])
         _KEYS_BY_FOLDER[_folder(page)] = keys
     return keys[page.slug]
-
-
 
 
 def generate(site) -> dict[str, str]:

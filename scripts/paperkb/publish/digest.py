@@ -57,9 +57,6 @@ SECTIONS = ("Summary", "Key Insights", "Why It Matters")
 _BLOCK_START = re.compile(r"^(?:[-*+] |\d+[.)] |#|>|\||```|~~~| {4}|\t)")
 
 
-
-
-
 # -- the digest ------------------------------------------------------------------------------------------
 @dataclass
 class Digest:
@@ -109,8 +106,6 @@ def order_pages(pages: Iterable[Page]) -> list[Page]:
     return sorted(pages, key=digest_order)
 
 
-
-
 def pages_added_between(pages: Iterable[Page], since: dt.date | None, until: dt.date | None) -> list[Page]:
     """Pages whose ``added`` date lies in [since, until] (either bound may be open)."""
     found = []
@@ -121,9 +116,7 @@ def pages_added_between(pages: Iterable[Page], since: dt.date | None, until: dt.
     return found
 
 
-def digest_for_window(
-    pages: Iterable[Page], since: dt.date | None, until: dt.date | None, *, top: int = DEFAULT_TOP, label: str = ""
-) -> Digest:
+def digest_for_window(pages: Iterable[Page], since: dt.date | None, until: dt.date | None, *, top: int = DEFAULT_TOP, label: str = "") -> Digest:
     date = until or dt.date.today()
     return Digest(date, since, until, order_pages(pages_added_between(pages, since, until)), top, label)
 
@@ -136,10 +129,6 @@ def rolling_digest(pages: Iterable[Page], today: dt.date, days: int, *, top: int
 # -- sync records ------------------------------------------------------------------------------------------
 
 
-
-
-
-
 def digest_for_sync(pages: Iterable[Page], record: dict[str, Any], *, top: int = DEFAULT_TOP) -> Digest:
     """The papers a sync run added (as its record lists them), as they read now."""
     by_id = {str(p.meta.get("arxiv")): p for p in pages if p.meta.get("arxiv")}
@@ -150,8 +139,6 @@ def digest_for_sync(pages: Iterable[Page], record: dict[str, Any], *, top: int =
     date = record_date(record) or until or dt.date.today()
     counts = record.get("counts")
     return Digest(date, since, until, order_pages(found), top, "Sync run", dict(counts) if isinstance(counts, dict) else {}, missing)
-
-
 
 
 # -- links -------------------------------------------------------------------------------------------------
@@ -228,8 +215,6 @@ class ExternalLinks(Links):
         return None
 
 
-
-
 # -- what a paper shows -------------------------------------------------------------------------------------
 def authors_line(page: Page) -> str:
     authors = facts.authors_of(page)
@@ -238,15 +223,9 @@ def authors_line(page: Page) -> str:
     return ", ".join(authors) or "unknown"
 
 
-
-
-
-
 def priority_label(page: Page) -> str:
     priority = priority_of(page)
     return priority.upper() if priority else "unrated"
-
-
 
 
 def counts_line(digest: Digest) -> str:
@@ -409,8 +388,7 @@ def _paper_html(page: Page, links: ExternalLinks) -> str:
     title = str(page.meta.get("title", page.slug))
     label = priority_label(page)
     badge = (
-        f'<span style="display:inline-block;padding:1px 8px;border-radius:10px;color:#ffffff;background:{_BADGE[label]};font-size:12px;">'
-        f"{esc(label)}</span>"
+        f'<span style="display:inline-block;padding:1px 8px;border-radius:10px;color:#ffffff;background:{_BADGE[label]};font-size:12px;">{esc(label)}</span>'
     )
     meta = [f"<strong>Authors:</strong> {esc(authors_line(page))}"]
     labs = facts.labs_of(page)
@@ -499,13 +477,3 @@ def render_index(digests: list[tuple[str, Digest]], topics: dict[str, Any]) -> s
 
 
 # -- command ---------------------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-

@@ -43,8 +43,6 @@ SECTION_TITLES = ("Summary", "Key Insights", "Why It Matters")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
-
-
 def _clean(text: object) -> str:
     return _CONTROL.sub("", str(text))
 
@@ -191,8 +189,16 @@ def _entry(page: Page, site_url: str, topics: dict) -> ET.Element:
 
 
 def build_feed(
-    pages: Iterable[Page], *, feed_path: str, title: str, subtitle: str, site_url: str, alternate_path: str,
-    topics: dict, today: dt.date, cache: dict | None = None,
+    pages: Iterable[Page],
+    *,
+    feed_path: str,
+    title: str,
+    subtitle: str,
+    site_url: str,
+    alternate_path: str,
+    topics: dict,
+    today: dt.date,
+    cache: dict | None = None,
 ) -> str:
     """One Atom document (UTF-8 XML text) of the newest added pages among ``pages``."""
     ET.register_namespace("", ATOM_NS)
@@ -230,24 +236,33 @@ def _entry_xml(entry: ET.Element) -> str:
     return "\n  " + ET.tostring(entry, encoding="unicode").replace(_ENTRY_NS, "", 1)
 
 
-
-
 def generate(site) -> dict[str, str]:
     topics = site.vocab.topics
     cache: dict[str, str] = {}  # a paper is in the whole feed and its topics' feeds: its entry is built once
     files = {
         ALL_PAPERS_FEED: build_feed(
-            site.pages, feed_path=ALL_PAPERS_FEED, title=f"{BRAND} — new papers",
+            site.pages,
+            feed_path=ALL_PAPERS_FEED,
+            title=f"{BRAND} — new papers",
             subtitle="Papers newly added to the knowledge base, with their summaries.",
-            site_url=site.site_url, alternate_path=paths.ALL_PAPERS, topics=topics, today=site.today, cache=cache,
+            site_url=site.site_url,
+            alternate_path=paths.ALL_PAPERS,
+            topics=topics,
+            today=site.today,
+            cache=cache,
         )
     }
     for topic_id, members in pages_by_topic(site.pages, topics).items():
         topic = topics[topic_id]
         files[topic_feed_path(topic_id)] = build_feed(
-            members, feed_path=topic_feed_path(topic_id), title=f"{BRAND} — {topic.title}",
+            members,
+            feed_path=topic_feed_path(topic_id),
+            title=f"{BRAND} — {topic.title}",
             subtitle=f"Papers newly added to the topic {topic.title}.",
-            site_url=site.site_url, alternate_path=paths.topic_path(topic_id), topics=topics, today=site.today,
+            site_url=site.site_url,
+            alternate_path=paths.topic_path(topic_id),
+            topics=topics,
+            today=site.today,
             cache=cache,
         )
     return files

@@ -167,16 +167,11 @@ def _title_link(paper: Paper, prefix: str) -> str:
 
 
 def _labs(paper: Paper, prefix: str) -> str:
-    return ", ".join(
-        _link(prefix, paths.lab_path(lab.name), html_text(lab.name)) if lab else html_text(name) for name, lab in paper.labs
-    )
+    return ", ".join(_link(prefix, paths.lab_path(lab.name), html_text(lab.name)) if lab else html_text(name) for name, lab in paper.labs)
 
 
 def _topics(paper: Paper, prefix: str) -> str:
-    return ", ".join(
-        _link(prefix, paths.topic_path(topic.id), html_text(topic.title)) if topic else html_text(topic_id)
-        for topic_id, topic in paper.topics
-    )
+    return ", ".join(_link(prefix, paths.topic_path(topic.id), html_text(topic.title)) if topic else html_text(topic_id) for topic_id, topic in paper.topics)
 
 
 CELL_BUILDERS: dict[str, Callable[[Paper, str], str]] = {
@@ -254,9 +249,7 @@ NEWEST = ("newest first", "the {shown:,} newest are listed here")
 MOST_URGENT = ("most urgent first", "the {shown:,} most urgent are listed here")
 
 
-def bounded(
-    here: str, papers: list[Paper], shown: int, order: tuple[str, str], filters: Mapping[str, str], what: str = ""
-) -> tuple[list[Paper], str]:
+def bounded(here: str, papers: list[Paper], shown: int, order: tuple[str, str], filters: Mapping[str, str], what: str = "") -> tuple[list[Paper], str]:
     """The first ``shown`` of ``papers`` (already in order) and the sentence that goes above them: how many there
     are (``what`` follows the count), how many are listed, and a link to the browse view with ``filters`` set."""
     total = len(papers)
@@ -365,9 +358,7 @@ class Archive:
             lines += self._intro(here, f"{count_label(len(papers))} {about}, newest first", filters, year)
             if len(chunks) > 1:
                 first = (number - 1) * self.size + 1
-                parts = [
-                    f"**{n}**" if n == number else docs_link(str(n), here, paths.archive_path(period, n)) for n in range(1, len(chunks) + 1)
-                ]
+                parts = [f"**{n}**" if n == number else docs_link(str(n), here, paths.archive_path(period, n)) for n in range(1, len(chunks) + 1)]
                 lines += [f"Papers {first:,} to {first + len(chunk) - 1:,} on this page. Pages: {' · '.join(parts)}", ""]
             # no COinS here: a part lists up to 200 papers, and a ContextObject (~0.5 KB and more) each would take
             # the page past 100 KB; reference managers find them on the bounded lists and the paper pages
@@ -404,10 +395,7 @@ def home_page(papers: list[Paper], vocab: Vocabulary, cells: Cells, bounds: Boun
             "",
             "| Priority | Papers |",
             "|---|---:|",
-            *(
-                f"| {docs_link(PRIORITY_TITLES[p], here, paths.priority_path(p))} | {priorities[p]:,} |"
-                for p in paths.PRIORITY_PAGES
-            ),
+            *(f"| {docs_link(PRIORITY_TITLES[p], here, paths.priority_path(p))} | {priorities[p]:,} |" for p in paths.PRIORITY_PAGES),
             "",
             "## Urgent papers",
             "",
@@ -452,9 +440,7 @@ def all_papers_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()
 
 def _vocabulary_index(title: str, about: str, columns: tuple[str, str, str], rows: list[str]) -> str:
     """The topics or labs index: a table of every entry of the vocabulary with its paper count."""
-    return "\n".join(
-        [front_matter(title), f"# {title}", "", about, "", f"| {' | '.join(columns)} |", "|---|---:|---|", *rows, ""]
-    )
+    return "\n".join([front_matter(title), f"# {title}", "", about, "", f"| {' | '.join(columns)} |", "|---|---:|---|", *rows, ""])
 
 
 def _vocabulary_page(
@@ -499,8 +485,7 @@ def labs_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
     here = paths.LABS_INDEX
     counts = Counter(lab.name for p in papers for _, lab in p.labs if lab)
     rows = [
-        f"| {docs_link(lab.name, here, paths.lab_path(lab.name))} | {counts[lab.name]:,} | "
-        f"{md_link(lab.homepage, lab.homepage) if lab.homepage else '—'} |"
+        f"| {docs_link(lab.name, here, paths.lab_path(lab.name))} | {counts[lab.name]:,} | {md_link(lab.homepage, lab.homepage) if lab.homepage else '—'} |"
         for lab in sorted(vocab.labs.values(), key=lambda lab: lab.name.casefold())
     ]
     about = "Labs are defined in `content/labs.yml`; pages name them in their `labs:` list."
@@ -521,17 +506,13 @@ def lab_page(lab: Lab, papers: list[Paper], cells: Cells, bounds: Bounds = Bound
 def priorities_index_page(papers: list[Paper]) -> str:
     here = paths.PRIORITIES_INDEX
     counts = Counter(p.priority_page for p in papers)
-    rows = [
-        f"| {docs_link(PRIORITY_TITLES[name], here, paths.priority_path(name))} | {counts[name]:,} |"
-        for name in paths.PRIORITY_PAGES
-    ]
+    rows = [f"| {docs_link(PRIORITY_TITLES[name], here, paths.priority_path(name))} | {counts[name]:,} |" for name in paths.PRIORITY_PAGES]
     return "\n".join(
         [
             front_matter("Priorities", search=False),
             "# Priorities",
             "",
-            "How soon a paper deserves a read: `priority:` on its page (`urgent`, `high`, `medium`, `low`); "
-            "papers without one are unrated.",
+            "How soon a paper deserves a read: `priority:` on its page (`urgent`, `high`, `medium`, `low`); papers without one are unrated.",
             "",
             "| Priority | Papers |",
             "|---|---:|",
@@ -569,14 +550,18 @@ def status_board_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds
     reviewed = sum(1 for p in papers if p.status == "reviewed")
     stale = by_priority(p for p in papers if p.stale)
     # Only when there are any: machine-written sections from an older arXiv version than the one now out.
-    outdated = [
-        "## Stale { #stale }",
-        "",
-        f"{count_label(len(stale))} with machine-written sections from an older arXiv version; "
-        "`paperkb fill --stale` rewrites them (sections a person edited are left alone).",
-        "",
-        listing.table(stale[: bounds.listed], ("priority", "title_link", "stale")),
-    ] if stale else []
+    outdated = (
+        [
+            "## Stale { #stale }",
+            "",
+            f"{count_label(len(stale))} with machine-written sections from an older arXiv version; "
+            "`paperkb fill --stale` rewrites them (sections a person edited are left alone).",
+            "",
+            listing.table(stale[: bounds.listed], ("priority", "title_link", "stale")),
+        ]
+        if stale
+        else []
+    )
     browse_reviewed = md_link("browse them", paths.browse_link(here, {"status": "reviewed"}))
     return "\n".join(
         [

@@ -58,7 +58,7 @@ class MailSettings:
         config.check_known_keys(table, ("host", "port", "security", "sender", "recipients", "timeout_seconds", "ca_file", "subject_prefix"), where)
         host = table.get("host")
         if not isinstance(host, str) or not host.strip():
-            raise config.ConfigError(f"{where}: set host = \"smtp.example.org\" (the SMTP server that sends the digest)")
+            raise config.ConfigError(f'{where}: set host = "smtp.example.org" (the SMTP server that sends the digest)')
         security = table.get("security", "starttls")
         if security not in SECURITY:
             raise config.ConfigError(f"{where}: security must be one of {', '.join(SECURITY)}, not {security!r}")
@@ -67,10 +67,10 @@ class MailSettings:
             raise config.ConfigError(f"{where}: port must be a whole number from 1 to 65535, like {DEFAULT_PORTS[security]}")
         sender = table.get("sender")
         if not isinstance(sender, str) or not _is_address(sender):
-            raise config.ConfigError(f"{where}: set sender = \"Research Sync <digest@example.org>\" (an e-mail address)")
+            raise config.ConfigError(f'{where}: set sender = "Research Sync <digest@example.org>" (an e-mail address)')
         recipients = table.get("recipients")
         if not isinstance(recipients, list) or not recipients or not all(isinstance(r, str) and _is_address(r) for r in recipients):
-            raise config.ConfigError(f"{where}: set recipients = [\"team@example.org\"] (a list of e-mail addresses)")
+            raise config.ConfigError(f'{where}: set recipients = ["team@example.org"] (a list of e-mail addresses)')
         timeout = config.non_negative_number(table, "timeout_seconds", where, 30.0) if "timeout_seconds" in table else 30.0
         ca_file = table.get("ca_file")
         if ca_file is not None and not isinstance(ca_file, str):
@@ -83,7 +83,7 @@ class MailSettings:
         if bool(user) != bool(password):
             raise config.ConfigError(f"set both {USER_ENV} and {PASSWORD_ENV} in the environment to log in, or neither")
         if user and security == "none":
-            raise config.ConfigError(f"{where}: security = \"none\" would send the password in clear; use starttls or tls")
+            raise config.ConfigError(f'{where}: security = "none" would send the password in clear; use starttls or tls')
         return cls(
             host=host.strip(),
             port=port,

@@ -27,14 +27,8 @@ LinkFilter = Callable[[str], "str | None"]
 # as Python-Markdown does). Linear on any text: only spaces and tabs where a line break cannot be (a '\s*' crossing
 # lines at every line start made 100,000 blank lines take 13 s), and a target stops at ']' (else every '](' of
 # '](](](…' scanned the rest of the text).
-_MD_LINK = re.compile(
-    r"(\]\(\s*<?)([^)\s>\]]+)(>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\))|^([ \t]*\[[^\]\n]+\]:[ \t]*\n?[ \t]*<?)(\S+?)(>?[ \t]*)$", re.M
-)
+_MD_LINK = re.compile(r"(\]\(\s*<?)([^)\s>\]]+)(>?(?:\s+[\"'][^\"'\n]*[\"'])?\s*\))|^([ \t]*\[[^\]\n]+\]:[ \t]*\n?[ \t]*<?)(\S+?)(>?[ \t]*)$", re.M)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
-
-
-
-
 
 
 # -- links inside page sections -----------------------------------------------------------------------------
@@ -183,6 +177,8 @@ def code_spans(text: str) -> list[tuple[int, int]]:
             continue
         spans.append((tick, runs[closing][1]))
         position = runs[closing][1]
+
+
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^<>\s]+)>")
 
 
@@ -208,21 +204,7 @@ def _escape_lt(text: str) -> str:
 # -- safe HTML ------------------------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
 # -- configuration -----------------------------------------------------------------------------------------
-
-
-
-
 
 
 # Characters that are markup anywhere in a line with this site's extensions (tables, attr_list); a

@@ -92,50 +92,10 @@ def links_footer(page: Page) -> str:
 # -- escaping -------------------------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # -- raw HTML blocks --------------------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
 # -- page facts the site shows ------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # -- header -----------------------------------------------------------------------------------------------------
@@ -161,11 +121,7 @@ def authors_html(authors: list[str]) -> str:
         shown, rest = authors[:AUTHORS_SHOWN], authors[AUTHORS_SHOWN:]
     line = '<div class="pkb-authors"><span class="pkb-label" data-search-exclude>Authors</span> ' + ", ".join(map(html_text, shown))
     if rest:
-        line += (
-            f' <details class="pkb-more"><summary>and {len(rest)} more</summary>'
-            + ", ".join(map(html_text, rest))
-            + "</details>"
-        )
+        line += f' <details class="pkb-more"><summary>and {len(rest)} more</summary>' + ", ".join(map(html_text, rest)) + "</details>"
     return line + "</div>"
 
 
@@ -230,8 +186,6 @@ def header_html(page: Page, vocab: Vocabulary, docs_path: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-
-
 # -- body -------------------------------------------------------------------------------------------------------
 def machine_note(record: dict[str, Any], written: int | None = None, newer: int | None = None) -> str:
     """The note under a machine-written section's heading: the HTML of Material's ``!!! note`` admonition,
@@ -292,13 +246,6 @@ class PaperDocument:
         return unique_ids(self.footer, set(element_ids(body_html))) if 'id="' in self.footer else self.footer
 
 
-
-
-
-
-
-
-
 _H1_TAG = re.compile(r"<(/?)h1\b")
 
 
@@ -333,11 +280,4 @@ def paper_markdown(page: Page, vocab: Vocabulary, docs_path: str | None = None, 
     return "\n".join(parts)
 
 
-
-
 # -- HTML sanitizing ---------------------------------------------------------------------------------------------
-
-
-
-
-

@@ -109,9 +109,7 @@ EMAIL_TAGS: dict[str, str] = {
     "a": "color:#1a5fb4;",
 }
 #: Elements whose content goes with them (code or data, never reading text).
-EMAIL_DROP_CONTENT = frozenset(
-    {"script", "style", "iframe", "object", "embed", "template", "noscript", "svg", "math", "head", "title", "textarea", "select"}
-)
+EMAIL_DROP_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "template", "noscript", "svg", "math", "head", "title", "textarea", "select"})
 _EMAIL_HEADING = re.compile(r"<(/?)h[1-3]>")  # a section's headings must not outrank the digest's own
 _EMAIL_UNLINKED = re.compile(r"<a>(.*?)</a>", re.S)  # nh3's output: an <a> whose href was refused has none
 

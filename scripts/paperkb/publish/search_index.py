@@ -308,13 +308,11 @@ def record_html(record: Record) -> str:
     in an element Pagefind does not index as text (``data-pagefind-ignore`` keeps its meta and filters)."""
     blocks = "".join(f'<p data-pagefind-weight="{weight}">{_text(text)}</p>' for text, weight in record.content)
     tags = [f'<span data-pagefind-meta="{_text(key)}">{_text(value)}</span>' for key, value in record.meta.items()]
-    tags += [
-        f'<span data-pagefind-filter="{_text(key)}">{_text(value)}</span>' for key, values in record.filters.items() for value in values
-    ]
+    tags += [f'<span data-pagefind-filter="{_text(key)}">{_text(value)}</span>' for key, values in record.filters.items() for value in values]
     tags += [f'<span data-pagefind-sort="{_text(key)}">{_text(value)}</span>' for key, value in record.sort.items()]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title></title></head>'
-        f'<body><main data-pagefind-body>{blocks}<div data-pagefind-ignore>{"".join(tags)}</div></main></body></html>\n'
+        f"<body><main data-pagefind-body>{blocks}<div data-pagefind-ignore>{''.join(tags)}</div></main></body></html>\n"
     )
 
 
@@ -438,7 +436,10 @@ class SiteIndexer:
                 return
             log.info(
                 "paperkb: search index of %d record(s) written in %.1f s (records %.1f s, Pagefind %.1f s), alongside the build",
-                count, done - started, recorded - started, done - recorded,
+                count,
+                done - started,
+                recorded - started,
+                done - recorded,
             )
 
 
