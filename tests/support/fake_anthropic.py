@@ -5,7 +5,8 @@ a JSON text block after an (omitted) thinking block, or a ``tool_use`` block whe
 with prompt-cache fields (the first request with a ``cache_control`` prefix writes the cache, later ones read
 it); error bodies ``{"type": "error", "error": {...}}`` with the status codes the SDK retries.
 
-Answers are *faithful by construction*: sentences of the paper's abstract, so they pass fill's validation,
+Answers are *faithful by construction*: sentences of the paper's abstract (for an article's section on a paper,
+of that paper's abstract, or its summary when it has none), so they pass fill's validation,
 unless a test scripts a behaviour for requests whose paper text contains some string::
 
     server.script("overloaded", "ok", match="DeepSeek-V3")   # 529 once, then a good answer
@@ -13,7 +14,8 @@ unless a test scripts a behaviour for requests whose paper text contains some st
 Behaviours: ok, tool_use, rate_limit (429 + retry-after), overloaded (529), server_error (500),
 bad_request (400), malformed (broken JSON), refusal (stop_reason "refusal"), invented_number, html,
 heading, few_insights, max_tokens, long_latency, from_body (adds the last sentence of the paper's full text that
-states a number the abstract does not).
+states a number the abstract does not), from_other_paper (in an article, adds to the last paper's section a
+sentence with a number that only the first paper's input states).
 
 The ways a network or a proxy in front of the API misbehaves (:data:`NETWORK_FAULTS`): hang (read the
 request, never answer), truncate (a Content-Length, then half the body, then hang up), drip (the body one
@@ -45,6 +47,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 TEST_KEY = "test-key-not-secret"
+#: The answer keys of a paper's sections and triage; any other string property is an article's section on the
+#: paper of that key, answered from the sentences of that paper's ``<paper key="...">`` block.
+KNOWN_KEYS = {"summary", "key_insights", "why_it_matters", "priority", "topics", "labs"}
 SECRET_HEADERS = {"x-api-key", "authorization"}
 
 ERRORS = {
@@ -253,6 +258,7 @@ BAD_MODEL = 'claude"\n## Injected <img src=x onerror=alert(1)>'
 BEHAVIOURS = (
     "ok", "tool_use", "rate_limit", "overloaded", "server_error", "bad_request", "malformed", "refusal",
     "invented_number", "html", "heading", "few_insights", "max_tokens", "bad_model", "from_body",
+    "from_other_paper",
     *(f"hidden_heading_{name}" for name in LINE_BREAKS),
 )  # fmt: skip
 NETWORK_FAULTS = (
@@ -283,6 +289,12 @@ def _shorten(sentence: str, limit: int) -> str:
     if len(sentence) <= limit:
         return sentence
     return sentence[: sentence.rfind(" ", 0, limit - 1)].rstrip(",;:") + "."
+
+
+def _paper_block(text: str, key: str) -> str:
+    """What an article's request says of the paper ``key`` (its ``<paper key="...">`` block), or ''."""
+    block = re.search(rf'<paper key="{re.escape(key)}">\n(.*?)\n</paper>', text, re.S)
+    return block.group(1) if block else ""
 
 
 def compose_answer(body: dict[str, Any], behaviour: str) -> dict[str, Any]:
@@ -317,13 +329,25 @@ def compose_answer(body: dict[str, Any], behaviour: str) -> dict[str, Any]:
     if "labs" in properties:
         names = properties["labs"]["items"]["enum"]
         answer["labs"] = [n for n in names if n.lower() in text.lower()][:2]
-    target = "summary" if "summary" in answer else ("why_it_matters" if "why_it_matters" in answer else None)
+    for name, spec in properties.items():  # an article's section on one paper: from that paper's own input
+        if name in answer or spec.get("type") != "string":
+            continue
+        part = _paper_block(text, name)
+        own = re.search(r"<abstract>\n(.*?)\n</abstract>", part, re.S) or re.search(r"<summary>\n(.*?)\n</summary>", part, re.S)
+        answer[name] = _shorten(" ".join(_sentences(own.group(1) if own else "")[:4]), 2000) or f"The input holds nothing on {name}."
+    articles = [name for name in answer if name not in KNOWN_KEYS]
+    target = "summary" if "summary" in answer else ("why_it_matters" if "why_it_matters" in answer else (articles[0] if articles else None))
     body = re.search(r"<full_text[^>]*>\n(.*?)\n</full_text>", text, re.S)
     if target and behaviour == "from_body":  # a sentence with a number that only the paper's body states
         abstract = source.group(1) if source else ""
         stated = [s for s in _sentences(re.sub(r"^#+ .*$", "", body.group(1) if body else "", flags=re.M))
                   if re.search(r"\d", s) and s not in abstract]  # fmt: skip
         answer[target] += " " + (stated[-1] if stated else "The body states no number.")
+    if behaviour == "from_other_paper" and len(articles) >= 2:  # a number only the first paper's input states
+        first, last = (_paper_block(text, name) for name in (articles[0], articles[-1]))
+        stated = re.search(r"<abstract>\n(.*?)\n</abstract>", first, re.S)
+        other = [s for s in _sentences(stated.group(1) if stated else "") if re.search(r"\d", s) and s not in last]
+        answer[articles[-1]] += " " + (other[-1] if other else "The first paper states no number.")
     if target and behaviour == "invented_number":
         answer[target] += " It improves accuracy by 42.7% over the strongest baseline."
     elif target and behaviour == "html":

@@ -66,11 +66,12 @@ def summary(report: IngestReport) -> str:
     return ", ".join(parts) + f" ({report.requests} request{'s' if report.requests != 1 else ''} to arXiv)"
 
 
-def named_pages(args: argparse.Namespace, kb: config.KnowledgeBase) -> list[Path] | None:
-    """The pages a command's PATH arguments name (``pages.page_arguments``); None, after one line per bad
-    argument on stderr, when one does not exist or is a folder holding no page (the command exits 2)."""
-
-    named = page_arguments(args.paths, kb.papers_dir)
-    for message in named.problems(kb.relative(kb.papers_dir)):
+def named_pages(args: argparse.Namespace, kb: config.KnowledgeBase, folder: Path | None = None) -> list[Path] | None:
+    """The pages a command's PATH arguments name (``pages.page_arguments``) in ``folder`` (the papers folder
+    unless said); None, after one line per bad argument on stderr, when one does not exist or is a folder
+    holding no page (the command exits 2)."""
+    folder = kb.papers_dir if folder is None else folder
+    named = page_arguments(args.paths, folder)
+    for message in named.problems(kb.relative(folder)):
         print(f"paperkb {args.command}: {message}", file=sys.stderr)
     return None if named.missing or named.empty else named.pages

@@ -1,4 +1,5 @@
-"""``paperkb fill``: write the missing Summary, Key Insights and Why It Matters (the logic: ``paperkb.fill``)."""
+"""``paperkb fill``: write the missing Summary, Key Insights and Why It Matters (the logic: ``paperkb.fill``);
+with ``--articles``, the articles' missing per-paper sections (``paperkb.fill.articles``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from paperkb.cli.common import named_pages
 from paperkb.fill import backends, llm
+from paperkb.fill.articles import ArticlePlanner
 from paperkb.fill.filler import (
     DEFAULT_POLL_SECONDS,
     MAX_CONCURRENCY,
@@ -31,9 +33,10 @@ from paperkb.ingest.arxiv_client import ArxivSource, canonical_id
 from paperkb.ingest.fulltext import FullTextSource
 from paperkb.ingest.page_writer import Ingest
 from paperkb.model import config
+from paperkb.model.articles import PaperLookup
 from paperkb.model.arxiv_ids import parse_arxiv_id
-from paperkb.model.pages import Page, PageError, is_missing, iter_page_paths, load_page
-from paperkb.model.vocab import load_vocabulary
+from paperkb.model.pages import Page, PageError, is_missing, iter_page_paths, load_page, real_path
+from paperkb.model.vocab import Vocabulary, load_vocabulary
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -58,6 +61,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--abstract-only", action="store_true",
         help="write from the page alone (abstract, notes): fetch no full text or abstract from arXiv (as full_text = false)",
     )  # fmt: skip
+    parser.add_argument(
+        "--articles", action="store_true",
+        help="fill articles instead (content/articles/): each covered paper's missing section, from that paper's page",
+    )  # fmt: skip
     parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS, metavar="S", help="with --batch: how often to check the batch")
     parser.set_defaults(func=run)
 
@@ -78,6 +85,8 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
             return _usage_error(str(exc))
     if args.batch and args.stale:
         return _usage_error("--stale and --batch cannot be combined; run 'paperkb fill --stale' without --batch")
+    if args.articles and (args.batch or args.stale):
+        return _usage_error("--articles cannot be combined with --batch or --stale; run 'paperkb fill --articles' alone")
     if args.batch and settings.provider != "anthropic":
         return _usage_error(f"--batch uses Anthropic's Message Batches API; [tool.paperkb.fill] provider is {settings.provider!r}")
     concurrency = settings.concurrency if args.concurrency is None else args.concurrency  # 0 is an error, not "unset"
@@ -91,11 +100,19 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
             api_key = backends.api_key(settings)  # before any work
         except llm.MissingApiKey as exc:
             return _usage_error(str(exc))
-    named = named_pages(args, kb)  # a page named twice (a folder and a file in it) is filled once
+    folder = kb.articles_dir if args.articles else kb.papers_dir
+    named = named_pages(args, kb, folder)  # a page named twice (a folder and a file in it) is filled once
     if named is None:
         return 2
+    articles = real_path(kb.articles_dir)
+    for path in named:  # an article filled as a paper page would get a Summary, Key Insights, ... of its own
+        if (real_path(path).parent == articles) != args.articles:
+            what = "not an article: fill it without --articles" if args.articles else "an article: fill it with --articles"
+            return _usage_error(f"{kb.relative(path)} is {what}")
 
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
+    if args.articles:
+        return run_articles(args, kb, settings, model, vocab, named if args.paths else iter_page_paths(kb.articles_dir), concurrency, api_key)
     planner = Planner(settings, model, vocab, stale=args.stale)
     report = FillReport()
     paths = named if args.paths else iter_page_paths(kb.papers_dir)
@@ -131,6 +148,44 @@ def run(args: argparse.Namespace, kb: config.KnowledgeBase) -> int:
         run_concurrently(session, jobs, concurrency, lambda outcome: apply(outcome, report, kb, today), report, kb)
     print_fill_report(kb, report, ledger, model)
     return 1 if report.failed else 0
+
+
+def run_articles(
+    args: argparse.Namespace,
+    kb: config.KnowledgeBase,
+    settings: FillSettings,
+    model: str,
+    vocab: Vocabulary,
+    paths: list[Path],
+    concurrency: int,
+    api_key: str | None,
+) -> int:
+    """--articles: the articles' missing per-paper sections, written from the covered paper pages as they are
+    (no arXiv: the pages are the input), with paper fill's session, ledger and writer."""
+    papers = PaperLookup([page for path in iter_page_paths(kb.papers_dir) if (page := _load_or_none(path)) is not None])
+    planner = ArticlePlanner(settings, model, vocab, papers)
+    report = FillReport()
+    jobs = plan_jobs(kb, planner, paths, report, args)
+    planner.estimate(jobs, batch=False)
+    if args.dry_run:
+        return dry_run(kb, planner, jobs, report, args)
+    ledger = Ledger(settings, args.max_cost)
+    if jobs:
+        assert api_key is not None, "only --dry-run runs without a key, and it has returned"
+        guard = llm.RequestGuard(settings)
+        session = Session(backends.make_backend(settings, api_key, guard), settings, planner, ledger, guard)
+        today = dt.date.today()
+        run_concurrently(session, jobs, concurrency, lambda outcome: apply(outcome, report, kb, today, planner), report, kb)
+    print_fill_report(kb, report, ledger, model)
+    return 1 if report.failed else 0
+
+
+def _load_or_none(path: Path) -> Page | None:
+    """A paper page to look covered papers up in; one that does not read is check's to report, not fill's."""
+    try:
+        return load_page(path)
+    except PageError:
+        return None
 
 
 class Arxiv:

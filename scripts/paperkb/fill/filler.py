@@ -81,10 +81,17 @@ class Job:
     replace: list[str] = field(default_factory=list)  # --stale: machine-written sections to write again
     wanted_version: int | None = None  # --stale: the newer version to write them from
     note: str | None = None  # said about the page in the report (stale sections a person edited)
+    # An article (paperkb.fill.articles): each section's title and its own input, which its numbers are checked
+    # against and its generated record names; empty for a paper page, whose sections are the required ones.
+    section_titles: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, PaperInput] = field(default_factory=dict)
+
+    def title_of(self, key: str) -> str:
+        return self.section_titles.get(key) or SECTION_TITLES[key]
 
     @property
     def titles(self) -> list[str]:
-        return [SECTION_TITLES[key] for key in self.sections]
+        return [self.title_of(key) for key in self.sections]
 
 
 @dataclass
@@ -190,6 +197,15 @@ class Planner:
     def task(sections: list[str], triage: list[str]) -> str:
         return llm.task_text(sections, triage)
 
+    def validate(self, data: dict[str, Any], job: Job) -> tuple[Generated, list[str]]:
+        """What of an answer may be written, and its problems (any problem means: write nothing)."""
+        return llm.validate(data, job.sections, job.triage, self.vocab, job.paper.text)
+
+    def compose(self, page: Page, outcome: Outcome, today: dt.date) -> tuple[str, list[str]]:
+        """The page's new text with the outcome written, and the section keys written (see :func:`compose`)."""
+        assert outcome.generated is not None
+        return compose(page, outcome.generated, provenance(outcome), today, outcome.job.replace)
+
     def estimate(self, jobs: list[Job], batch: bool) -> None:
         for number, job in enumerate(jobs):
             tokens_in, tokens_out, dollars = llm.estimate_request(self.settings, self.system, job.params, cached=number > 0)
@@ -238,8 +254,9 @@ def compose(page: Page, generated: Generated, written_by: dict[str, Any], today:
     return page.text, list(written)
 
 
-def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today: dt.date) -> None:
-    """Write one result (from the main thread only) and record it in the report."""
+def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today: dt.date, planner: Planner | None = None) -> None:
+    """Write one result (from the main thread only) and record it in the report; ``planner`` composes the new
+    text (an article's planner writes an article; by default a paper page is written)."""
     job = outcome.job
     shown = kb.relative(job.path)
     if outcome.generated is None:
@@ -252,7 +269,10 @@ def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today:
         report.failed.append((shown, f"could not re-read the page: {exc}"))
         return
     try:
-        text, written = compose(page, outcome.generated, provenance(outcome), today, job.replace)
+        if planner is not None:
+            text, written = planner.compose(page, outcome, today)
+        else:
+            text, written = compose(page, outcome.generated, provenance(outcome), today, job.replace)
     except RuntimeError as exc:  # pragma: no cover - compose's own consistency guard
         report.failed.append((shown, str(exc)))
         return
@@ -262,7 +282,7 @@ def apply(outcome: Outcome, report: FillReport, kb: config.KnowledgeBase, today:
     write_page(page, text)
     report.filled.append(shown)
     extra = [key for key in outcome.generated.triage if lacks(page.meta.get(key))]
-    what = ", ".join(SECTION_TITLES[key] for key in written) + (f"; {', '.join(extra)}" if extra else "")
+    what = ", ".join(job.title_of(key) for key in written) + (f"; {', '.join(extra)}" if extra else "")
     print(f"filled  {shown}: {what}", flush=True)
 
 
@@ -325,7 +345,7 @@ class Session:
         reply = self.backend.read(message)
         if reply.data is None:
             return Generated(), reply.problems, reply
-        generated, problems = llm.validate(reply.data, job.sections, job.triage, self.planner.vocab, job.paper.text)
+        generated, problems = self.planner.validate(reply.data, job)
         return generated, problems, reply
 
     def run_job(self, job: Job) -> Outcome:

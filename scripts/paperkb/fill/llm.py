@@ -668,13 +668,17 @@ def request_params(
     }
 
 
+def estimate_output(params: dict[str, Any]) -> int:
+    """Output tokens expected for the answer the request's schema asks for (before the max_tokens cap)."""
+    props = params["output_config"]["format"]["schema"]["properties"]
+    return _OUTPUT_ESTIMATE["overhead"] + sum(_OUTPUT_ESTIMATE.get(name, _OUTPUT_ESTIMATE["triage"]) for name in props)
+
+
 def estimate_request(settings: FillSettings, system: list[dict[str, Any]], params: dict[str, Any], cached: bool) -> tuple[int, int, float]:
     """(input tokens, output tokens, dollars) expected for one request; the prefix as cache write or read."""
     prefix = estimate_tokens("".join(block["text"] for block in system))
     rest = estimate_tokens(json.dumps(params["messages"]) + json.dumps(params["output_config"]))
-    props = params["output_config"]["format"]["schema"]["properties"]
-    output = _OUTPUT_ESTIMATE["overhead"] + sum(_OUTPUT_ESTIMATE.get(name, _OUTPUT_ESTIMATE["triage"]) for name in props)
-    output = min(output, settings.max_tokens)
+    output = min(estimate_output(params), settings.max_tokens)
     usage = Usage(input=rest, output=output, cache_read=prefix if cached else 0, cache_write=0 if cached else prefix)
     return prefix + rest, output, usage.cost(settings)
 
@@ -750,7 +754,7 @@ def validate(data: dict[str, Any], sections: list[str], triage: list[str], vocab
         if key == "key_insights":
             content, found = _check_insights(value)
         else:
-            content, found = _check_prose(key, value, SUMMARY_CHARS if key == "summary" else WHY_CHARS)
+            content, found = check_prose(key, value, SUMMARY_CHARS if key == "summary" else WHY_CHARS)
         problems += found
         if content is not None:
             problems += [f"{key}: {problem}" for problem in unsafe_markdown(content)]
@@ -777,7 +781,8 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
 
-def _check_prose(key: str, value: Any, bounds: tuple[int, int]) -> tuple[str | None, list[str]]:
+def check_prose(key: str, value: Any, bounds: tuple[int, int]) -> tuple[str | None, list[str]]:
+    """A prose answer tidied, or None and the problems (missing, or its length outside ``bounds``)."""
     if not isinstance(value, str) or is_missing(value):
         return None, [f"{key} is missing or empty"]
     text = _tidy(value)
