@@ -130,7 +130,7 @@ def test_a_server_that_never_answers_is_given_up_on_after_timeout_seconds(kb, se
     server.script("hang", match="SparseMix")
     started = time.monotonic()
     assert run_fill(kb) == 1
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 30  # the server never answers: without the bound this would not return; a loaded machine adds seconds of start-up
     assert "no complete answer within 1 s (timeout_seconds)" in capsys.readouterr().out
 
 
