@@ -44,8 +44,8 @@ from paperkb.model.syncs import load_sync_records
 from paperkb.model.text import stray_dollars
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
 from paperkb.publish.bibtex import cite_footer
+from paperkb.publish.discussion import links_footer
 from paperkb.publish.markup import element_ids, unique_ids
-from paperkb.publish.paper import links_footer
 from paperkb.publish.sanitize import sanitize_html
 
 

@@ -46,15 +46,15 @@ from paperkb.model.facts import (
     url_of,
     written_from,
 )
-from paperkb.model.links import LINKS_ANCHOR, LINKS_TITLE, Link, journal_ref_of, links_of
+from paperkb.model.links import journal_ref_of
 from paperkb.model.pages import REQUIRED_SECTIONS, Page, as_date
 from paperkb.model.vocab import Vocabulary
 from paperkb.publish import in_articles
 from paperkb.publish.bibtex import cite_footer
-from paperkb.publish.markup import _placeholder, a, docs_a, element_ids, html_text, raw_html, restore_raw_html, section_heading, unique_ids
+from paperkb.publish.discussion import links_footer
+from paperkb.publish.markup import _placeholder, a, docs_a, element_ids, html_text, raw_html, restore_raw_html, unique_ids
 from paperkb.publish.math import math_html
 from paperkb.publish.related import RelatedPapers, shared as shared_related
-from paperkb.publish.sanitize import sanitize_html
 
 #: Authors shown before the rest are folded into "and N more".
 AUTHORS_SHOWN = 5
@@ -66,27 +66,6 @@ def paper_footers(related: RelatedPapers | None = None) -> list[Footer]:
     """HTML blocks appended to every paper page, in order (see the module docstring)."""
     footers: list[Footer] = [related.footer] if related is not None else []
     return [links_footer, in_articles.footer, *footers, cite_footer]
-
-
-# -- code and discussion ----------------------------------------------------------------------------------------
-def link_html(link: Link) -> str:
-    """One item of "Code and discussion": kind, the title linked to its URL (or cited when it has none), then who,
-    where and when."""
-    title = a(link.title, link.url) if link.url else f"<cite>{html_text(link.title)}</cite>"
-    source = ", ".join(html_text(part) for part in (link.author, link.where) if part)
-    when = f'<time datetime="{link.date.isoformat()}">{link.date.isoformat()}</time>' if link.date else ""
-    details = " · ".join(part for part in (source, when) if part)
-    return f'<li><span class="pkb-label">{html_text(link.label)}</span> {title}' + (f" — {details}" if details else "") + "</li>"
-
-
-def links_footer(page: Page) -> str:
-    """The page's ``links:`` as a "Code and discussion" section (nothing when it has none). Every value is escaped
-    and the block goes through the site's one sanitizer as a rendered body does: a URL is a page's own words."""
-    links = links_of(page)
-    if not links:
-        return ""
-    items = "\n".join(link_html(link) for link in links)
-    return section_heading(LINKS_TITLE, LINKS_ANCHOR) + "\n" + sanitize_html(f'<ul class="pkb-links">\n{items}\n</ul>')
 
 
 # -- escaping -------------------------------------------------------------------------------------------------
