@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import difflib
+import importlib.util
 import multiprocessing
 import os
 import posixpath
@@ -17,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import markdown
 
 from paperkb.model import config, paths
 from paperkb.model.articles import SOURCED_SECTIONS, PaperLookup, covered_papers, item_problem, missing_paper_sections, quote_problems, timeline_problems
@@ -524,8 +527,6 @@ def anchor_ids(page: Page) -> list[str]:
     characters and keep others."""
     key = (str(page.path), page.text)
     if key not in _anchor_cache:
-        import markdown
-
         body = sanitize_html(markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS, extension_configs=SITE_EXTENSION_CONFIGS).convert(page.text[page.fm_end :]))
         ids = list(dict.fromkeys(element_ids(body)))
         footers = "\n".join(footer for footer in (links_footer(page), cite_footer(page)) if footer)
@@ -562,8 +563,6 @@ def rule_template(c: PageChecker) -> None:
 
 
 def _material_templates() -> Path | None:
-    import importlib.util
-
     spec = importlib.util.find_spec("material")
     return Path(spec.origin).parent / "templates" if spec and spec.origin else None
 
