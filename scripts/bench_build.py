@@ -26,6 +26,7 @@ blown.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import random
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -246,11 +248,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.n, args.check_pages, args.repeat = 200, 2000, 1
 
-    work = Path(tempfile.mkdtemp(prefix="paperkb-bench-"))
-    try:
+    with scratch_dir("paperkb-bench-", args.keep) as work:
         return run(args, work)
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str, keep: bool) -> Iterator[Path]:
+    """A temporary directory for one benchmark run: removed afterwards, or kept and named (``--keep``)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
     finally:
-        if args.keep:
+        if keep:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)

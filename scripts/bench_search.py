@@ -33,10 +33,8 @@ import gzip
 import http.server
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -193,14 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.n = 300
-    work = Path(tempfile.mkdtemp(prefix="paperkb-bench-search-"))
-    try:
+    with bench_build.scratch_dir("paperkb-bench-search-", args.keep) as work:
         return run(args, work)
-    finally:
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, work: Path) -> int:

@@ -19,12 +19,10 @@ import argparse
 import contextlib
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -35,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO))
 
-from bench_build import ENV, kb_size, knowledge_base, verdict
+from bench_build import ENV, kb_size, knowledge_base, scratch_dir, verdict
 
 from paperkb.model.pages import atomic_write, load_page, set_section
 from tests.support.browser import chromium_context
@@ -127,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     if not modes or set(modes) - {"plain", "dirty"}:
         parser.error("--modes takes 'plain', 'dirty' or 'plain,dirty'")
 
-    work = Path(tempfile.mkdtemp(prefix="paperkb-bench-serve-"))
-    try:
+    with scratch_dir("paperkb-bench-serve-", args.keep) as work:
         print(
             f"paperkb serve benchmark: N={args.n:,} synthetic papers (seeded), {args.edits} edit(s) per mode, "
             f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.2f}"
@@ -147,11 +144,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  site served from a temporary directory; knowledge base {kb_size(sum(p.stat().st_size for p in (root / 'content').rglob('*.md')))} of pages")
         print("budgets: " + ("BLOWN" if blown else "all within"))
         return 1 if blown else 0
-    finally:
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
