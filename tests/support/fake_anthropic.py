@@ -43,8 +43,10 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.fake_server import FakeServer
 
 TEST_KEY = "test-key-not-secret"
 #: The answer keys of a paper's sections and triage; any other string property is an article's section on the
@@ -82,15 +84,17 @@ class Batch:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-class FakeAnthropic:
+class FakeAnthropic(FakeServer):
     """Start with ``with FakeAnthropic() as server:``; point the SDK at ``server.base_url``."""
 
+    name = "fake-anthropic"
+
     def __init__(self, api_key: str = TEST_KEY, latency: float = 0.0, retry_after: str = "0.05", batch_polls: int = 1):
+        super().__init__()
         self.api_key = api_key
         self.drip_interval = 0.2  # seconds between the bytes of a dripped answer
         self.retrieve_fault: str | None = None  # a NETWORK_FAULTS behaviour for every batch retrieve ...
         self.results_fault: str | None = None  # ... and for every download of batch results
-        self.stopping = threading.Event()  # ends hangs and drips when the server stops
         self.latency = latency
         self.retry_after = retry_after
         self.batch_polls = batch_polls  # retrieves that still answer "in_progress"
@@ -100,29 +104,12 @@ class FakeAnthropic:
         self._cache: set[str] = set()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
         self.in_flight = 0  # Messages requests being answered now, and the most at once
         self.max_in_flight = 0
 
-    # -- lifecycle ------------------------------------------------------------------------------------------
-    def __enter__(self) -> FakeAnthropic:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-anthropic", daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "start the server with 'with FakeAnthropic() as server:'"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.origin
 
     # -- scripting and inspection --------------------------------------------------------------------------
     def script(self, *behaviours: str, match: str | None = None) -> None:
@@ -492,3 +479,6 @@ def drip(out: Any, data: bytes, interval: float, stopping: threading.Event) -> N
             return
         if stopping.wait(interval):
             return
+
+
+FakeAnthropic.handler = _Handler  # defined after the fake, which its methods name

@@ -28,10 +28,11 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.support.fake_anthropic import TEST_KEY, compose_answer
+from tests.support.fake_server import FakeServer
 
 SCHEMA_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 #: Keywords OpenAI's strict structured outputs accept (per type), and the ones any schema may carry.
@@ -54,42 +55,28 @@ class Recorded:
     had_authorization: bool
 
 
-class FakeOpenAI:
+class FakeOpenAI(FakeServer):
     """``with FakeOpenAI() as server:``; point the SDK (or ``[tool.paperkb.fill] base_url``) at ``server.base_url``."""
 
+    name = "fake-openai"
+
     def __init__(self, api_key: str | None = None, latency: float = 0.0, retry_after: str = "0.05"):
+        super().__init__()
         self.api_key = api_key
         self.latency = latency
         self.retry_after = retry_after
         self.requests: list[Recorded] = []
         self.rejected: list[str] = []  # why requests were refused (400), in order
-        self.stopping = threading.Event()
         self.in_flight = 0
         self.max_in_flight = 0
         self._scripts: list[tuple[str | None, list[str]]] = []
         self._cache: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    def __enter__(self) -> FakeOpenAI:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-openai", daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "start the server with 'with FakeOpenAI() as server:'"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return self.origin + "/v1"
 
     def script(self, *behaviours: str, match: str | None = None) -> None:
         unknown = set(behaviours) - set(BEHAVIOURS)
@@ -320,3 +307,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 __all__ = ["TEST_KEY", "FakeOpenAI", "request_problem", "strict_problem"]
+
+
+FakeOpenAI.handler = _Handler  # defined after the fake, which its methods name
