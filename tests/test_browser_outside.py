@@ -20,8 +20,8 @@ from axe_playwright_python.sync_playwright import Axe
 
 from paperkb.model.pages import parse_page, render_new_page
 from paperkb.publish import digest
-from tests.support.browser import chromium_context, require_chromium, serve_directory
-from tests.support.site_build import add_machine_written_page, copy_knowledge_base, mkdocs_build
+from tests.support.browser import chromium_context, require_chromium
+from tests.support.shared_site import MATH_ABSTRACT
 
 pytestmark = pytest.mark.browser
 
@@ -38,38 +38,18 @@ PAGES = {
     "machine-written paper": "papers/machine-written-example/",
     "math paper": "papers/math-example/",
 }
-MATH_ABSTRACT = "We bound $\\max_\\theta \\mathcal{L}(\\theta)$ and show $$\\sum_{i=1}^n x_i^2 \\le 1$$ for \\$5."
-MATH_SUMMARY = "The loss $\\mathcal{L}$ falls as $O(n^{-1/2})$. A hostile one: $\\href{javascript:window.__pwned=1}{click}$."
-
-
-def math_page() -> str:
-    meta = {
-        "title": "Math Example: Bounds on Everything",
-        "arxiv": "2511.00077",
-        "topics": ["reasoning"],
-        "status": "draft",
-        "published": dt.date(2025, 11, 5),
-        "abstract": MATH_ABSTRACT + "\n",
-    }
-    return render_new_page(meta, {"summary": MATH_SUMMARY})
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(shared_site):
     require_chromium()  # skip (or fail in CI) before spending a build
-    root = copy_knowledge_base(tmp_path_factory.mktemp("kb"))
-    add_machine_written_page(root)
-    (root / "content" / "papers" / "math-example.md").write_text(math_page(), "utf-8")
-    result = mkdocs_build(root)
-    assert result.returncode == 0, result.stderr[-4000:]
-    with serve_directory(root / "site") as base:
-        yield {"root": root, "base": base}
+    return shared_site
 
 
 @pytest.fixture(scope="module")
-def browser(site):
-    """One Chromium for the module (a launch costs seconds on a loaded machine); each test opens its own tab."""
-    with chromium_context() as context:
+def browser(site, chromium):
+    """One browser context for the module; each test opens its own tab."""
+    with chromium_context(chromium) as context:
         yield context
 
 
@@ -133,6 +113,8 @@ def test_axe_finds_no_serious_violation_of_our_own_on_any_kind_of_page(site, tab
         tab.goto(site["base"] + path)
         if name == "math paper":
             tab.locator(".admonition.abstract mjx-container").first.wait_for()  # MathJax's output is checked too
+        if name == "all-papers":  # the browse view's cards (drawn by script once the index answers) are checked too
+            tab.locator("#pkb-browse a.pkb-card__title").first.wait_for()
         assert tab.locator("body").get_attribute("data-md-color-scheme") == ("slate" if scheme == "dark" else "default")
         ours = [v for v in serious_violations(tab) if v not in ACCEPTED_FROM_MATERIAL]
         if ours:
