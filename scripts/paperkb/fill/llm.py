@@ -369,7 +369,9 @@ class RequestGuard:
         """Why an attempt whose connection failed was ended by the guard itself, if it was."""
         if deadline.cancelled:
             return RequestCancelled("interrupted")
-        if deadline.expired:
+        # Past its time, whichever timer fired first: the guard's, or the SDK's own read timeout (the same number of
+        # seconds, which can win the race on a busy machine)
+        if deadline.expired or deadline.remaining() == 0:
             seconds = self.settings.timeout_seconds
             return RequestTimeout(f"no complete answer within {seconds:g} s (timeout_seconds); the API or the network is not answering")
         return None
