@@ -25,9 +25,10 @@ serve: $(VENV)/.installed
 build: $(VENV)/.installed
 	$(BIN)/mkdocs build --strict
 
-## test: install the dev extras and run the whole suite
+## test: install the dev extras and run the whole suite, on every core (pytest-xdist; PYTEST_WORKERS=0 runs it in one process)
+PYTEST_WORKERS ?= auto
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## check: validate every page and both vocabularies
 check: $(VENV)/.installed

@@ -1,7 +1,7 @@
 """The built site's lists of papers and related papers, in real headless Chromium (tests/support/browser.py).
 
-One strict build of the shipped knowledge base per module (plus a page that links to DeepSeek-R1 and one with a
-long unbreakable title), served on 127.0.0.1: on a 390 px phone no table of papers hides a column off-screen,
+The shared strict build of the shipped knowledge base (tests/support/shared_site.py: with a page that links to
+DeepSeek-R1 and one with a long unbreakable title), served on 127.0.0.1: on a 390 px phone no table of papers hides a column off-screen,
 a paper page shows its related papers and the pages linking to it, a bounded list links to the browse view with
 its filter, and every paper is reachable from the all-papers page through static links (no JavaScript).
 """
@@ -14,38 +14,22 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from paperkb.model.pages import load_page, render_new_page
-from tests.support.browser import chromium_context, require_chromium, serve_directory
-from tests.support.site_build import copy_knowledge_base, mkdocs_build
+from paperkb.model.pages import load_page
+from tests.support.browser import chromium_context, require_chromium
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
-LINKING_SLUG = "reading-notes-on-r1"
-LONG_SLUG = "long-title"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(shared_site):
     require_chromium()  # skip (or fail in CI) before spending a build
-    root = copy_knowledge_base(tmp_path_factory.mktemp("kb"))
-    papers = root / "content" / "papers"
-    notes = render_new_page(
-        {"title": "Reading Notes on R1", "topics": ["reasoning"], "labs": ["DeepSeek"], "status": "todo", "published": "2026-01-05"},
-        {"summary": "How [DeepSeek-R1](deepseek-r1.md) learns to reason with reinforcement learning."},
-    )
-    (papers / f"{LINKING_SLUG}.md").write_text(notes, "utf-8")
-    long_title = "Supercalifragilistic" * 6 + ": a title no phone can fit on one line"
-    long_page = render_new_page({"title": long_title, "topics": ["reasoning"], "labs": ["DeepSeek", "Google DeepMind"], "status": "draft"})
-    (papers / f"{LONG_SLUG}.md").write_text(long_page, "utf-8")
-    result = mkdocs_build(root)
-    assert result.returncode == 0, result.stderr[-4000:]
-    with serve_directory(root / "site") as base:
-        yield {"root": root, "base": base}
+    return shared_site
 
 
 @pytest.fixture
-def phone_page(site):
-    with chromium_context() as context:
+def phone_page(site, chromium):
+    with chromium_context(chromium) as context:
         page = context.new_page()
         page.set_viewport_size(PHONE)
         page.set_default_timeout(15_000)
@@ -85,8 +69,8 @@ def test_on_a_phone_no_column_of_a_paper_table_is_off_screen(site, phone_page, p
         page.screenshot(path="/tmp/paperkb-phone-topic.png", full_page=False)
 
 
-def test_on_a_wide_screen_the_lists_stay_tables(site):
-    with chromium_context() as context:
+def test_on_a_wide_screen_the_lists_stay_tables(site, chromium):
+    with chromium_context(chromium) as context:
         page = context.new_page()
         page.goto(site["base"] + "topics/reasoning/")  # papers/ shows the browse view instead (tests/test_search.py)
         assert page.locator("article .pkb-list thead").is_visible()

@@ -1,6 +1,6 @@
 """The built site in real headless Chromium (Debian's /usr/bin/chromium through Playwright).
 
-One strict build per module, served on 127.0.0.1: search for a paper by typing its title and open it,
+The shared strict build (tests/support/shared_site.py), served on 127.0.0.1: search for a paper by typing its title and open it,
 go from a topic page to a paper, from a paper to the article covering it and back, see the header badges and the machine-written note, unfold a long author
 list, switch to dark mode. Screenshots go to /tmp (paperkb-paper-light.png, paperkb-paper-dark.png) to
 look at. Without Chromium these tests skip, except when CI=true (see tests/support/browser.py).
@@ -12,38 +12,24 @@ from pathlib import Path
 
 import pytest
 
-from paperkb.model.pages import load_page, render_new_page
-from tests.support.browser import chromium_context, require_chromium, serve_directory
-from tests.support.hostile import HTML_VECTORS, MARKDOWN_VECTORS
-from tests.support.site_build import (
-    MACHINE_DATE,
-    MACHINE_MODEL,
-    MACHINE_SLUG,
-    add_machine_written_page,
-    copy_knowledge_base,
-    mkdocs_build,
-)
+from paperkb.model.pages import load_page
+from tests.support.browser import chromium_context, require_chromium
+from tests.support.shared_site import HOSTILE_SLUG
+from tests.support.site_build import MACHINE_DATE, MACHINE_MODEL, MACHINE_SLUG
 
 pytestmark = pytest.mark.browser
-HOSTILE_SLUG = "hostile-vectors"
 SCREENSHOTS = Path("/tmp")
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(shared_site):
     require_chromium()  # skip (or fail in CI) before spending a build
-    root = copy_knowledge_base(tmp_path_factory.mktemp("kb"))
-    add_machine_written_page(root)
-    (root / "content" / "papers" / f"{HOSTILE_SLUG}.md").write_text(hostile_page(), "utf-8")
-    result = mkdocs_build(root)
-    assert result.returncode == 0, result.stderr[-4000:]
-    with serve_directory(root / "site") as base:
-        yield {"root": root, "base": base}
+    return shared_site
 
 
 @pytest.fixture
-def browser_page(site):
-    with chromium_context() as context:
+def browser_page(site, chromium):
+    with chromium_context(chromium) as context:
         page = context.new_page()
         page.set_default_timeout(15_000)
         yield page
@@ -126,8 +112,8 @@ def test_machine_written_note_and_folded_authors(site, browser_page):
     page.screenshot(path=str(SCREENSHOTS / "paperkb-paper-light.png"), full_page=True)
 
 
-def test_dark_mode_follows_the_system_and_the_toggle(site):
-    with chromium_context(color_scheme="dark") as context:
+def test_dark_mode_follows_the_system_and_the_toggle(site, chromium):
+    with chromium_context(chromium, color_scheme="dark") as context:
         page = context.new_page()
         page.goto(site["base"] + f"papers/{MACHINE_SLUG}/")
         body = page.locator("body")
@@ -137,13 +123,6 @@ def test_dark_mode_follows_the_system_and_the_toggle(site):
         page.locator("form[data-md-component=palette] label:visible").first.click()
         assert body.get_attribute("data-md-color-scheme") == "default"
         assert body.evaluate("e => getComputedStyle(e).backgroundColor") != background
-
-
-def hostile_page() -> str:
-    """A paper page whose Summary holds every hostile vector of tests/support/hostile.py."""
-    body = "\n\n".join(HTML_VECTORS + MARKDOWN_VECTORS)
-    meta = {"title": "Hostile Vectors: Every Way In", "arxiv": "2511.00009", "topics": ["reasoning"], "status": "todo"}
-    return render_new_page(meta, {"summary": body})
 
 
 def test_a_page_of_hostile_vectors_runs_no_script_and_keeps_materials_config(site, browser_page):

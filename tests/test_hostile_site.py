@@ -81,13 +81,20 @@ def test_every_vector_is_in_the_site(hostile_site):
     assert len(list((site / "topics").glob("hostile-*/index.html"))) == len(VOCABULARY_VECTORS)
 
 
-def test_no_page_of_the_site_runs_or_carries_injected_script(hostile_site):
+#: The crawl below opens every page of the site (over 300) at about a quarter of a second each: it is split into this
+#: many tests, each opening every SHARDS-th page, so that `make test`'s workers (pytest-xdist) share it.
+SHARDS = 4
+
+
+@pytest.mark.parametrize("shard", [pytest.param(n, marks=pytest.mark.xdist_group(f"hostile-crawl-{n}")) for n in range(SHARDS)])
+def test_no_page_of_the_site_runs_or_carries_injected_script(hostile_site, chromium, shard):
     site, base = hostile_site["site"], hostile_site["base"]
-    pages = sorted(str(p.parent.relative_to(site)) for p in site.rglob("index.html"))
-    assert len(pages) > len(VECTORS) + len(VOCABULARY_VECTORS)
+    every_page = sorted(str(p.parent.relative_to(site)) for p in site.rglob("index.html"))
+    assert len(every_page) > len(VECTORS) + len(VOCABULARY_VECTORS)
+    pages = every_page[shard::SHARDS]
     problems: dict[str, list[str]] = {}
     dialogs: list[str] = []
-    with chromium_context() as context:
+    with chromium_context(chromium) as context:
         page = context.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         for path in pages:
@@ -102,9 +109,9 @@ def test_no_page_of_the_site_runs_or_carries_injected_script(hostile_site):
     assert not problems, dict(list(problems.items())[:5])
 
 
-def test_search_results_for_hostile_pages_are_inert(hostile_site):
+def test_search_results_for_hostile_pages_are_inert(hostile_site, chromium):
     dialogs: list[str] = []
-    with chromium_context() as context:
+    with chromium_context(chromium) as context:
         page = context.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         page.goto(hostile_site["base"], wait_until="load")

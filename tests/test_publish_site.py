@@ -156,11 +156,11 @@ def test_every_paper_page_cites_itself_with_the_published_key(built: dict):
 # -- in the browser ---------------------------------------------------------------------------------------------
 @pytest.mark.browser
 @pytest.mark.build
-def test_open_a_digest_follow_a_paper_and_copy_its_bibtex(built: dict):
+def test_open_a_digest_follow_a_paper_and_copy_its_bibtex(built: dict, chromium):
     keys = bibtex.assign_keys(built["pages"])
     r1 = next(p for p in built["pages"] if p.slug == "deepseek-r1")
     expected = bibtex.format_entry(r1, keys["deepseek-r1"])
-    with serve_directory(built["site"]) as base, chromium_context() as context:
+    with serve_directory(built["site"]) as base, chromium_context(chromium) as context:
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base.rstrip("/"))
         page = context.new_page()
         page.goto(base + "digests/")

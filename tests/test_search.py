@@ -321,8 +321,8 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture
-def page(site):
-    with chromium_context() as context:
+def page(site, chromium):
+    with chromium_context(chromium) as context:
         tab = context.new_page()
         tab.set_default_timeout(30_000)  # the machine running the suite may be busy
         yield tab
@@ -510,8 +510,8 @@ def test_browse_pages_through_every_paper_newest_first(site, page):
     assert last == sorted(dates.values())[50:]
 
 
-def test_the_browse_view_fits_a_phone(site):
-    with chromium_context() as context:
+def test_the_browse_view_fits_a_phone(site, chromium):
+    with chromium_context(chromium) as context:
         phone = context.new_page()
         phone.set_viewport_size({"width": 390, "height": 844})
         phone.goto(site["base"] + "papers/")
@@ -521,10 +521,10 @@ def test_the_browse_view_fits_a_phone(site):
         assert not context.blocked_requests
 
 
-def test_the_search_box_follows_the_dark_palette(site):
+def test_the_search_box_follows_the_dark_palette(site, chromium):
     backgrounds = {}
     for scheme in ("light", "dark"):
-        with chromium_context(color_scheme=scheme) as context:
+        with chromium_context(chromium, color_scheme=scheme) as context:
             tab = context.new_page()
             tab.goto(site["base"])
             search(tab, "GRPO")
@@ -541,7 +541,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_search_works_under_mkdocs_serve_below_the_site_path(site, tmp_path):
+def test_search_works_under_mkdocs_serve_below_the_site_path(site, chromium, tmp_path):
     port = free_port()
     mkdocs = str(Path(sys.executable).with_name("mkdocs"))
     server = subprocess.Popen(
@@ -561,7 +561,7 @@ def test_search_works_under_mkdocs_serve_below_the_site_path(site, tmp_path):
             assert server.poll() is None and time.monotonic() < deadline, "mkdocs serve did not come up"
             time.sleep(0.5)
         assert entry["languages"]["en"]["page_count"] > len(site["pages"])
-        with chromium_context() as context:
+        with chromium_context(chromium) as context:
             tab = context.new_page()
             tab.goto(base)
             links = search(tab, "rumination")

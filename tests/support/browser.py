@@ -11,7 +11,6 @@ import contextlib
 import functools
 import http.server
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,10 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # No host but this machine resolves: a request for anything else (fonts, CDNs) fails at once and never leaves it.
+    # A browser context records such requests (chromium_context); routing them instead would turn off the HTTP
+    # cache, and every page would fetch the theme's scripts and styles again.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 
 
@@ -59,32 +62,47 @@ def serve_directory(root: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+#: What a page of the site may ask for: the test server, and what the page makes itself.
+LOCAL = ("http://127.0.0.1:", "data:", "blob:", "about:")
+
+
 @contextlib.contextmanager
-def chromium_context(color_scheme: str = "light") -> Iterator[object]:
-    """A Playwright browser context in headless Debian Chromium with a fresh, private user-data dir."""
+def chromium_browser() -> Iterator[object]:
+    """Headless Debian Chromium through Playwright (Playwright gives each launch a fresh, private user-data dir)."""
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="paperkb-chromium-") as profile, sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(executable),
-            args=CHROMIUM_FLAGS,
-            headless=True,
-            color_scheme=color_scheme,
-            viewport={"width": 1280, "height": 900},
-        )
-        # Nothing but the local server: any other request (fonts, CDNs) is refused and recorded in
-        # ``context.blocked_requests``, so a test can assert that the site works offline.
-        blocked: list[str] = []
-
-        def refuse(route) -> None:
-            blocked.append(route.request.url)
-            route.abort()
-
-        context.blocked_requests = blocked
-        context.route(lambda url: not url.startswith(("http://127.0.0.1:", "data:", "blob:", "about:")), refuse)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_FLAGS, headless=True)
         try:
-            yield context
+            yield browser
         finally:
-            context.close()
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """One Chromium for a test module: a launch costs one to three seconds here, a context a few milliseconds. Each
+    test still gets its own context (``chromium_context``): no cookie, storage or cache is shared between tests."""
+    with chromium_browser() as browser:
+        yield browser
+
+
+@contextlib.contextmanager
+def chromium_context(browser: object | None = None, color_scheme: str = "light") -> Iterator[object]:
+    """A fresh Playwright browser context (isolated like a new profile) in ``browser``, or in a Chromium launched for
+    it alone when none is given (the benchmarks)."""
+    if browser is None:
+        with chromium_browser() as own, chromium_context(own, color_scheme) as context:
+            yield context
+        return
+    context = browser.new_context(color_scheme=color_scheme, viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    # Nothing but the local server: any other request (fonts, CDNs) fails (CHROMIUM_FLAGS) and is recorded in
+    # ``context.blocked_requests``, so a test can assert that the site works offline.
+    blocked: list[str] = []
+    context.on("request", lambda request: None if request.url.startswith(LOCAL) else blocked.append(request.url))
+    context.blocked_requests = blocked
+    try:
+        yield context
+    finally:
+        context.close()
