@@ -237,6 +237,7 @@ class FeedMemo:
     def __init__(self) -> None:
         self._context: tuple[str, dict] | None = None  # (site URL, topics) the entries were built with
         self._entries: dict[Path, tuple[str, str]] = {}  # page file -> (its text, its entry)
+        self.built = 0  # entries built since the memo was made
 
     def entry(self, page: Page, site_url: str, topics: dict) -> str:
         if self._context is None or self._context != (site_url, topics):  # a topic's title is in its papers' entries
@@ -244,6 +245,7 @@ class FeedMemo:
         found = self._entries.get(page.path)
         if found is None or found[0] != page.text:  # an entry depends on the page's file name and text only
             found = self._entries[page.path] = (page.text, _entry_xml(_entry(page, site_url, topics)))
+            self.built += 1
         return found[1]
 
     def keep_only(self, pages: Iterable[Page]) -> None:

@@ -125,25 +125,25 @@ class IndexMemo:
         self._vocab: Vocabulary | None = None
         self._papers: dict[Path, tuple[str, Paper]] = {}  # page file -> (its text, its row)
         self.cells = Cells()
+        self.built = 0  # rows built since the memo was made
 
-    def papers(self, pages: list[Page], vocab: Vocabulary) -> tuple[list[Paper], Vocabulary]:
-        """The rows of ``pages``, and the vocabulary they were resolved against: the one the kept rows were built
-        with while it equals ``vocab`` (rows refer to its topics and labs, and pages pick their rows by identity)."""
+    def papers(self, pages: list[Page], vocab: Vocabulary) -> list[Paper]:
+        """The rows of ``pages``, resolved against ``vocab``: those of the last build for unchanged pages."""
         if self._vocab is None or self._vocab != vocab:  # a vocabulary edit can change every row
             self._vocab, self._papers, self.cells = vocab, {}, Cells()
-        vocab = self._vocab
         kept, papers = self._papers, []
         for page in pages:
             found = kept.get(page.path)
             if found is None or found[0] != page.text:  # a row depends on the page's file name and text only
                 found = kept[page.path] = (page.text, paper_of(page, vocab))
+                self.built += 1
             papers.append(found[1])
         if len(kept) != len(papers):  # pages deleted or renamed since the last build
             wanted = {page.path for page in pages}
             for path in [path for path in kept if path not in wanted]:
                 del kept[path]
             self.cells.keep_only({paper.slug for paper in papers})
-        return papers, vocab
+        return papers
 
 
 # -- ordering ----------------------------------------------------------------------------------------------------
@@ -671,8 +671,9 @@ def index_files(site: SiteInput, bounds: Bounds = Bounds(), memo: IndexMemo | No
     """Every index page of the site (exactly ``paths.generated_paths`` for the vocabularies, and the archive).
 
     ``memo``: the rows kept from the last build in this process (``mkdocs serve``); the same pages either way."""
+    vocab = site.vocab
     memo = memo or IndexMemo()
-    papers, vocab = memo.papers(site.pages, site.vocab)
+    papers = memo.papers(site.pages, vocab)
     cells = memo.cells
     # Sorted once: each topic's, lab's and priority's papers are taken from it in one pass, already in order
     newest = newest_first(papers)
