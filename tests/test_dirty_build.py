@@ -77,7 +77,7 @@ def test_after_each_edit_a_session_generates_what_a_build_from_scratch_does_buil
     assert _generated(root, session) == _generated(root)
     assert session.index_rows.built - rows == 1 and session.feed_entries.built - entries == 1
     # another page retitled, moved to other topics, a new priority and date: it leaves some lists and joins others
-    moved = {"title": "Renamed: A Paper Moved Elsewhere", "topics": ["safety", "surveys"], "priority": "low", "published": dt.date(2019, 5, 1)}
+    moved = {"title": "Renamed: A Paper Moved Elsewhere", "topics": ["ai-safety", "surveys"], "priority": "low", "published": dt.date(2019, 5, 1)}
     _edit(papers / f"{EDITED}.md", moved)
     assert _generated(root, session) == _generated(root)
     # a page added, another removed
@@ -104,7 +104,7 @@ def test_a_served_rebuild_writes_the_generated_pages_and_files_a_full_build_writ
     log = tmp_path / "serve.log"
     with mkdocs_serve(root, log, env={"TMPDIR": str(served)}) as (base, _first):
         before = len(builds_logged(log))
-        _edit(papers / f"{EDITED}.md", {"title": "Renamed While Served", "topics": ["safety"], "priority": "low"}, "Edited while served.")
+        _edit(papers / f"{EDITED}.md", {"title": "Renamed While Served", "topics": ["ai-safety"], "priority": "low"}, "Edited while served.")
         (papers / "a-new-paper.md").write_text((papers / f"{UNTOUCHED}.md").read_text("utf-8").replace("DeepSeek-V3", "Newcomer-V1"), "utf-8")
         _wait_for_rebuild(log, before)
         [site] = served.glob("mkdocs_*")
@@ -117,7 +117,7 @@ def test_a_served_rebuild_writes_the_generated_pages_and_files_a_full_build_writ
     result = mkdocs_build(full, strict=False)
     assert result.returncode == 0, result.stderr[-2000:]
     built_files = _built_outputs(full, full / "site", base)
-    assert "Renamed While Served" in served_files["topics/safety.md"] and "Newcomer-V1" in served_files[paths.ALL_PAPERS_BIB]
+    assert "Renamed While Served" in built_files["topics/ai-safety.md"] and "Newcomer" in built_files[paths.ALL_PAPERS_BIB]
     assert served_files.keys() == built_files.keys()
     for docs_path, text in built_files.items():
         assert served_files[docs_path] == text, docs_path
