@@ -240,8 +240,10 @@ class FeedMemo:
         self.built = 0  # entries built since the memo was made
 
     def entry(self, page: Page, site_url: str, topics: dict) -> str:
-        if self._context is None or self._context != (site_url, topics):  # a topic's title is in its papers' entries
-            self._context, self._entries = (site_url, topics), {}
+        if self._context is None or self._context[0] != site_url or self._context[1] is not topics:
+            if self._context != (site_url, topics):  # a topic's title is in its papers' entries
+                self._entries = {}
+            self._context = (site_url, topics)  # these topics, or equal ones: by identity from now on
         found = self._entries.get(page.path)
         if found is None or found[0] != page.text:  # an entry depends on the page's file name and text only
             found = self._entries[page.path] = (page.text, _entry_xml(_entry(page, site_url, topics)))
