@@ -454,8 +454,8 @@ class SiteIndexer:
 
 
 #: Under ``mkdocs serve``: seconds without a new build before the search index is written. The index of 10,000
-#: papers took ~55 s of CPU (records and documents 6 s in this process, Pagefind 47 s), which an edit saved
-#: meanwhile competes with; Pagefind, once started, cannot be stopped (scripts/bench_serve.py --pause measures it).
+#: papers took ~55 s on a busy 2-core machine (records and documents 6 s in this process, Pagefind 47 s): an edit saved
+#: meanwhile competes with it, and Pagefind, once started, cannot be stopped (scripts/bench_serve.py --pause measures it).
 QUIET_SECONDS = 5.0
 
 #: One per process: MkDocs executes the hooks file anew for each rebuild under ``mkdocs serve``, this module once.
