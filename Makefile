@@ -15,8 +15,9 @@ export DISABLE_MKDOCS_2_WARNING := true
 .PHONY: serve build test check lint bench install dev clean
 
 ## serve: install the site's dependencies and serve the knowledge base at http://127.0.0.1:8000
-## (--dirty: after an edit MkDocs renders only the pages whose file changed, and paperkb parses only those again;
-## pages listing the edited one, such as topics and labs, update too; links and related papers on other paper pages
+## (--dirty: after an edit MkDocs renders only the pages whose file changed, and paperkb parses only those again and
+## builds again only their rows, feed entries and BibTeX entries; pages listing the edited one, such as topics and
+## labs, update too (MkDocs renders every generated page again); links and related papers on other paper pages
 ## catch up at the next full build. MkDocs prints a warning saying so on every rebuild)
 serve: $(VENV)/.installed
 	$(BIN)/mkdocs serve --dirty --dev-addr 127.0.0.1:8000

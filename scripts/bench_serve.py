@@ -11,80 +11,31 @@ splits into the rebuild and the rest (noticing the change, reloading). Budget (i
     python scripts/bench_serve.py                 # N=10,000, plain `mkdocs serve` and `--dirty` (make serve)
     python scripts/bench_serve.py --n 1000 --edits 3
     python scripts/bench_serve.py --modes dirty   # one mode
+    python scripts/bench_serve.py --modes dirty --pause 10   # each edit saved while the search index of the last is written
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import re
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO))
 
-from bench_build import ENV, kb_size, knowledge_base, scratch_dir, verdict
+from bench_build import kb_size, knowledge_base, scratch_dir, verdict
 
 from paperkb.model.pages import atomic_write, load_page, set_section
 from tests.support.browser import chromium_context
+from tests.support.site_build import builds_logged, mkdocs_serve
 
 BUDGET_SECONDS = 5.0
 FIRST_BUILD_TIMEOUT = 1800.0  # seconds: a first build of 10,000 papers on a busy machine takes minutes
 EDIT_TIMEOUT = 900.0
 EDITED = "synthetic-00042"
-BUILT = re.compile(r"Documentation built in ([\d.]+) seconds")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def mkdocs_serve(root: Path, dirty: bool, log: Path) -> Iterator[tuple[str, float]]:
-    """``mkdocs serve`` of the knowledge base at ``root``; yields (base URL, seconds until it answered)."""
-    port = free_port()
-    command = [str(Path(sys.executable).with_name("mkdocs")), "serve", "--dev-addr", f"127.0.0.1:{port}"] + (["--dirty"] if dirty else [])
-    start = time.perf_counter()
-    with open(log, "w", encoding="utf-8") as output:
-        server = subprocess.Popen(command, cwd=root, env=ENV, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}/paperkb/"  # mkdocs.yml's site_url path is where serve mounts the site
-    try:
-        while True:
-            if server.poll() is not None:
-                sys.exit(f"bench: mkdocs serve exited with {server.returncode}:\n{log.read_text('utf-8')[-4000:]}")
-            try:
-                with urllib.request.urlopen(base, timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.perf_counter() - start > FIRST_BUILD_TIMEOUT:
-                sys.exit(f"bench: no answer from mkdocs serve after {FIRST_BUILD_TIMEOUT:.0f} s (log: {log})")
-            time.sleep(0.5)
-        yield base, time.perf_counter() - start
-    finally:
-        os.killpg(server.pid, signal.SIGINT)  # the server we started (its own process group), as Ctrl-C would
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
-def builds_logged(log: Path) -> list[float]:
-    return [float(seconds) for seconds in BUILT.findall(log.read_text("utf-8", errors="replace"))]
 
 
 def edit(path: Path, marker: str) -> None:
@@ -93,12 +44,13 @@ def edit(path: Path, marker: str) -> None:
     atomic_write(path, set_section(page, "Summary", f"Edited for the serve benchmark: {marker}."))
 
 
-def measure(root: Path, dirty: bool, edits: int, work: Path) -> tuple[float, list[tuple[float, float | None]]]:
-    """(seconds to the first page, [(edit-to-browser seconds, MkDocs' rebuild seconds)] for each edit)."""
+def measure(root: Path, dirty: bool, edits: int, work: Path, pause: float) -> tuple[float, list[tuple[float, float | None]]]:
+    """(seconds to the first page, [(edit-to-browser seconds, MkDocs' rebuild seconds)] for each edit); ``pause``:
+    seconds between an edit showing and the next edit."""
     log = work / f"serve-{'dirty' if dirty else 'plain'}.log"
     path = root / "content" / "papers" / f"{EDITED}.md"
     results = []
-    with mkdocs_serve(root, dirty, log) as (base, first), chromium_context() as context:
+    with mkdocs_serve(root, log, dirty, timeout=FIRST_BUILD_TIMEOUT) as (base, first), chromium_context() as context:
         page = context.new_page()
         page.goto(f"{base}papers/{EDITED}/")
         for number in range(1, edits + 1):
@@ -110,7 +62,7 @@ def measure(root: Path, dirty: bool, edits: int, work: Path) -> tuple[float, lis
             elapsed = time.perf_counter() - start
             builds = builds_logged(log)[builds_before:]
             results.append((elapsed, builds[-1] if builds else None))
-            time.sleep(1.0)  # let the watcher settle before the next edit
+            time.sleep(pause)  # let the watcher settle before the next edit
     return first, results
 
 
@@ -119,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=10_000, help="synthetic papers (default 10,000)")
     parser.add_argument("--edits", type=int, default=2, help="edits timed per mode (default 2)")
     parser.add_argument("--modes", default="plain,dirty", help="'plain' (mkdocs serve), 'dirty' (--dirty, as make serve runs it), or both (default)")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=1.0,
+        help="seconds between an edit showing and the next one (default 1; over QUIET_SECONDS of publish/search_index.py, "
+        "the search index of the last edit is being written when the next one is saved)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory and print it")
     args = parser.parse_args(argv)
     modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
@@ -127,13 +86,16 @@ def main(argv: list[str] | None = None) -> int:
 
     with scratch_dir("paperkb-bench-serve-", args.keep) as work:
         print(
-            f"paperkb serve benchmark: N={args.n:,} synthetic papers (seeded), {args.edits} edit(s) per mode, "
+            f"paperkb serve benchmark: N={args.n:,} synthetic papers (seeded), {args.edits} edit(s) per mode {args.pause:g} s apart, "
             f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.2f}"
         )
         root = knowledge_base(work / "kb", args.n)
         blown = False
         for mode in modes:
-            first, results = measure(root, mode == "dirty", args.edits, work)
+            try:
+                first, results = measure(root, mode == "dirty", args.edits, work, args.pause)
+            except RuntimeError as exc:  # the server did not start or answer: its log says why
+                sys.exit(f"bench: {exc}")
             label = "mkdocs serve" + (" --dirty" if mode == "dirty" else "")
             print(f"  {label}: first page after {first:.1f} s")
             for number, (elapsed, rebuild) in enumerate(results, 1):

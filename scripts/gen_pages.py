@@ -27,6 +27,6 @@ related.share(SESSION.related.related_papers(site.pages, reuse=SESSION.dirty))
 in_articles.share(articles.articles_by_paper(site.articles, PaperLookup(site.pages)))
 for problem in site.problems:  # a warning fails `mkdocs build --strict`
     logging.getLogger("mkdocs.plugins.paperkb").warning("%s (run `paperkb check`)", problem)
-for docs_path, text in generate_site(site).items():
+for docs_path, text in generate_site(site, SESSION).items():
     with mkdocs_gen_files.open(docs_path, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -270,6 +270,30 @@ def test_under_serve_the_index_is_written_in_the_background_for_the_latest_build
     assert "alongside the build" in caplog.text and "not written" not in caplog.text and "waited" not in caplog.text
 
 
+def test_under_serve_the_index_waits_for_a_quiet_moment_and_an_edit_meanwhile_drops_it(tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    log = logging.getLogger("mkdocs.hooks.test")
+    indexers = {"quiet": search_index.SiteIndexer(), "at once": search_index.SiteIndexer()}
+    indexers["quiet"].quiet, indexers["at once"].quiet = 600.0, 0.0  # 600 s: longer than the test
+    threads = {}
+    for name, indexer in indexers.items():  # the quiet one starts first
+        indexer.background = True
+        indexer.begin()
+        indexer.start([sample_page()], VOCAB, tmp_path / name / "pagefind", log)
+        started = time.perf_counter()
+        indexer.finish(log)
+        [threads[name]] = [t for t in threading.enumerate() if t.name == "paperkb-search-index" and t not in threads.values()]
+    threads["at once"].join(timeout=120)
+    took = time.perf_counter() - started
+    assert bundle_pages(tmp_path / "at once" / "pagefind") == 4
+    threads["quiet"].join(timeout=2 * took + 5)  # as long as indexing took, and more: it is still waiting
+    assert threads["quiet"].is_alive() and not (tmp_path / "quiet").exists()
+    indexers["quiet"].begin()  # an edit: the next build begins, and the index of the last one is moot at once
+    threads["quiet"].join(timeout=10)
+    assert not threads["quiet"].is_alive() and not (tmp_path / "quiet").exists()
+    assert caplog.text.count("alongside the build") == 1
+
+
 def test_a_record_url_outside_the_site_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not a page below the site root"):
         search_index.write_bundle([Record(url="../../etc/", content=(("x", 1),))], tmp_path / "pagefind", VOCAB)

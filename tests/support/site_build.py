@@ -8,12 +8,19 @@ subprocess, and ``internal_links`` lists every ``<a href>`` of the built HTML wi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -80,6 +87,55 @@ def mkdocs_build(
     if dirty:  # MkDocs' dirty build, as `make serve` runs it: only pages whose file changed are rendered
         command.append("--dirty")
     return subprocess.run(command, cwd=root, env={**BUILD_ENV, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+
+
+#: What MkDocs logs at the end of each build (under ``mkdocs serve`` too).
+BUILT = re.compile(r"Documentation built in ([\d.]+) seconds")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def mkdocs_serve(root: Path, log: Path, dirty: bool = True, env: dict[str, str] | None = None, timeout: float = 300.0) -> Iterator[tuple[str, float]]:
+    """``mkdocs serve`` (the real CLI, ``--dirty`` as ``make serve`` runs it) of the knowledge base at ``root`` on
+    127.0.0.1, its output in ``log``; yields (the site's base URL, seconds until it first answered). Raises
+    RuntimeError with the log's end when the server exits or does not answer within ``timeout`` seconds."""
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("mkdocs")), "serve", "--dev-addr", f"127.0.0.1:{port}"] + (["--dirty"] if dirty else [])
+    start = time.perf_counter()
+    with open(log, "w", encoding="utf-8") as output:
+        server = subprocess.Popen(command, cwd=root, env={**BUILD_ENV, **(env or {})}, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}{site_path_prefix(root)}"  # serve mounts the site at site_url's path
+    try:
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"mkdocs serve exited with {server.returncode}:\n{log.read_text('utf-8')[-4000:]}")
+            try:
+                with urllib.request.urlopen(base, timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.perf_counter() - start > timeout:
+                raise RuntimeError(f"no answer from mkdocs serve after {timeout:.0f} s:\n{log.read_text('utf-8')[-4000:]}")
+            time.sleep(0.5)
+        yield base, time.perf_counter() - start
+    finally:
+        os.killpg(server.pid, signal.SIGINT)  # the server we started (its own process group), as Ctrl-C would
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def builds_logged(log: Path) -> list[float]:
+    """MkDocs' "Documentation built in X seconds" of every build logged so far, in seconds."""
+    return [float(seconds) for seconds in BUILT.findall(log.read_text("utf-8", errors="replace"))]
 
 
 def site_path_prefix(root: Path) -> str:

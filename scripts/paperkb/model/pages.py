@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
+import functools
 import gc
 import hashlib
 import os
@@ -156,8 +157,8 @@ class Page:
     def newline(self) -> str:
         return "\r\n" if "\r\n" in self.text else "\n"
 
-    @property
-    def slug(self) -> str:
+    @functools.cached_property
+    def slug(self) -> str:  # computed once: the site generators ask hundreds of thousands of times at 10,000 pages
         return self.path.stem
 
     @property

@@ -38,6 +38,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from paperkb.model.arxiv_ids import abs_url
@@ -274,14 +275,26 @@ def _suffixes():
         letter = letter[:-1] + chr(ord(letter[-1]) + 1) if letter[-1] != "z" else letter + "a"
 
 
-def assign_keys(pages: Iterable[Page]) -> dict[str, str]:
-    """Page slug -> citation key, unique across the pages given and independent of their order."""
+#: What a page's key is made from, by page file: (its text, its age order, its base key)
+KeyParts = dict[Path, tuple[str, tuple, str]]
+
+
+def assign_keys(pages: Iterable[Page], kept: KeyParts | None = None) -> dict[str, str]:
+    """Page slug -> citation key, unique across the pages given and independent of their order. ``kept``: the key
+    parts of the last call (``generate`` keeps them for the next build in the process), updated in place."""
+    kept = {} if kept is None else kept
+    ordered: list[tuple[tuple, str, Page]] = []
+    for page in pages:
+        found = kept.get(page.path)
+        if found is None or found[0] != page.text:  # the parts depend on the page's file name and text only
+            found = kept[page.path] = (page.text, _age_order(page), base_key(page))
+        ordered.append((found[1], found[2], page))
+    ordered.sort(key=lambda item: item[0])
     keys: dict[str, str] = {}
     used: set[str] = set()
     suffixes_of: dict[str, Iterator[str]] = {}  # each base's suffixes go on from the last one it took: with many
     # papers of one author and year (and first title word) a search from 'b' each time took quadratic time
-    for page in sorted(pages, key=_age_order):
-        base = base_key(page)
+    for _age, base, page in ordered:
         candidate = base
         suffixes = suffixes_of.setdefault(base, _suffixes())
         while candidate in used:
@@ -360,6 +373,7 @@ _LAB_NAMES_BY_FOLDER: dict[str, tuple[str, ...]] = {}
 # the page's Cite footer and by the next build in this process (a rebuild under `make serve`) with the same labs
 _ENTRIES: dict[tuple[str, str], tuple[str, str, str]] = {}
 _ENTRIES_LAB_NAMES: list[tuple[str, ...]] = []
+_KEY_PARTS: KeyParts = {}  # what generate() made the keys from, for the next build in this process
 
 
 def _folder(page: Page) -> str:
@@ -368,9 +382,13 @@ def _folder(page: Page) -> str:
 
 def keys_for_site(site) -> dict[str, str]:
     """Keys over the whole knowledge base; remembered for the paper pages' "Cite" footers (with the lab names)."""
-    keys = assign_keys(site.pages)
+    keys = assign_keys(site.pages, _KEY_PARTS)
+    if len(_KEY_PARTS) != len(site.pages):  # pages deleted or renamed since the last build
+        wanted = {page.path for page in site.pages}
+        for path in [path for path in _KEY_PARTS if path not in wanted]:
+            del _KEY_PARTS[path]
     names = vocabulary_lab_names(site.vocab)
-    for folder in {_folder(page) for page in site.pages}:
+    for folder in {os.path.abspath(parent) for parent in {page.path.parent for page in site.pages}}:
         _KEYS_BY_FOLDER[folder] = keys
         _LAB_NAMES_BY_FOLDER[folder] = names
     return keys
@@ -406,16 +424,18 @@ def generate(site) -> dict[str, str]:
     keys = keys_for_site(site)
     names = vocabulary_lab_names(site.vocab)
     entries: dict[str, str] = {}  # each paper's entry, formatted once for papers.bib, its topics and its page
+    folders = {parent: os.path.abspath(parent) for parent in {page.path.parent for page in site.pages}}  # _folder's, once each
     if [names] == _ENTRIES_LAB_NAMES:  # the last build's entries of the pages that did not change (make serve)
         for page in site.pages:
-            text, key, entry = _ENTRIES.get((_folder(page), page.slug), (None, None, ""))
+            text, key, entry = _ENTRIES.get((folders[page.path.parent], page.slug), (None, None, ""))
             if text == page.text and key == keys[page.slug]:
                 entries[page.slug] = entry
-    files = {ALL_PAPERS_BIB: format_bibliography(site.pages, keys, entries, names)}
-    for topic_id, members in pages_by_topic(site.pages, site.vocab.topics).items():
+    ordered = sorted(site.pages, key=lambda page: keys[page.slug])  # once: each topic's pages are taken from it in order
+    files = {ALL_PAPERS_BIB: format_bibliography(ordered, keys, entries, names)}
+    for topic_id, members in pages_by_topic(ordered, site.vocab.topics).items():
         files[topic_bib_path(topic_id)] = format_bibliography(members, keys, entries, names)
     _ENTRIES.clear()
-    _ENTRIES.update(((_folder(p), p.slug), (p.text, keys[p.slug], entries[p.slug])) for p in site.pages)
+    _ENTRIES.update(((folders[p.path.parent], p.slug), (p.text, keys[p.slug], entries[p.slug])) for p in site.pages)
     _ENTRIES_LAB_NAMES[:] = [names]
     return files
 

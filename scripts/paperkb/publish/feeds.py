@@ -25,6 +25,7 @@ import re
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from pathlib import Path
 
 from paperkb.model import paths
 from paperkb.model.arxiv_ids import abs_url
@@ -62,10 +63,12 @@ def feed_date(page: Page) -> dt.date | None:
     return added_date(page) or as_date(page.meta.get("published"))
 
 
-def newest_added(pages: Iterable[Page], limit: int = MAX_ENTRIES) -> list[Page]:
-    dated = [p for p in pages if feed_date(p)]
-    dated.sort(key=lambda p: (feed_date(p), as_date(p.meta.get("published")) or dt.date.min, p.slug), reverse=True)
-    return dated[:limit]
+def newest_added(pages: Iterable[Page], limit: int | None = MAX_ENTRIES) -> list[Page]:
+    """The pages with a date, latest added first (then latest published, then by file name, backwards); the
+    first ``limit`` of them (all with None)."""
+    keyed = [(date, page) for page in pages if (date := feed_date(page))]
+    keyed.sort(key=lambda item: (item[0], as_date(item[1].meta.get("published")) or dt.date.min, item[1].slug), reverse=True)
+    return [page for _date, page in keyed[:limit]]
 
 
 def updated_date(page: Page) -> dt.date:
@@ -198,11 +201,13 @@ def build_feed(
     alternate_path: str,
     topics: dict,
     today: dt.date,
-    cache: dict | None = None,
+    memo: FeedMemo | None = None,
+    ordered: bool = False,
 ) -> str:
-    """One Atom document (UTF-8 XML text) of the newest added pages among ``pages``."""
+    """One Atom document (UTF-8 XML text) of the newest added pages among ``pages`` (``ordered``: ``pages`` is
+    already ``newest_added(…, limit=None)`` of them). ``memo``: the entries built before (``FeedMemo``)."""
     ET.register_namespace("", ATOM_NS)
-    chosen = newest_added(pages)
+    chosen = list(pages)[:MAX_ENTRIES] if ordered else newest_added(pages)
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     _sub(feed, "title", _one_line(title), type="text")
     _sub(feed, "subtitle", _one_line(subtitle), type="text")
@@ -218,13 +223,38 @@ def build_feed(
     head = ET.tostring(feed, encoding="unicode").removesuffix("\n</feed>")
     # A paper is in the whole feed and in its topics' feeds: its entry is built and serialized once, as
     # ElementTree would have written it inside the indented feed, and the feeds are put together as text.
-    cache = {} if cache is None else cache
-    entries = []
-    for page in chosen:
-        if page.slug not in cache:
-            cache[page.slug] = _entry_xml(_entry(page, site_url, topics))
-        entries.append(cache[page.slug])
+    memo = FeedMemo() if memo is None else memo
+    entries = [memo.entry(page, site_url, topics) for page in chosen]
     return '<?xml version="1.0" encoding="utf-8"?>\n' + head + "".join(entries) + "\n</feed>\n"
+
+
+class FeedMemo:
+    """Each paper's <entry> as serialized, kept while the page's text, the site URL and the topics are the same:
+    for the feeds of one build (a paper is in the whole feed and its topics'), and, held by the session of
+    ``publish.site``, for the next build in the process (``mkdocs serve``), which then builds only the entries of
+    the pages edited since. The feeds are put together anew, so they are what a build from scratch writes."""
+
+    def __init__(self) -> None:
+        self._context: tuple[str, dict] | None = None  # (site URL, topics) the entries were built with
+        self._entries: dict[Path, tuple[str, str]] = {}  # page file -> (its text, its entry)
+        self.built = 0  # entries built since the memo was made
+
+    def entry(self, page: Page, site_url: str, topics: dict) -> str:
+        if self._context is None or self._context[0] != site_url or self._context[1] is not topics:
+            if self._context != (site_url, topics):  # a topic's title is in its papers' entries
+                self._entries = {}
+            self._context = (site_url, topics)  # these topics, or equal ones: by identity from now on
+        found = self._entries.get(page.path)
+        if found is None or found[0] != page.text:  # an entry depends on the page's file name and text only
+            found = self._entries[page.path] = (page.text, _entry_xml(_entry(page, site_url, topics)))
+            self.built += 1
+        return found[1]
+
+    def keep_only(self, pages: Iterable[Page]) -> None:
+        """Forget the entries of pages no longer in the knowledge base."""
+        wanted = {page.path for page in pages}
+        for path in [path for path in self._entries if path not in wanted]:
+            del self._entries[path]
 
 
 _ENTRY_NS = f' xmlns="{ATOM_NS}"'
@@ -236,12 +266,14 @@ def _entry_xml(entry: ET.Element) -> str:
     return "\n  " + ET.tostring(entry, encoding="unicode").replace(_ENTRY_NS, "", 1)
 
 
-def generate(site) -> dict[str, str]:
+def generate(site, memo: FeedMemo | None = None) -> dict[str, str]:
+    """The whole feed and one per topic. ``memo``: the entries kept from the last build in this process."""
     topics = site.vocab.topics
-    cache: dict[str, str] = {}  # a paper is in the whole feed and its topics' feeds: its entry is built once
+    memo = FeedMemo() if memo is None else memo  # a paper is in the whole feed and its topics' feeds: built once
+    ordered = newest_added(site.pages, limit=None)  # sorted once: each topic's pages are taken from it in order
     files = {
         ALL_PAPERS_FEED: build_feed(
-            site.pages,
+            ordered,
             feed_path=ALL_PAPERS_FEED,
             title=f"{BRAND} — new papers",
             subtitle="Papers newly added to the knowledge base, with their summaries.",
@@ -249,10 +281,11 @@ def generate(site) -> dict[str, str]:
             alternate_path=paths.ALL_PAPERS,
             topics=topics,
             today=site.today,
-            cache=cache,
+            memo=memo,
+            ordered=True,
         )
     }
-    for topic_id, members in pages_by_topic(site.pages, topics).items():
+    for topic_id, members in pages_by_topic(ordered, topics).items():
         topic = topics[topic_id]
         files[topic_feed_path(topic_id)] = build_feed(
             members,
@@ -263,6 +296,8 @@ def generate(site) -> dict[str, str]:
             alternate_path=paths.topic_path(topic_id),
             topics=topics,
             today=site.today,
-            cache=cache,
+            memo=memo,
+            ordered=True,
         )
+    memo.keep_only(site.pages)
     return files

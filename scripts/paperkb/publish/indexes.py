@@ -33,6 +33,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from paperkb.model import paths
 from paperkb.model.facts import labs_of, machine_written, priority_of, stale_sections, status_of, title_of, topics_of
@@ -89,6 +90,11 @@ class Paper:
         """Newest first, undated last, ties by title: computed once, for the 55 lists sorted so at each build."""
         return (-(self.published or dt.date.min).toordinal(), *_title_key(self))
 
+    @functools.cached_property
+    def latest_added_key(self) -> tuple[int, int, str, str]:
+        """Latest added first, then newest published, then by title (computed once: a kept row keeps it)."""
+        return (-(self.added or dt.date.min).toordinal(), -(self.published or dt.date.min).toordinal(), *_title_key(self))
+
 
 def paper_of(page: Page, vocab: Vocabulary) -> Paper:
     return Paper(
@@ -108,6 +114,38 @@ def paper_of(page: Page, vocab: Vocabulary) -> Paper:
     )
 
 
+class IndexMemo:
+    """What the index pages keep from one build to the next in one process (``mkdocs serve``: the session of
+    ``publish.site``): each page's ``Paper`` while the page's text and the vocabularies are the same, and the table
+    cells built from it (``Cells``). After an edit only the edited page's row is built again; the pages themselves
+    are put together anew from the rows, so they are what a build from scratch writes. A fresh memo (``mkdocs
+    build``) builds every row."""
+
+    def __init__(self) -> None:
+        self._vocab: Vocabulary | None = None
+        self._papers: dict[Path, tuple[str, Paper]] = {}  # page file -> (its text, its row)
+        self.cells = Cells()
+        self.built = 0  # rows built since the memo was made
+
+    def papers(self, pages: list[Page], vocab: Vocabulary) -> list[Paper]:
+        """The rows of ``pages``, resolved against ``vocab``: those of the last build for unchanged pages."""
+        if self._vocab is None or self._vocab != vocab:  # a vocabulary edit can change every row
+            self._vocab, self._papers, self.cells = vocab, {}, Cells()
+        kept, papers = self._papers, []
+        for page in pages:
+            found = kept.get(page.path)
+            if found is None or found[0] != page.text:  # a row depends on the page's file name and text only
+                found = kept[page.path] = (page.text, paper_of(page, vocab))
+                self.built += 1
+            papers.append(found[1])
+        if len(kept) != len(papers):  # pages deleted or renamed since the last build
+            wanted = {page.path for page in pages}
+            for path in [path for path in kept if path not in wanted]:
+                del kept[path]
+            self.cells.keep_only({paper.slug for paper in papers})
+        return papers
+
+
 # -- ordering ----------------------------------------------------------------------------------------------------
 def _title_key(paper: Paper) -> tuple[str, str]:
     return (paper.title.casefold(), paper.slug)
@@ -124,10 +162,11 @@ def _newest_first_key(paper: Paper) -> tuple[int, str, str]:
 
 def latest_added(papers: Iterable[Paper]) -> list[Paper]:
     """By the date a page entered the knowledge base, then by publication date, newest first."""
-    return sorted(
-        papers,
-        key=lambda p: (-(p.added or dt.date.min).toordinal(), -(p.published or dt.date.min).toordinal(), *_title_key(p)),
-    )
+    return sorted(papers, key=_latest_added_key)
+
+
+def _latest_added_key(paper: Paper) -> tuple[int, int, str, str]:
+    return paper.latest_added_key
 
 
 def by_priority(papers: Iterable[Paper]) -> list[Paper]:
@@ -140,18 +179,25 @@ class Cells:
     """HTML table cells of papers, for pages at one URL depth (all cells of a depth are the same string).
 
     Rows repeat across pages (a paper is on the all-papers table, its topics', labs' and priority's pages,
-    the timeline and the status board), so each cell is escaped and built once per depth.
+    the timeline and the status board), so each cell is escaped and built once per depth. A cell is kept for
+    the very ``Paper`` it was built from: kept across builds (``IndexMemo``), a paper whose page changed gets
+    a new ``Paper`` and so new cells.
     """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, str], str] = {}
+        self._cache: dict[tuple[str, str, str], tuple[Paper, str]] = {}
 
     def cell(self, column: str, paper: Paper, prefix: str) -> str:
         key = (column, paper.slug, prefix)
         found = self._cache.get(key)
-        if found is None:
-            found = self._cache[key] = CELL_BUILDERS[column](paper, prefix)
-        return found
+        if found is None or found[0] is not paper:
+            found = self._cache[key] = (paper, CELL_BUILDERS[column](paper, prefix))
+        return found[1]
+
+    def keep_only(self, slugs: set[str]) -> None:
+        """Forget the cells of papers no longer in the knowledge base."""
+        for key in [key for key in self._cache if key[1] not in slugs]:
+            del self._cache[key]
 
 
 def _date(value: dt.date | None) -> str:
@@ -474,8 +520,8 @@ def topics_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
     return _vocabulary_index("Topics", about, ("Topic", "Papers", "Description"), rows)
 
 
-def topic_page(topic: Topic, papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
-    mine = newest_first(p for p in papers if any(t is topic for _, t in p.topics))
+def topic_page(topic: Topic, mine: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
+    """The topic's page; ``mine``: its papers, newest first."""
     about = md_text(topic.description) if topic.description else ""
     columns = ("date", "title", "labs", "priority", "status")
     return _vocabulary_page(topic.title, about, paths.topic_path(topic.id), mine, cells, columns, bounds.listed, {"topic": topic.id})
@@ -492,8 +538,8 @@ def labs_index_page(papers: list[Paper], vocab: Vocabulary) -> str:
     return _vocabulary_index("Labs", about, ("Lab", "Papers", "Homepage"), rows)
 
 
-def lab_page(lab: Lab, papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
-    mine = newest_first(p for p in papers if any(found is lab for _, found in p.labs))
+def lab_page(lab: Lab, mine: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
+    """The lab's page; ``mine``: its papers, newest first."""
     about = []
     if lab.homepage:
         about.append(f"Homepage: {md_link(lab.homepage, lab.homepage)}")
@@ -522,9 +568,10 @@ def priorities_index_page(papers: list[Paper]) -> str:
     )
 
 
-def priority_page(name: str, papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
+def priority_page(name: str, mine: list[Paper], cells: Cells, bounds: Bounds = Bounds()) -> str:
+    """The page of a priority (or of the unrated papers); ``mine``: its papers, newest first."""
     here = paths.priority_path(name)
-    mine, note = bounded(here, newest_first(p for p in papers if p.priority_page == name), bounds.listed, NEWEST, {"priority": name})
+    mine, note = bounded(here, mine, bounds.listed, NEWEST, {"priority": name})
     title = f"{PRIORITY_TITLES[name]} priority" if name != paths.UNRATED else "Unrated papers"
     return "\n".join(
         [
@@ -620,11 +667,26 @@ def timeline_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()) 
     return "\n".join(lines + [""])
 
 
-def index_files(site: SiteInput, bounds: Bounds = Bounds()) -> dict[str, str]:
-    """Every index page of the site (exactly ``paths.generated_paths`` for the vocabularies, and the archive)."""
+def index_files(site: SiteInput, bounds: Bounds = Bounds(), memo: IndexMemo | None = None) -> dict[str, str]:
+    """Every index page of the site (exactly ``paths.generated_paths`` for the vocabularies, and the archive).
+
+    ``memo``: the rows kept from the last build in this process (``mkdocs serve``); the same pages either way."""
     vocab = site.vocab
-    papers = [paper_of(page, vocab) for page in site.pages]
-    cells = Cells()
+    memo = memo or IndexMemo()
+    papers = memo.papers(site.pages, vocab)
+    cells = memo.cells
+    # Sorted once: each topic's, lab's and priority's papers are taken from it in one pass, already in order
+    newest = newest_first(papers)
+    by_topic: dict[str, list[Paper]] = {}
+    by_lab: dict[str, list[Paper]] = {}
+    by_priority_page: dict[str, list[Paper]] = {}
+    for paper in newest:
+        for topic_id in dict.fromkeys(topic.id for _, topic in paper.topics if topic):
+            by_topic.setdefault(topic_id, []).append(paper)
+        for lab_name in dict.fromkeys(lab.name for _, lab in paper.labs if lab):
+            by_lab.setdefault(lab_name, []).append(paper)
+        by_priority_page.setdefault(paper.priority_page, []).append(paper)
+    papers = newest
     files = {
         paths.HOME: home_page(papers, vocab, cells, bounds),
         paths.ALL_PAPERS: all_papers_page(papers, cells, bounds),
@@ -636,9 +698,9 @@ def index_files(site: SiteInput, bounds: Bounds = Bounds()) -> dict[str, str]:
         **Archive(papers, bounds.archive).pages(cells),
     }
     for topic in vocab.topics.values():
-        files[paths.topic_path(topic.id)] = topic_page(topic, papers, cells, bounds)
+        files[paths.topic_path(topic.id)] = topic_page(topic, by_topic.get(topic.id, []), cells, bounds)
     for lab in vocab.labs.values():
-        files[paths.lab_path(lab.name)] = lab_page(lab, papers, cells, bounds)
+        files[paths.lab_path(lab.name)] = lab_page(lab, by_lab.get(lab.name, []), cells, bounds)
     for name in paths.PRIORITY_PAGES:
-        files[paths.priority_path(name)] = priority_page(name, papers, cells, bounds)
+        files[paths.priority_path(name)] = priority_page(name, by_priority_page.get(name, []), cells, bounds)
     return dict(sorted(files.items()))

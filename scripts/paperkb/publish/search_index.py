@@ -377,25 +377,32 @@ class SiteIndexer:
     """Writes each build's index in a thread started as soon as the pages are parsed (``start``, from the hook's
     ``on_files``), so that Pagefind, a process of its own, indexes on another core while MkDocs renders the pages;
     ``finish`` (``on_post_build``) waits for it. Under ``mkdocs serve`` (``background``) the thread starts at the
-    build's end and nothing waits for it: an edit shows at once and the search catches up. One bundle is written at a time, and the index of a build that a
-    newer one has overtaken is dropped. Reports to the hook's logger: an error fails a strict build, naming the
+    build's end and nothing waits for it: an edit shows at once and the search catches up. It starts after a quiet
+    moment (``quiet`` seconds without a new build), so that indexing does not compete for the CPU with the rebuild
+    of the next edit. One bundle is written at a time, and the index of a build that a newer one has overtaken is
+    dropped. Reports to the hook's logger: an error fails a strict build, naming the
     bundle and the cause in one line."""
 
     def __init__(self) -> None:
         self.background = False
+        self.quiet = QUIET_SECONDS
         self._lock = threading.Lock()
         self._latest = 0
         self._thread: threading.Thread | None = None
+        self._overtaken = threading.Event()  # set when a newer build begins (or serve stops): wakes a waiting thread
 
     def begin(self) -> None:
         """A build starts (it may clean the site folder): an index still being written for an older one is moot."""
         self._latest += 1
+        self._overtaken.set()
+        self._overtaken = threading.Event()
         self._thread = None
 
     def start(self, pages: list[Page], vocab: Vocabulary, bundle: Path, log: logging.Logger) -> None:
         """Index the pages of the build begun last: at once, or under ``mkdocs serve`` once the build is done
         (``finish``), so that writing the records does not hold Python's lock while the edited page renders."""
-        self._thread = threading.Thread(target=self._write, args=(self._latest, pages, vocab, bundle, log), name="paperkb-search-index", daemon=True)
+        args = (self._latest, self._overtaken, pages, vocab, bundle, log)
+        self._thread = threading.Thread(target=self._write, args=args, name="paperkb-search-index", daemon=True)
         if not self.background:
             self._thread.start()
 
@@ -403,6 +410,7 @@ class SiteIndexer:
         """The build failed, or `mkdocs serve` stops: the index being written is moot. Waits for the thread to
         notice (between two steps; Pagefind itself is not interrupted), at most ``timeout`` seconds."""
         self._latest += 1
+        self._overtaken.set()
         thread, self._thread = self._thread, None
         if thread is not None and thread.is_alive():
             thread.join(timeout)
@@ -418,7 +426,9 @@ class SiteIndexer:
         self._thread.join()
         log.info("paperkb: the build waited %.1f s for the search index at its end", time.perf_counter() - started)
 
-    def _write(self, generation: int, pages: list[Page], vocab: Vocabulary, bundle: Path, log: logging.Logger) -> None:
+    def _write(self, generation: int, overtaken: threading.Event, pages: list[Page], vocab: Vocabulary, bundle: Path, log: logging.Logger) -> None:
+        if self.background and overtaken.wait(self.quiet):
+            return  # an edit (a newer build) within the quiet moment, or serve stops: this index is moot
         with self._lock:
             if generation != self._latest:
                 return
@@ -442,6 +452,11 @@ class SiteIndexer:
                 done - recorded,
             )
 
+
+#: Under ``mkdocs serve``: seconds without a new build before the search index is written. The index of 10,000
+#: papers took ~55 s on a busy 2-core machine (records and documents 6 s in this process, Pagefind 47 s): an edit saved
+#: meanwhile competes with it, and Pagefind, once started, cannot be stopped (scripts/bench_serve.py --pause measures it).
+QUIET_SECONDS = 5.0
 
 #: One per process: MkDocs executes the hooks file anew for each rebuild under ``mkdocs serve``, this module once.
 INDEXER = SiteIndexer()

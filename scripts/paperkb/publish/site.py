@@ -19,23 +19,6 @@ from paperkb.publish import articles, bibtex, digest, feeds, indexes
 from paperkb.publish.related import RelatedCache
 
 
-def generate_pages(site: SiteInput) -> dict[str, str]:
-    """The generated Markdown pages by docs path: index pages, the articles index, then digests."""
-    return {**indexes.index_files(site), **articles.generate(site), **digest.generate(site)}
-
-
-def generate_files(site: SiteInput) -> dict[str, str]:
-    """The generated files that are not pages (Atom feeds, BibTeX) by docs path.
-
-    Also remembers each paper's BibTeX key and entry for its page's Cite block (``bibtex.cite_footer``)."""
-    return {**feeds.generate(site), **bibtex.generate(site)}
-
-
-def generate_site(site: SiteInput) -> dict[str, str]:
-    """Every file of the site that is generated, pages first."""
-    return {**generate_pages(site), **generate_files(site)}
-
-
 @dataclass
 class Session:
     """What outlives one build in this process: MkDocs executes the hooks and the gen-files script anew for every
@@ -44,6 +27,30 @@ class Session:
     dirty: bool = False  # `--dirty` (make serve): MkDocs renders only the pages whose file changed
     pages: PageCache = field(default_factory=PageCache)  # each rebuild parses only the pages edited since the last
     related: RelatedCache = field(default_factory=RelatedCache)  # a dirty rebuild reuses the related papers
+    # Each rebuild builds again only the index rows and feed entries of the pages edited since the last; the
+    # pages and files are put together anew from them (BibTeX keeps its entries and keys itself: publish.bibtex)
+    index_rows: indexes.IndexMemo = field(default_factory=indexes.IndexMemo)
+    feed_entries: feeds.FeedMemo = field(default_factory=feeds.FeedMemo)
+
+
+def generate_pages(site: SiteInput, session: Session | None = None) -> dict[str, str]:
+    """The generated Markdown pages by docs path: index pages, the articles index, then digests. ``session``: what
+    the last build in this process kept (``mkdocs serve``); the same pages either way."""
+    rows = session.index_rows if session else None
+    return {**indexes.index_files(site, memo=rows), **articles.generate(site), **digest.generate(site)}
+
+
+def generate_files(site: SiteInput, session: Session | None = None) -> dict[str, str]:
+    """The generated files that are not pages (Atom feeds, BibTeX) by docs path.
+
+    Also remembers each paper's BibTeX key and entry for its page's Cite block (``bibtex.cite_footer``)."""
+    entries = session.feed_entries if session else None
+    return {**feeds.generate(site, memo=entries), **bibtex.generate(site)}
+
+
+def generate_site(site: SiteInput, session: Session | None = None) -> dict[str, str]:
+    """Every file of the site that is generated, pages first."""
+    return {**generate_pages(site, session), **generate_files(site, session)}
 
 
 SESSION = Session()
