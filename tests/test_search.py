@@ -25,6 +25,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from paperkb.model import config
 from paperkb.model.facts import labs_of, title_of, topics_of
@@ -353,11 +354,24 @@ def page(site, chromium):
         assert not context.blocked_requests, f"the site asked for something beyond 127.0.0.1: {context.blocked_requests}"
 
 
+SEARCH_STATE = """() => ({
+  typed: document.querySelector('.md-search__input').value,
+  open: document.getElementById('__search').checked,
+  info: document.querySelector('.md-search-result__meta').textContent,
+  resultsFor: document.querySelector('.md-search-result__list').dataset.query,
+  results: document.querySelectorAll('.md-search-result__item').length,
+})"""
+
+
 def search(page, query: str) -> list[str]:
     """Type ``query`` into the header search (with Material's `/` shortcut) and return the result links."""
     page.keyboard.press("/")
     page.keyboard.type(query)
-    page.wait_for_function("q => document.querySelector('.md-search-result__list').dataset.query === q", arg=query)
+    try:
+        page.wait_for_function("q => document.querySelector('.md-search-result__list').dataset.query === q", arg=query)
+    except PlaywrightTimeout:  # say what the search box showed instead
+        state = page.evaluate(SEARCH_STATE)
+        raise AssertionError(f"no results for {query!r} in time; the search box showed {state}") from None
     return result_links(page)
 
 
