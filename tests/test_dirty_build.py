@@ -14,7 +14,7 @@ from paperkb.model import config, paths
 from paperkb.model.pages import atomic_write, load_page, parse_page, set_keys, set_section
 from paperkb.model.site_input import load_site_input
 from paperkb.publish.site import Session, generate_site
-from tests.support.site_build import MACHINE_SLUG, add_machine_written_page, builds_logged, copy_knowledge_base, mkdocs_build, mkdocs_serve
+from tests.support.site_build import MACHINE_SLUG, add_machine_written_page, copy_knowledge_base, mkdocs_build, mkdocs_serve
 
 EDITED, UNTOUCHED = "deepseek-r1", "deepseek-v3-technical-report"
 SITE_URL = "https://paperkb.example/kb/"
@@ -103,7 +103,7 @@ def test_a_served_rebuild_writes_the_generated_pages_and_files_a_full_build_writ
     served.mkdir()
     log = tmp_path / "serve.log"
     with mkdocs_serve(root, log, env={"TMPDIR": str(served)}) as (base, _first):
-        before = len(builds_logged(log))
+        before = log.read_text("utf-8", errors="replace").count(RELOADED)
         _edit(papers / f"{EDITED}.md", {"title": "Renamed While Served", "topics": ["ai-safety"], "priority": "low"}, "Edited while served.")
         (papers / "a-new-paper.md").write_text((papers / f"{UNTOUCHED}.md").read_text("utf-8").replace("DeepSeek-V3", "Newcomer-V1"), "utf-8")
         _wait_for_rebuild(log, before)
@@ -123,13 +123,17 @@ def test_a_served_rebuild_writes_the_generated_pages_and_files_a_full_build_writ
         assert served_files[docs_path] == text, docs_path
 
 
+RELOADED = "Reloading browsers"  # what livereload logs after each rebuild that succeeded
+
+
 def _wait_for_rebuild(log: Path, before: int, timeout: float = 300.0) -> None:
-    """Until MkDocs has logged a build after the ``before`` first ones and no other has started for 3 s."""
+    """Until the server has reloaded the browsers after more than the ``before`` first rebuilds (livereload says so
+    once a rebuild has succeeded), no other rebuild has started, and the log has stayed the same for 3 s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text = log.read_text("utf-8", errors="replace")
-        started, done = text.count("Building documentation..."), len(builds_logged(log))  # serve logs each start
-        if done > before and started == done:
+        started, reloaded = text.count("Building documentation..."), text.count(RELOADED)  # the first build reloads nothing
+        if reloaded > before and started == reloaded + 1:
             time.sleep(3.0)
             if log.read_text("utf-8", errors="replace") == text:
                 return
