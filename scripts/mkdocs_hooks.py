@@ -17,8 +17,8 @@ tested without MkDocs). Only supported MkDocs events are used; the same code run
   would pass through, for a fraction of the build time. The body of a paper page, of an article and of every
   digest page (which quotes paper sections) goes through the one sanitizer before our HTML goes in.
 - Search: Pagefind, not Material's plugin. ``on_files`` hands the pages already parsed to
-  ``paperkb.publish.search_index``, which writes the bundle into ``site/pagefind/`` in a thread while MkDocs
-  renders (Pagefind indexes in a process of its own, on another core); ``on_post_build`` waits for it. No built
+  ``paperkb.publish.search_index``, which writes the bundle into ``site/pagefind/`` in a worker process while
+  MkDocs renders (on the other core, not holding this process's Python lock); ``on_post_build`` waits for it. No built
   page is read back. Under ``mkdocs serve`` (``on_startup`` says so) nothing waits: an edited page reloads at
   once and the search catches up (searching the previous bundle meanwhile, kept with ``--dirty``). The header
   search box and the browse view are overrides/ (main.html, JS, CSS).

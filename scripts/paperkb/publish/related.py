@@ -148,7 +148,7 @@ class RelatedCache:
         ordered, texts = _ordered(pages)
         similar: Callable[[], dict[str, tuple[str, ...]]]
         if len(ordered) < 2:
-            similar = functools.partial(dict.fromkeys, ordered, ())
+            similar = functools.partial(similar_papers, pages)  # no TF-IDF to compute
         else:
             pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             similar = pool.submit(_similar_texts, ordered, texts, SHOWN, TERMS_KEPT).result
