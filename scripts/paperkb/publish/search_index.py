@@ -393,6 +393,8 @@ def stage_pages(texts: list[tuple[str, str]], vocab: Vocabulary, staging: str) -
     pages, sending the texts next to nothing), builds the records and their documents, and runs Pagefind."""
     records = site_records([parse_page(path, text) for path, text in texts], vocab)
     return _stage(records, Path(staging)), common_words(records)
+
+
 def _replace(target: Path, new: Path) -> None:
     """Put the folder ``new`` where ``target`` is (two renames; the old one is removed afterwards)."""
     old = target.with_name(f".{target.name}.old")
