@@ -104,6 +104,8 @@ def on_pre_build(config, **kwargs) -> None:
     for problem in vocab.problems:  # warnings: a strict build (make build, CI) fails on them
         log.warning("%s:%d: %s (run `paperkb check`)", kb.relative(problem.path), problem.line, problem.message)
     _build = BuildState(kb=kb, vocab=vocab)
+    if not SESSION.dirty:  # a dirty rebuild (make serve) reuses the last related papers: no worker for it
+        SESSION.related.prepare()
 
 
 #: Problems listed in one build error (`paperkb check` lists them all).

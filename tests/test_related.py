@@ -234,7 +234,9 @@ pages = [
     for topic, text in words.items()
     for n in range(3)
 ]
-found = related.RelatedCache().start(pages, reuse=False)()
+cache = related.RelatedCache()
+cache.prepare()  # as the hook does before the pages are read
+found = cache.start(pages, reuse=False)()
 print(sorted(name for name in ("sklearn", "scipy", "numpy") if name in sys.modules))
 print(repr(found.similar))
 """

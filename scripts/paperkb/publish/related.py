@@ -129,20 +129,32 @@ class RelatedCache:
     def __init__(self) -> None:
         self._slugs: tuple[str, ...] | None = None
         self._related = RelatedPapers()
+        self._worker: ProcessPoolExecutor | None = None
 
     def related_papers(self, pages: Sequence[Page], reuse: bool) -> RelatedPapers:
         return self.start(pages, reuse)()
+
+    def prepare(self) -> None:
+        """Start the worker process now, before the pages are read (the hook's ``on_pre_build``): its start-up, an
+        interpreter and scikit-learn's import (~2 s), then overlaps the reading instead of delaying the result."""
+        if self._worker is None:
+            self._worker = _worker()
+            self._worker.submit(_similar_texts, [], [], SHOWN, TERMS_KEPT)  # no texts: only the import
 
     def start(self, pages: Sequence[Page], reuse: bool) -> Callable[[], RelatedPapers]:
         """Start computing the related papers of a build; the function returned waits for them.
 
         The TF-IDF runs in a worker process (one, spawned: a fresh interpreter, nothing of this one's state or
-        threads), so the caller (scripts/gen_pages.py) generates the indexes, feeds and BibTeX on this core
-        meanwhile; only the slugs and texts go to it, only slugs come back. The incoming links are read here (a
-        fraction of a second). A dirty rebuild that can reuse the last ones starts nothing."""
+        threads; started by ``prepare`` if it was called), so the caller (scripts/gen_pages.py) generates the
+        indexes, feeds and BibTeX on this core meanwhile; only the slugs and texts go to it, only slugs come back.
+        The incoming links are read here (a fraction of a second). A dirty rebuild that can reuse the last ones
+        starts nothing."""
+        worker, self._worker = self._worker, None
         slugs = tuple(page.slug for page in pages)
         titles = {page.slug: title_of(page) for page in pages}
         if reuse and slugs == self._slugs:
+            if worker is not None:
+                worker.shutdown(wait=False, cancel_futures=True)
             reused = RelatedPapers(self._related.similar, self._related.linked_from, titles)
             return lambda: reused
         ordered, texts = _ordered(pages)
@@ -150,9 +162,10 @@ class RelatedCache:
         if len(ordered) < 2:
             similar = functools.partial(similar_papers, pages)  # no TF-IDF to compute
         else:
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            similar = pool.submit(_similar_texts, ordered, texts, SHOWN, TERMS_KEPT).result
-            pool.shutdown(wait=False)  # its one task still runs; the worker exits when it is done
+            worker = worker or _worker()
+            similar = worker.submit(_similar_texts, ordered, texts, SHOWN, TERMS_KEPT).result
+        if worker is not None:
+            worker.shutdown(wait=False)  # a task submitted still runs; the worker exits when it is done
         links = linked_from(pages)
 
         def result() -> RelatedPapers:
@@ -160,6 +173,10 @@ class RelatedCache:
             return self._related
 
         return result
+
+
+def _worker() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
 # The build's related papers, handed from scripts/gen_pages.py (which computes them from the parse it shares with
