@@ -22,6 +22,9 @@ tested without MkDocs). Only supported MkDocs events are used; the same code run
   page is read back. Under ``mkdocs serve`` (``on_startup`` says so) nothing waits: an edited page reloads at
   once and the search catches up (searching the previous bundle meanwhile, kept with ``--dirty``). The header
   search box and the browse view are overrides/ (main.html, JS, CSS).
+- Related papers: ``on_pre_build`` starts the worker process that computes their TF-IDF
+  (``paperkb.publish.related.RelatedCache.prepare``), so its start-up overlaps the reading of the pages;
+  scripts/gen_pages.py hands it the texts and collects the result once the indexes are generated.
 - Same sidebar, rendered once: the pages outside the navigation (every paper, topic and lab page) get the
   theme's navigation sidebar, palette toggle, footer, style and script tags byte for byte the same
   as the other such pages of their folder. ``on_env`` adds a Jinja extension (``{% memo %}``,
