@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import re
 import socket
 import subprocess
@@ -251,11 +250,6 @@ def test_a_build_waits_for_its_index_at_its_end(tmp_path, caplog):
     indexer.finish(log)
     assert bundle_pages(bundle) == 4 and "the build waited" in caplog.text
     assert "by a worker process" in caplog.text  # not a thread of the build's process, which renders meanwhile
-
-
-def test_the_index_worker_yields_the_cpu_to_the_build():
-    with search_index.worker_process() as worker:
-        assert worker.submit(os.nice, 0).result() == os.nice(0) + search_index.WORKER_NICENESS
 
 
 def test_under_serve_the_index_is_written_in_the_background_for_the_latest_build(tmp_path, caplog):

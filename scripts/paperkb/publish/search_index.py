@@ -405,18 +405,6 @@ def _replace(target: Path, new: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-#: How much less the search index's worker process (and Pagefind, its child) counts for the scheduler than the build
-#: (os.nice): the build's process renders the pages, the critical path, and Pagefind's threads (one a core) took
-#: turns on its core; niced, they take what the build leaves.
-WORKER_NICENESS = 10
-
-
-def worker_process() -> ProcessPoolExecutor:
-    """The process a build's search index is written in: spawned (a fresh interpreter, nothing of the build's
-    state or threads), niced by WORKER_NICENESS."""
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=os.nice, initargs=(WORKER_NICENESS,))
-
-
 class SiteIndexer:
     """Writes each build's index as soon as the pages are parsed (``start``, from the hook's ``on_files``), while
     MkDocs renders the pages; ``finish`` (``on_post_build``) waits for it. A thread waits for a worker process
@@ -478,8 +466,8 @@ class SiteIndexer:
                 else:
                     # The build renders its pages meanwhile, on this process's one core: a thread writing the
                     # records would take Python's lock from it (every file the build writes waited for it), a
-                    # worker process does not.
-                    with worker_process() as worker:
+                    # worker process does not. Spawned, so it starts from nothing of this process's state or threads.
+                    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as worker:
                         texts = [(str(page.path), page.text) for page in pages]
                         count, common = worker.submit(stage_pages, texts, vocab, str(staging)).result()
                     where = "by a worker process"
