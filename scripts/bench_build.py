@@ -11,14 +11,16 @@ topics, 1-2 labs, some sections still machine-written) in a temporary knowledge 
    (the issue measured 61 s at N=1,000), which would hide paperkb's own cost.
 
 in back-to-back pairs (5 by default, alternating which goes first), and prints both builds' fastest wall
-and CPU times, the ratio (the median of the pairs' ratios: this machine's speed drifts between builds by
-more than the difference measured), median and max HTML bytes of a paper page, the largest generated HTML
+and CPU times (a build's CPU counts its worker processes and Pagefind's), the ratio (the median of the pairs'
+ratios: this machine's speed drifts between builds by more than the difference measured), median and max HTML bytes of a paper page, the largest generated HTML
 page of the whole site (no page may grow with N), site size, search index size, the time to compute the
 related papers of the N pages (in this process, as gen_pages does), and the wall time of ``paperkb check``
 (the CLI) on 10,000 pages. Each figure is printed next to its budget; the exit status is 1 when a budget is
-blown.
+blown. The ratio's budget is the issues' (9 and 11): at most 1.5 times bare Material's build at N=10,000, search
+indexing included; below 10,000 papers the ratio is printed without a budget (fixed costs weigh more there).
 
-    python scripts/bench_build.py            # N=1,000
+    python scripts/bench_build.py            # N=1,000 (no ratio budget)
+    python scripts/bench_build.py --n 10000 --repeat 2   # the ratio's budget
     python scripts/bench_build.py --n 5000
     python scripts/bench_build.py --quick    # N=200 and 2,000 pages checked, for a smoke run
 """
@@ -47,7 +49,8 @@ from paperkb.model.pages import PRIORITIES, REQUIRED_SECTIONS, load_pages, rende
 from paperkb.model.vocab import load_vocabulary
 from paperkb.publish.related import related_papers
 
-BUDGET_RATIO = 1.3  # at N = 1,000
+BUDGET_RATIO = 1.5  # at N = 10,000 (issues 9 and 11): paperkb's build, Pagefind included, against bare Material's
+BUDGET_RATIO_N = 10_000
 BUDGET_MEDIAN_HTML = 40 * 1024  # bytes, at any N: it must not grow with N
 BUDGET_LARGEST_HTML = 100 * 1024  # bytes: no generated page over 100 KB, at any N (issue 11)
 BUDGET_CHECK_SECONDS = 4.0  # for 10,000 pages
@@ -291,15 +294,15 @@ def run(args: argparse.Namespace, work: Path) -> int:
     check_seconds, _ = timed([paperkb, "--root", str(check_kb), "check"], check_kb)
     check_budget = BUDGET_CHECK_SECONDS * args.check_pages / CHECK_PAGES
 
-    ratio_ok = ratio <= BUDGET_RATIO if args.n >= 1000 else None
+    ratio_ok = ratio <= BUDGET_RATIO if args.n >= BUDGET_RATIO_N else None
     html_ok = median_html <= BUDGET_MEDIAN_HTML
     largest_ok = largest <= BUDGET_LARGEST_HTML
     check_ok = check_seconds <= check_budget
     rows = [
         ("build, bare Material (wall)", f"{bare_seconds:.2f} s", f"CPU {bare_cpu:.2f} s"),
         ("build, paperkb (wall)", f"{real_seconds:.2f} s", f"CPU {real_cpu:.2f} s"),
-        ("ratio paperkb / bare (wall)", f"{ratio:.2f}", f"≤ {BUDGET_RATIO} at N ≥ 1,000: {verdict(ratio_ok)} (median of pairs)"),
-        ("ratio paperkb / bare (CPU)", f"{figures['ratio_cpu']:.2f}", "(median of pairs; the build runs on one core)"),
+        ("ratio paperkb / bare (wall)", f"{ratio:.2f}", f"≤ {BUDGET_RATIO} at N ≥ {BUDGET_RATIO_N:,}: {verdict(ratio_ok)} (median of pairs)"),
+        ("ratio paperkb / bare (CPU)", f"{figures['ratio_cpu']:.2f}", "(median of pairs; with paperkb's worker processes and Pagefind, on the other core)"),
         ("ratio of the fastest builds (wall)", f"{figures['ratio_of_minimums']:.2f}", ""),
         ("paper page HTML, median", kb_size(int(median_html)), f"≤ {kb_size(BUDGET_MEDIAN_HTML)}: {verdict(html_ok)}"),
         ("paper page HTML, max", kb_size(max(sizes)), ""),

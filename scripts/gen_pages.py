@@ -2,7 +2,7 @@
 
 All logic lives in ``paperkb.publish.site`` (pure generators, tested without MkDocs); this only loads the
 knowledge base next to mkdocs.yml, writes what the generators return, and shares the parsed pages and the
-related papers computed from them (``paperkb.publish.related``) with the hook (scripts/mkdocs_hooks.py), which
+related papers computed from them (``paperkb.publish.related``, in a worker process meanwhile) with the hook (scripts/mkdocs_hooks.py), which
 renders each paper page from them.
 """
 
@@ -23,10 +23,11 @@ mkdocs_config = mkdocs_gen_files.config
 kb = config.load(Path(mkdocs_config.config_file_path).parent)
 site = load_site_input(kb, site_url=mkdocs_config.site_url or "", cache=SESSION.pages)
 share_pages(site.pages, site.articles)
-related.share(SESSION.related.related_papers(site.pages, reuse=SESSION.dirty))
+related_papers = SESSION.related.start(site.pages, reuse=SESSION.dirty)  # in a worker process, while the files are generated
 in_articles.share(articles.articles_by_paper(site.articles, PaperLookup(site.pages)))
 for problem in site.problems:  # a warning fails `mkdocs build --strict`
     logging.getLogger("mkdocs.plugins.paperkb").warning("%s (run `paperkb check`)", problem)
 for docs_path, text in generate_site(site, SESSION).items():
     with mkdocs_gen_files.open(docs_path, "w", encoding="utf-8") as handle:
         handle.write(text)
+related.share(related_papers())

@@ -17,11 +17,14 @@ tested without MkDocs). Only supported MkDocs events are used; the same code run
   would pass through, for a fraction of the build time. The body of a paper page, of an article and of every
   digest page (which quotes paper sections) goes through the one sanitizer before our HTML goes in.
 - Search: Pagefind, not Material's plugin. ``on_files`` hands the pages already parsed to
-  ``paperkb.publish.search_index``, which writes the bundle into ``site/pagefind/`` in a thread while MkDocs
-  renders (Pagefind indexes in a process of its own, on another core); ``on_post_build`` waits for it. No built
+  ``paperkb.publish.search_index``, which writes the bundle into ``site/pagefind/`` in a worker process while
+  MkDocs renders (on the other core, not holding this process's Python lock); ``on_post_build`` waits for it. No built
   page is read back. Under ``mkdocs serve`` (``on_startup`` says so) nothing waits: an edited page reloads at
   once and the search catches up (searching the previous bundle meanwhile, kept with ``--dirty``). The header
   search box and the browse view are overrides/ (main.html, JS, CSS).
+- Related papers: ``on_pre_build`` starts the worker process that computes their TF-IDF
+  (``paperkb.publish.related.RelatedCache.prepare``), so its start-up overlaps the reading of the pages;
+  scripts/gen_pages.py hands it the texts and collects the result once the indexes are generated.
 - Same sidebar, rendered once: the pages outside the navigation (every paper, topic and lab page) get the
   theme's navigation sidebar, palette toggle, footer, style and script tags byte for byte the same
   as the other such pages of their folder. ``on_env`` adds a Jinja extension (``{% memo %}``,
@@ -104,6 +107,8 @@ def on_pre_build(config, **kwargs) -> None:
     for problem in vocab.problems:  # warnings: a strict build (make build, CI) fails on them
         log.warning("%s:%d: %s (run `paperkb check`)", kb.relative(problem.path), problem.line, problem.message)
     _build = BuildState(kb=kb, vocab=vocab)
+    if not SESSION.dirty:  # a dirty rebuild (make serve) reuses the last related papers: no worker for it
+        SESSION.related.prepare()
 
 
 #: Problems listed in one build error (`paperkb check` lists them all).

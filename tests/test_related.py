@@ -11,6 +11,8 @@ import dataclasses
 import datetime as dt
 import random
 import re
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from paperkb.model.pages import parse_page, render_new_page
-from paperkb.publish import paper as paper_page, related
+from paperkb.publish import paper as paper_page, related, similarity
 from paperkb.publish.related import LINKED_FROM_SHOWN, RelatedPapers, linked_from, paper_text, related_papers, similar_papers
 from tests.support.golden import Elements, check_golden, golden_site
 
@@ -116,7 +118,7 @@ def test_a_paper_is_compared_on_its_title_abstract_and_written_sections_not_plac
 
 def test_each_paper_keeps_its_most_characteristic_terms_renormalized():
     matrix = sp.csr_matrix(np.array([[0.1, 0.5, 0.3, 0.0, 0.2], [0.4, 0.0, 0.0, 0.4, 0.0]], dtype=np.float32))
-    kept = related._keep_top_terms(matrix, 2).toarray()
+    kept = similarity._keep_top_terms(matrix, 2).toarray()
     # row 0 keeps 0.5 and 0.3; row 1 has two terms; column 4 (kept by nobody) is dropped
     assert kept.shape == (2, 4)
     assert np.allclose(kept[0], np.array([0, 0.5, 0.3, 0]) / np.hypot(0.5, 0.3))
@@ -217,3 +219,31 @@ def test_a_dirty_rebuild_reuses_the_related_papers_while_the_papers_are_the_same
     assert cache.related_papers(retitled, reuse=False) == related_papers(retitled)  # a full build computes them
     fewer = cache.related_papers(pages[:5], reuse=True)
     assert fewer == related_papers(pages[:5])  # a page removed (or added): computed again
+
+
+def test_a_build_computes_the_similar_papers_in_a_worker_process_and_never_loads_scikit_learn_itself():
+    # In a fresh interpreter (this one has loaded scikit-learn for the tests above), what scripts/gen_pages.py does
+    script = """
+import sys
+from pathlib import Path
+from paperkb.model.pages import parse_page, render_new_page
+from paperkb.publish import related
+words = {"rl": "reward policy gradient", "moe": "expert routing sparse", "vision": "image pixel encoder"}
+pages = [
+    parse_page(Path(f"content/papers/{topic}-{n}.md"), render_new_page({"title": f"{topic} {n}", "status": "todo"}, {"summary": f"{text} paper {n}"}))
+    for topic, text in words.items()
+    for n in range(3)
+]
+cache = related.RelatedCache()
+cache.prepare()  # as the hook does before the pages are read
+found = cache.start(pages, reuse=False)()
+print(sorted(name for name in ("sklearn", "scipy", "numpy") if name in sys.modules))
+print(repr(found.similar))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parent.parent, check=True)
+    loaded, similar = result.stdout.splitlines()
+    assert loaded == "[]", f"the build's process loaded {loaded}"
+    words = {"rl": "reward policy gradient", "moe": "expert routing sparse", "vision": "image pixel encoder"}
+    pages = [make_page(f"{topic}-{n}", f"{topic} {n}", f"{text} paper {n}") for topic, text in words.items() for n in range(3)]
+    assert similar == repr(similar_papers(pages))  # the worker's lists are this process's
+    assert similar_papers(pages)["rl-0"][:2] == ("rl-1", "rl-2")

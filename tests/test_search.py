@@ -250,6 +250,7 @@ def test_a_build_waits_for_its_index_at_its_end(tmp_path, caplog):
     assert not bundle.exists()  # the build renders its pages meanwhile
     indexer.finish(log)
     assert bundle_pages(bundle) == 4 and "the build waited" in caplog.text
+    assert "by a worker process" in caplog.text  # not a thread of the build's process, which renders meanwhile
 
 
 def test_under_serve_the_index_is_written_in_the_background_for_the_latest_build(tmp_path, caplog):

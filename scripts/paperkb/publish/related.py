@@ -4,18 +4,11 @@ Pure functions over the pages a build has already parsed (``SiteInput.pages``): 
 computes them once per build (``related_papers``) and the paper pages show them in a footer
 (``RelatedPapers.footer``, one of ``paper.paper_footers``).
 
-Similar papers: TF-IDF (scikit-learn's ``TfidfVectorizer``) over each paper's title, abstract and written
-sections (placeholders such as "TODO" left out), compared by cosine similarity; a paper shows its ``SHOWN``
-closest. Two things keep this to a few seconds at 10,000 papers and its memory flat, never an N x N matrix:
-
-- a paper is compared on at most its ``TERMS_KEPT`` highest-weighted terms (renormalized), the idea of Lucene's
-  MoreLikeThis, which compares a document by its 25 most characteristic terms: the cost of a page is bounded
-  however long its sections grow. Pages have about 100 distinct terms today (median 97 on the shipped pages),
-  so the cap rarely cuts; at 128 the lists are those of the full vectors (179 of 180 on the shipped pages,
-  against 124 at 64 and 98 at 32, which put unrelated papers first);
-- similarities are computed a block of ``BLOCK`` papers at a time: the sparse matrix of every paper times the
-  block's (dense, narrow) transposed vectors gives the block's similarities to all papers; each row's top
-  ``SHOWN`` are kept and the block is dropped.
+Similar papers: TF-IDF over each paper's title, abstract and written sections (placeholders such as "TODO" left
+out), compared by cosine similarity; a paper shows its ``SHOWN`` closest. The numerical part is
+``paperkb.publish.similarity`` (numpy, scipy, scikit-learn): a build runs it in a worker process
+(``RelatedCache.start``) while its own process generates the indexes, feeds and BibTeX, so the build's process never
+loads those libraries (1.7 s) and the TF-IDF (4-5 s at 10,000 papers) runs on the machine's other core.
 
 Deterministic: pages are ordered by slug, scores are rounded to 6 decimals before ranking and equal scores
 rank by slug, so the same pages give the same lists whatever order they were read in. Papers that share no
@@ -28,13 +21,11 @@ with ``markup.docs_link_targets``, the rule the digests use to rebase links), ne
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+import multiprocessing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-
-import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from paperkb.model import paths
 from paperkb.model.facts import abstract_of, title_of
@@ -43,9 +34,7 @@ from paperkb.publish.markup import docs_a, docs_link_targets, section_heading
 
 SHOWN = 5  # similar papers on a paper page
 LINKED_FROM_SHOWN = 20  # pages listed under "Linked from"; the rest are counted (page weight must not grow with N)
-TERMS_KEPT = 128  # terms of a paper compared at most (see the module docstring)
-BLOCK = 256  # papers whose similarities are computed at once: BLOCK x N floats in memory
-DECIMALS = 6  # scores are rounded to this before ranking, so ties (and near-ties from float sums) rank by slug
+TERMS_KEPT = 128  # terms of a paper compared at most (see paperkb.publish.similarity)
 
 
 def paper_text(page: Page) -> str:
@@ -58,57 +47,26 @@ def paper_text(page: Page) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
-def _keep_top_terms(matrix: sp.csr_matrix, kept: int) -> sp.csr_matrix:
-    """Each row's ``kept`` largest entries (ties: the lower column, i.e. the alphabetically first term), L2-normalized."""
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    order = np.lexsort((matrix.indices, -matrix.data, rows))  # by row, then weight descending, then term
-    rank = np.arange(matrix.nnz) - matrix.indptr[rows[order]]
-    keep = order[rank < kept]
-    pruned = sp.csr_matrix((matrix.data[keep], (rows[keep], matrix.indices[keep])), shape=matrix.shape, dtype=matrix.dtype)
-    used = np.flatnonzero(pruned.getnnz(axis=0))  # terms no paper kept cost nothing but columns: drop them
-    return sp.csr_matrix(normalize(pruned[:, used]))
+def _ordered(pages: Iterable[Page]) -> tuple[list[str], list[str]]:
+    """Slugs and texts of the pages, by slug (the order ties are broken in)."""
+    ordered = sorted(pages, key=lambda page: page.slug)
+    return [page.slug for page in ordered], [paper_text(page) for page in ordered]
 
 
-def _top(scores: np.ndarray, shown: int) -> list[list[int]]:
-    """Per row of ``scores`` (a block), the columns of its ``shown`` highest positive scores, ties by column."""
-    width = scores.shape[1]
-    if width > shown:  # the k-th highest score of each row: every column scoring at least that is a candidate
-        kth = np.partition(scores, width - shown, axis=1)[:, width - shown]
-    else:
-        kth = scores.min(axis=1)
-    floor = np.maximum(kth, np.finfo(scores.dtype).tiny)  # a score of 0 (no term shared) never counts
-    rows, columns = np.nonzero(scores >= floor[:, None])  # usually ``shown`` a row; more only on ties
-    order = np.lexsort((columns, -scores[rows, columns], rows))  # by row, score descending, then column
-    best: list[list[int]] = [[] for _ in range(scores.shape[0])]
-    for row, column in zip(rows[order].tolist(), columns[order].tolist(), strict=True):
-        if len(best[row]) < shown:
-            best[row].append(column)
-    return best
+def _similar_texts(slugs: list[str], texts: list[str], shown: int, terms_kept: int) -> dict[str, tuple[str, ...]]:
+    # Imported here, not at the top: this module is loaded by every build's process (the paper pages' footers), and
+    # scikit-learn (1.7 s to import) must load only where the TF-IDF runs: the worker process (RelatedCache.start)
+    from paperkb.publish import similarity
+
+    return similarity.similar_texts(slugs, texts, shown, terms_kept)
 
 
 def similar_papers(pages: Iterable[Page], shown: int = SHOWN, terms_kept: int = TERMS_KEPT) -> dict[str, tuple[str, ...]]:
-    """Each page's ``shown`` most similar pages, by slug, most similar first (see the module docstring)."""
-    ordered = sorted(pages, key=lambda page: page.slug)
-    slugs = [page.slug for page in ordered]
-    found: dict[str, tuple[str, ...]] = dict.fromkeys(slugs, ())
-    if len(ordered) < 2 or shown < 1:
-        return found
-    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)
-    try:
-        vectors = vectorizer.fit_transform([paper_text(page) for page in ordered])
-    except ValueError:  # scikit-learn's "empty vocabulary": no page has a word that is not a stop word
-        return found
-    matrix = sp.csr_matrix(vectors)
-    if matrix.getnnz(axis=1).max() > terms_kept:
-        matrix = _keep_top_terms(matrix, terms_kept)
-    for start in range(0, len(ordered), BLOCK):
-        stop = min(start + BLOCK, len(ordered))
-        block = np.ascontiguousarray((matrix @ matrix[start:stop].T.toarray()).T)  # (block, N) cosine similarities, rows contiguous
-        block[np.arange(stop - start), np.arange(start, stop)] = -1.0  # a paper is not related to itself
-        np.round(block, DECIMALS, out=block)
-        for offset, columns in enumerate(_top(block, shown)):
-            found[slugs[start + offset]] = tuple(slugs[column] for column in columns)
-    return found
+    """Each page's ``shown`` most similar pages, by slug, most similar first (see the module docstring), in this process."""
+    slugs, texts = _ordered(pages)
+    if len(slugs) < 2 or shown < 1:
+        return dict.fromkeys(slugs, ())
+    return _similar_texts(slugs, texts, shown, terms_kept)
 
 
 def linked_from(pages: Iterable[Page]) -> dict[str, tuple[str, ...]]:
@@ -171,14 +129,54 @@ class RelatedCache:
     def __init__(self) -> None:
         self._slugs: tuple[str, ...] | None = None
         self._related = RelatedPapers()
+        self._worker: ProcessPoolExecutor | None = None
 
     def related_papers(self, pages: Sequence[Page], reuse: bool) -> RelatedPapers:
+        return self.start(pages, reuse)()
+
+    def prepare(self) -> None:
+        """Start the worker process now, before the pages are read (the hook's ``on_pre_build``): its start-up, an
+        interpreter and scikit-learn's import (~2 s), then overlaps the reading instead of delaying the result."""
+        if self._worker is None:
+            self._worker = _worker()
+            self._worker.submit(_similar_texts, [], [], SHOWN, TERMS_KEPT)  # no texts: only the import
+
+    def start(self, pages: Sequence[Page], reuse: bool) -> Callable[[], RelatedPapers]:
+        """Start computing the related papers of a build; the function returned waits for them.
+
+        The TF-IDF runs in a worker process (one, spawned: a fresh interpreter, nothing of this one's state or
+        threads; started by ``prepare`` if it was called), so the caller (scripts/gen_pages.py) generates the
+        indexes, feeds and BibTeX on this core meanwhile; only the slugs and texts go to it, only slugs come back.
+        The incoming links are read here (a fraction of a second). A dirty rebuild that can reuse the last ones
+        starts nothing."""
+        worker, self._worker = self._worker, None
         slugs = tuple(page.slug for page in pages)
+        titles = {page.slug: title_of(page) for page in pages}
         if reuse and slugs == self._slugs:
-            titles = {page.slug: title_of(page) for page in pages}
-            return RelatedPapers(self._related.similar, self._related.linked_from, titles)
-        self._slugs, self._related = slugs, related_papers(pages)
-        return self._related
+            if worker is not None:
+                worker.shutdown(wait=False, cancel_futures=True)
+            reused = RelatedPapers(self._related.similar, self._related.linked_from, titles)
+            return lambda: reused
+        ordered, texts = _ordered(pages)
+        similar: Callable[[], dict[str, tuple[str, ...]]]
+        if len(ordered) < 2:
+            similar = functools.partial(similar_papers, pages)  # no TF-IDF to compute
+        else:
+            worker = worker or _worker()
+            similar = worker.submit(_similar_texts, ordered, texts, SHOWN, TERMS_KEPT).result
+        if worker is not None:
+            worker.shutdown(wait=False)  # a task submitted still runs; the worker exits when it is done
+        links = linked_from(pages)
+
+        def result() -> RelatedPapers:
+            self._slugs, self._related = slugs, RelatedPapers(similar(), links, titles)
+            return self._related
+
+        return result
+
+
+def _worker() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
 # The build's related papers, handed from scripts/gen_pages.py (which computes them from the parse it shares with
