@@ -410,8 +410,8 @@ class SiteIndexer:
     MkDocs renders the pages; ``finish`` (``on_post_build``) waits for it. A thread waits for a worker process
     (``stage_pages``) that builds the records, writes their documents and runs Pagefind (a process of its own):
     all of it on the machine's other core, none of it holding this process's Python lock. Under ``mkdocs serve``
-    (``background``) the thread starts at the build's end, writes the records itself and nothing waits for it: an
-    edit shows at once and the search catches up. It starts after a quiet moment (``quiet`` seconds without a new
+    (``background``) the thread starts at the build's end, its worker runs at a lower priority and nothing waits
+    for it: an edit shows at once and the search catches up. It starts after a quiet moment (``quiet`` seconds without a new
     build), so that indexing does not compete for the CPU with the rebuild of the next edit. One bundle is written
     at a time, and the index of a build that a newer one has overtaken is dropped. Reports to the hook's logger: an
     error fails a strict build, naming the bundle and the cause in one line."""
@@ -468,18 +468,17 @@ class SiteIndexer:
             started = time.perf_counter()
             staging = _staging_dir(bundle)
             try:
-                if self.background:  # the build is over: this process has nothing else to do
-                    records = site_records(pages, vocab)
-                    count, common = _stage(records, staging, moot=lambda: generation != self._latest), common_words(records)
-                    where = "in a thread"
-                else:
-                    # The build renders its pages meanwhile, on this process's one core: a thread writing the
-                    # records would take Python's lock from it (every file the build writes waited for it), a
-                    # worker process does not. Spawned, so it starts from nothing of this process's state or threads.
-                    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as worker:
-                        texts = [(str(page.path), page.text) for page in pages]
-                        count, common = worker.submit(stage_pages, texts, vocab, str(staging)).result()
-                    where = "by a worker process"
+                # A build renders its pages meanwhile, on this process's one core: a thread writing the records
+                # would take Python's lock from it (every file the build writes waited for it), a worker process
+                # does not. Spawned, so it starts from nothing of this process's state or threads. Under serve it
+                # runs at a lower priority (``BACKGROUND_NICENESS``, inherited by Pagefind): nothing waits for it,
+                # and the rebuild of the next edit must not wait for the CPU.
+                niceness = BACKGROUND_NICENESS if self.background else 0
+                spawn = multiprocessing.get_context("spawn")
+                with ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=os.nice, initargs=(niceness,)) as worker:
+                    texts = [(str(page.path), page.text) for page in pages]
+                    count, common = worker.submit(stage_pages, texts, vocab, str(staging)).result()
+                where = "by a worker process" + (f" at niceness {niceness}" if niceness else "")
                 count = _publish(staging, bundle, vocab, count, common, moot=lambda: generation != self._latest)
             except Exception as exc:  # Pagefind's service raises bare Exceptions: say what and why, in one line
                 shutil.rmtree(staging, ignore_errors=True)
@@ -495,6 +494,9 @@ class SiteIndexer:
 #: papers took ~55 s on a busy 2-core machine (records and documents 6 s in this process, Pagefind 47 s): an edit saved
 #: meanwhile competes with it, and Pagefind, once started, cannot be stopped (scripts/bench_serve.py --pause measures it).
 QUIET_SECONDS = 5.0
+#: Under ``mkdocs serve``: how much lower the search index's worker (and the Pagefind it starts) runs than the server
+#: (``os.nice``). A full build waits for its index, so there it runs at the build's own priority.
+BACKGROUND_NICENESS = 10
 
 #: One per process: MkDocs executes the hooks file anew for each rebuild under ``mkdocs serve``, this module once.
 INDEXER = SiteIndexer()
