@@ -218,7 +218,7 @@ def test_a_paper_page_lists_the_articles_that_cover_it_and_only_those():
     in_articles.share(by_paper)
     try:
         footer = in_articles.footer(pages["reasoning-rl"])
-        assert '<h2 id="in-articles" data-search-exclude>In articles' in footer
+        assert '<h2 id="in-articles">In articles' in footer
         assert '<li><a href="../../articles/reasoning-and-safety/">Reasoning and &lt;b&gt;safety&lt;/b&gt; &amp; more</a></li>' in footer
         assert in_articles.footer(pages["undated"]) == ""
         html = paper_document(pages["reasoning-rl"], site.vocab).html("")

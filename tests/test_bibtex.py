@@ -178,8 +178,8 @@ def test_cite_footer_is_a_bibtex_block_with_the_site_key():
     keys = bibtex.generate(site) and bibtex.keys_for_site(site)
     page = next(p for p in site.pages if p.slug == "deepseek-r1")
     footer = bibtex.cite_footer(page)
-    assert footer.startswith('<h2 id="cite" data-search-exclude>Cite<a class="headerlink" href="#cite" title="Permanent link">&para;</a></h2>\n')
-    assert '<pre class="bibtex" data-search-exclude><code>@misc{deepseekai2025deepseekr1,\n' in footer and footer.endswith("}</code></pre>")
+    assert footer.startswith('<h2 id="cite">Cite<a class="headerlink" href="#cite" title="Permanent link">&para;</a></h2>\n')
+    assert '<pre class="bibtex"><code>@misc{deepseekai2025deepseekr1,\n' in footer and footer.endswith("}</code></pre>")
     inner = html.unescape(footer.split("<code>", 1)[1].rsplit("</code>", 1)[0])
     assert parse(inner).entries[0].key == keys["deepseek-r1"]
 

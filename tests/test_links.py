@@ -123,7 +123,7 @@ def page(links: str = GOOD_LINKS):
 def test_the_paper_page_shows_code_and_discussion_and_the_venue():
     vocab = load_vocabulary(Path("content/topics.yml"), Path("content/labs.yml"))
     html = paper_document(page(), vocab).html('<h2 id="summary">Summary</h2>')
-    assert '<p class="pkb-meta"><span class="pkb-label" data-search-exclude>Venue</span> Proc. of a Conference 2025</p>' in html
+    assert '<p class="pkb-meta"><span class="pkb-label">Venue</span> Proc. of a Conference 2025</p>' in html
     assert '<h2 id="code-and-discussion">Code and discussion' in html
     assert '<li><span class="pkb-label">Code</span> <a href="https://github.com/example/repo">example/repo</a></li>' in html
     assert "<cite>A Paper: How It Works</cite> — A Speaker, a talk summary</li>" in html

@@ -36,7 +36,7 @@ def as_site_shows(paper) -> str:
 
 def notes(html: str) -> list[str]:
     """The machine notes' titles as text (the date is a <time> element)."""
-    titles = re.findall(r'<div class="admonition note pkb-machine" data-search-exclude>\s*<p class="admonition-title">(.*?)</p>', html)
+    titles = re.findall(r'<div class="admonition note pkb-machine">\s*<p class="admonition-title">(.*?)</p>', html)
     return [re.sub(r"<[^>]*>", "", title) for title in titles]
 
 
@@ -49,7 +49,7 @@ def test_paper_pages_match_their_golden_files():
 def test_the_hook_form_and_the_markdown_form_render_the_same_page():
     for paper in golden_site().pages:
         direct = to_html(paper_page.paper_markdown(paper, vocab())).replace(markup.RAW_START, "").replace(markup.RAW_END, "")
-        # both through the sanitizer, which drops our own attributes (data-search-exclude) from the direct form
+        # both through the sanitizer, which drops the attributes it does not allow from the direct form
         same = [re.sub(r"\s+", " ", sanitize.sanitize_html(html)).strip() for html in (direct, as_site_shows(paper))]
         assert same[0] == same[1], paper.slug
 
@@ -225,7 +225,7 @@ def test_machine_written_sections_carry_a_note_right_under_their_heading():
     assert notes(html) == ["Machine-written by claude-sonnet-4-5 on 2025-02-01"] * 2
     for heading in ("summary", "key-insights"):
         after = html.split(f'<h2 id="{heading}">', 1)[1].split("</h2>", 1)[1]
-        assert after.lstrip().startswith('<div class="admonition note pkb-machine" data-search-exclude>'), heading
+        assert after.lstrip().startswith('<div class="admonition note pkb-machine">'), heading
     why = html.split('<h2 id="why-it-matters">', 1)[1]
     assert "pkb-machine" not in why
 

@@ -57,7 +57,7 @@ def covered_html(article: Page, papers: PaperLookup, docs_path: str) -> str:
         items.append(f"<li>{link} {badges_html(covered.page, docs_path)}</li>")
     if not items:
         return ""
-    return '<div class="pkb-meta pkb-covered"><span class="pkb-label" data-search-exclude>Papers</span>\n<ul>\n' + "\n".join(items) + "\n</ul>\n</div>"
+    return '<div class="pkb-meta pkb-covered"><span class="pkb-label">Papers</span>\n<ul>\n' + "\n".join(items) + "\n</ul>\n</div>"
 
 
 def article_header(article: Page, papers: PaperLookup, docs_path: str) -> str:
@@ -66,9 +66,7 @@ def article_header(article: Page, papers: PaperLookup, docs_path: str) -> str:
     updated = updated_text(article)
     lines = [
         '<div class="pkb-header">',
-        '<p class="pkb-badges" data-search-exclude>'
-        + docs_a(status, docs_path, paths.ARTICLES_INDEX, f"pkb-badge pkb-status pkb-status--{status}", "Status")
-        + "</p>",
+        '<p class="pkb-badges">' + docs_a(status, docs_path, paths.ARTICLES_INDEX, f"pkb-badge pkb-status pkb-status--{status}", "Status") + "</p>",
         meta_line("By", [html_text(byline)]) if isinstance(byline, str) and byline.strip() else "",
         meta_line("Updated", [html_text(updated)]) if updated else "",
         covered_html(article, papers, docs_path),

@@ -448,4 +448,4 @@ def cite_footer(page: Page) -> str:
     if text != page.text or cached_key != key:
         entry = format_entry(page, key)
     code = html.escape(entry.rstrip("\n"), quote=False)
-    return section_heading("Cite", "cite", search=False) + f'\n<pre class="bibtex" data-search-exclude><code>{code}</code></pre>'
+    return section_heading("Cite", "cite") + f'\n<pre class="bibtex"><code>{code}</code></pre>'

@@ -29,4 +29,4 @@ def footer(page: Page) -> str:
         return ""
     here = paths.paper_path(page.slug)
     items = "\n".join(f"<li>{docs_a(title, here, path)}</li>" for title, path in articles)
-    return section_heading(TITLE, ANCHOR, search=False) + f'\n<ul class="pkb-in-articles" data-search-exclude>\n{items}\n</ul>'
+    return section_heading(TITLE, ANCHOR) + f'\n<ul class="pkb-in-articles">\n{items}\n</ul>'

@@ -20,9 +20,8 @@ every link in the built site resolves.
 
 Output is deterministic (sorted; nothing depends on the clock) and everything that came from a page or a
 vocabulary is escaped (``render.md_text`` in Markdown, ``render.html_text`` in HTML). Pages listing papers
-are left out of the search index (``search: exclude``), so a search for a title finds the paper rather than
-every list naming it and the build does not index thousands of rows; the topics and labs indexes (titles
-and descriptions) stay searchable.
+are not in the search index (``publish.search_index`` indexes papers, topics and labs only), so a search for a
+title finds the paper rather than every list naming it.
 """
 
 from __future__ import annotations
@@ -249,12 +248,9 @@ HEADINGS = {
 
 
 # -- building blocks ----------------------------------------------------------------------------------------------
-def front_matter(title: str, search: bool = True) -> str:
+def front_matter(title: str) -> str:
     """Front matter of a generated page. The title is HTML-escaped: themes print meta titles unescaped."""
-    lines = ["---", f"title: {json.dumps(html_text(title))}"]
-    if not search:
-        lines += ["search:", "  exclude: true"]
-    return "\n".join(lines + ["---", ""])
+    return "\n".join(["---", f"title: {json.dumps(html_text(title))}", "---", ""])
 
 
 def count_label(count: int) -> str:
@@ -376,7 +372,7 @@ class Archive:
     def _year_page(self, year: int, papers: list[Paper], cells: Cells) -> str:
         here = self.year_path(year)
         listing = Listing(here, cells)
-        lines = [front_matter(f"{year:04d}", search=False), f"# {year:04d}", ""]
+        lines = [front_matter(f"{year:04d}"), f"# {year:04d}", ""]
         lines += self._intro(here, f"{count_label(len(papers))} published in {year:04d}, newest first", {"year": f"{year:04d}"})
         for (y, m), members in _by_month(papers).items():
             lines += [f"## {dt.date(y, m, 1).strftime('%B %Y')} {{ #{_month_id(y, m)} }}", "", listing.items(members)]
@@ -385,7 +381,7 @@ class Archive:
     def _year_index(self, year: int, months: dict[tuple[int, int], list[Paper]]) -> str:
         here = self.year_path(year)
         total = sum(map(len, months.values()))
-        lines = [front_matter(f"{year:04d}", search=False), f"# {year:04d}", ""]
+        lines = [front_matter(f"{year:04d}"), f"# {year:04d}", ""]
         lines += self._intro(here, f"{count_label(total)} published in {year:04d}, too many for one page: a page per month", {"year": f"{year:04d}"})
         lines += ["| Month | Papers |", "|---|---:|"]
         for (y, m), members in months.items():
@@ -400,7 +396,7 @@ class Archive:
         for number, chunk in enumerate(chunks, 1):
             here = paths.archive_path(period, number)
             heading = title if len(chunks) == 1 else f"{title} ({number} of {len(chunks)})"
-            lines = [front_matter(heading, search=False), f"# {md_text(heading)}", ""]
+            lines = [front_matter(heading), f"# {md_text(heading)}", ""]
             lines += self._intro(here, f"{count_label(len(papers))} {about}, newest first", filters, year)
             if len(chunks) > 1:
                 first = (number - 1) * self.size + 1
@@ -422,7 +418,7 @@ def home_page(papers: list[Paper], vocab: Vocabulary, cells: Cells, bounds: Boun
     urgent, urgent_note = bounded(here, newest_first(p for p in papers if p.priority == "urgent"), bounds.home, NEWEST, {"priority": "urgent"})
     return "\n".join(
         [
-            front_matter("paperkb", search=False),
+            front_matter("paperkb"),
             "# paperkb",
             "",
             f"A knowledge base of AI research papers: {count_label(len(papers))}, {len(vocab.topics)} topics, "
@@ -466,7 +462,7 @@ def all_papers_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()
     else:
         note = "Newest first; every paper by year of publication below."
     lines = [
-        front_matter("All papers", search=False),
+        front_matter("All papers"),
         "# All papers",
         "",
         f"{count_label(len(papers))} in the knowledge base.",
@@ -496,7 +492,7 @@ def _vocabulary_page(
     listed, note = bounded(path, mine, shown, NEWEST, filters)
     return "\n".join(
         [
-            front_matter(title, search=False),
+            front_matter(title),
             f"# {md_text(title)}",
             "",
             about,
@@ -555,7 +551,7 @@ def priorities_index_page(papers: list[Paper]) -> str:
     rows = [f"| {docs_link(PRIORITY_TITLES[name], here, paths.priority_path(name))} | {counts[name]:,} |" for name in paths.PRIORITY_PAGES]
     return "\n".join(
         [
-            front_matter("Priorities", search=False),
+            front_matter("Priorities"),
             "# Priorities",
             "",
             "How soon a paper deserves a read: `priority:` on its page (`urgent`, `high`, `medium`, `low`); papers without one are unrated.",
@@ -575,7 +571,7 @@ def priority_page(name: str, mine: list[Paper], cells: Cells, bounds: Bounds = B
     title = f"{PRIORITY_TITLES[name]} priority" if name != paths.UNRATED else "Unrated papers"
     return "\n".join(
         [
-            front_matter(title, search=False),
+            front_matter(title),
             f"# {title}",
             "",
             *([note, ""] if mine else []),
@@ -612,7 +608,7 @@ def status_board_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds
     browse_reviewed = md_link("browse them", paths.browse_link(here, {"status": "reviewed"}))
     return "\n".join(
         [
-            front_matter("Status board", search=False),
+            front_matter("Status board"),
             "# Status board",
             "",
             "Where help is needed, most urgent first. Write a missing section, or review a draft and set "
@@ -643,7 +639,7 @@ def timeline_page(papers: list[Paper], cells: Cells, bounds: Bounds = Bounds()) 
     listing = Listing(here, cells)
     archive = Archive(papers, bounds.archive)
     newest, note = bounded(here, newest_first(papers), bounds.listed, NEWEST, {"sort": "newest"})
-    lines = [front_matter("Timeline", search=False), "# Timeline", "", "Papers by month of publication. " + note, ""]
+    lines = [front_matter("Timeline"), "# Timeline", "", "Papers by month of publication. " + note, ""]
     by_month: dict[tuple[int, int] | None, list[Paper]] = {}
     for paper in newest:  # dicts keep insertion order: months come newest first, undated last
         month = (paper.published.year, paper.published.month) if paper.published else None

@@ -341,9 +341,7 @@ def unique_ids(fragment: str, taken: set[str]) -> str:
     return _START_TAG.sub(rename, fragment)
 
 
-def section_heading(title: str, anchor: str, search: bool = True) -> str:
-    """An h2 as Markdown's toc extension writes it (id and permalink), for HTML built outside Markdown;
-    ``search=False`` keeps the section out of the search index (Material's ``data-search-exclude``)."""
+def section_heading(title: str, anchor: str) -> str:
+    """An h2 as Markdown's toc extension writes it (id and permalink), for HTML built outside Markdown."""
     anchor = html_text(anchor)
-    exclude = "" if search else " data-search-exclude"
-    return f'<h2 id="{anchor}"{exclude}>{html_text(title)}<a class="headerlink" href="#{anchor}" title="Permanent link">&para;</a></h2>'
+    return f'<h2 id="{anchor}">{html_text(title)}<a class="headerlink" href="#{anchor}" title="Permanent link">&para;</a></h2>'

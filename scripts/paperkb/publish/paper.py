@@ -82,7 +82,7 @@ def badges_html(page: Page, docs_path: str) -> str:
     priority, status = priority_of(page), status_of(page)
     shown = priority or paths.UNRATED
     return (
-        '<p class="pkb-badges" data-search-exclude>'
+        '<p class="pkb-badges">'
         + docs_a(shown, docs_path, paths.priority_path(priority), f"pkb-badge pkb-priority pkb-priority--{shown}", "Priority")
         + " "
         + docs_a(status, docs_path, paths.status_anchor(status), f"pkb-badge pkb-status pkb-status--{status}", "Status")
@@ -98,7 +98,7 @@ def authors_html(authors: list[str]) -> str:
         shown, rest = authors, []
     else:
         shown, rest = authors[:AUTHORS_SHOWN], authors[AUTHORS_SHOWN:]
-    line = '<div class="pkb-authors"><span class="pkb-label" data-search-exclude>Authors</span> ' + ", ".join(map(html_text, shown))
+    line = '<div class="pkb-authors"><span class="pkb-label">Authors</span> ' + ", ".join(map(html_text, shown))
     if rest:
         line += f' <details class="pkb-more"><summary>and {len(rest)} more</summary>' + ", ".join(map(html_text, rest)) + "</details>"
     return line + "</div>"
@@ -138,7 +138,7 @@ def abstract_html(page: Page) -> str:
 
 
 def meta_line(label: str, items: list[str], separator: str = ", ") -> str:
-    return f'<p class="pkb-meta"><span class="pkb-label" data-search-exclude>{label}</span> {separator.join(items)}</p>'
+    return f'<p class="pkb-meta"><span class="pkb-label">{label}</span> {separator.join(items)}</p>'
 
 
 def header_html(page: Page, vocab: Vocabulary, docs_path: str) -> str:
@@ -151,10 +151,7 @@ def header_html(page: Page, vocab: Vocabulary, docs_path: str) -> str:
         authors_html(authors_of(page)),
         meta_line("Labs", labs) if labs else "",
         # the chips' landmark is named: unnamed, it was one of two <nav> (with the code copy's) no reader could tell apart
-        (
-            '<div class="pkb-meta" data-search-exclude><span class="pkb-label">Topics</span> '
-            f'<nav class="md-tags" aria-label="Topics">{" ".join(topics)}</nav></div>'
-        )
+        (f'<div class="pkb-meta"><span class="pkb-label">Topics</span> <nav class="md-tags" aria-label="Topics">{" ".join(topics)}</nav></div>')
         if topics
         else "",
         meta_line("Published", [published.isoformat() if published else "unknown", *source_links(page)], " · "),
@@ -176,7 +173,7 @@ def machine_note(record: dict[str, Any], written: int | None = None, newer: int 
     # a phone would break the date at a hyphen
     when = f' on <time datetime="{date.isoformat()}" style="white-space:nowrap">{date.isoformat()}</time>' if date else ""
     return (
-        '<div class="admonition note pkb-machine" data-search-exclude>\n'
+        '<div class="admonition note pkb-machine">\n'
         f'<p class="admonition-title">Machine-written by {model}{when}</p>\n'
         f"{stale}<p>Edit this section to make it yours: once its text changes, this note goes away.</p>\n"
         "</div>"

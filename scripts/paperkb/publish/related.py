@@ -101,17 +101,17 @@ class RelatedPapers:
         parts = []
         similar = self.similar.get(page.slug, ())
         if similar:
-            parts += [section_heading("Related papers", "related-papers", search=False), self._list(here, similar)]
+            parts += [section_heading("Related papers", "related-papers"), self._list(here, similar)]
         linking = self.linked_from.get(page.slug, ())
         if linking:
-            parts += [section_heading("Linked from", "linked-from", search=False), self._list(here, linking[:LINKED_FROM_SHOWN])]
+            parts += [section_heading("Linked from", "linked-from"), self._list(here, linking[:LINKED_FROM_SHOWN])]
             if len(linking) > LINKED_FROM_SHOWN:
-                parts.append(f'<p class="pkb-related-more" data-search-exclude>and {len(linking) - LINKED_FROM_SHOWN:,} more pages</p>')
+                parts.append(f'<p class="pkb-related-more">and {len(linking) - LINKED_FROM_SHOWN:,} more pages</p>')
         return "\n".join(parts)
 
     def _list(self, here: str, slugs: Sequence[str]) -> str:
         items = (f"<li>{docs_a(self.titles.get(slug, slug), here, paths.paper_path(slug))}</li>" for slug in slugs)
-        return '<ul class="pkb-related" data-search-exclude>' + "".join(items) + "</ul>"
+        return '<ul class="pkb-related">' + "".join(items) + "</ul>"
 
 
 def related_papers(pages: Iterable[Page], shown: int = SHOWN) -> RelatedPapers:
