@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import multiprocessing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from paperkb.model import paths
 from paperkb.model.facts import abstract_of, title_of
 from paperkb.model.pages import Page, as_date, is_missing, normalize_section_text
 from paperkb.publish.markup import docs_a, docs_link_targets, section_heading
+from paperkb.publish.worker import spawned_worker
 
 SHOWN = 5  # similar papers on a paper page
 LINKED_FROM_SHOWN = 20  # pages listed under "Linked from"; the rest are counted (page weight must not grow with N)
@@ -138,7 +138,7 @@ class RelatedCache:
         """Start the worker process now, before the pages are read (the hook's ``on_pre_build``): its start-up, an
         interpreter and scikit-learn's import (~2 s), then overlaps the reading instead of delaying the result."""
         if self._worker is None:
-            self._worker = _worker()
+            self._worker = spawned_worker()
             self._worker.submit(_similar_texts, [], [], SHOWN, TERMS_KEPT)  # no texts: only the import
 
     def start(self, pages: Sequence[Page], reuse: bool) -> Callable[[], RelatedPapers]:
@@ -162,7 +162,7 @@ class RelatedCache:
         if len(ordered) < 2:
             similar = functools.partial(similar_papers, pages)  # no TF-IDF to compute
         else:
-            worker = worker or _worker()
+            worker = worker or spawned_worker()
             similar = worker.submit(_similar_texts, ordered, texts, SHOWN, TERMS_KEPT).result
         if worker is not None:
             worker.shutdown(wait=False)  # a task submitted still runs; the worker exits when it is done
@@ -173,10 +173,6 @@ class RelatedCache:
             return self._related
 
         return result
-
-
-def _worker() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
 # The build's related papers, handed from scripts/gen_pages.py (which computes them from the parse it shares with

@@ -27,7 +27,6 @@ import functools
 import html
 import json
 import logging
-import multiprocessing
 import os
 import re
 import shutil
@@ -38,7 +37,6 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +47,7 @@ from paperkb.model.facts import abstract_of, arxiv_id_of, authors_of, labs_of, p
 from paperkb.model.links import links_of
 from paperkb.model.pages import FENCE_LINE, REQUIRED_SECTIONS, Page, as_date, is_missing, parse_page
 from paperkb.model.vocab import Vocabulary
+from paperkb.publish.worker import spawned_worker
 
 #: Authors a result shows before "et al.".
 AUTHORS_SHOWN = 3
@@ -333,16 +332,15 @@ async def _index(source: Path, output_dir: Path) -> int:
     return int(indexed["page_count"])
 
 
-def write_bundle(records: list[Record], output_dir: Path, vocab: Vocabulary, moot: Callable[[], bool] = lambda: False) -> int:
+def write_bundle(records: list[Record], output_dir: Path, vocab: Vocabulary) -> int:
     """Index ``records`` and write Pagefind's bundle into ``output_dir``, with ``paperkb.json`` (the browse
     view's labels and the common words); the number of records indexed. Pagefind's errors propagate.
 
     The bundle is written next to ``output_dir`` and then put in its place, so a reader (``mkdocs serve``
-    indexes while the site is served) finds the whole previous bundle or the whole new one. Once ``moot()`` is
-    true (the build it was for failed or was overtaken) it stops before the next step and writes nothing: 0."""
+    indexes while the site is served) finds the whole previous bundle or the whole new one."""
     staging = _staging_dir(output_dir)
-    count = _stage(records, staging, moot)
-    return _publish(staging, output_dir, vocab, count, common_words(records), moot)
+    count = _stage(records, staging)
+    return _publish(staging, output_dir, vocab, count, common_words(records), moot=lambda: False)
 
 
 def _staging_dir(output_dir: Path) -> Path:
@@ -351,27 +349,14 @@ def _staging_dir(output_dir: Path) -> Path:
     return staging
 
 
-def _never() -> bool:
-    return False
-
-
-def _stage(records: list[Record], staging: Path, moot: Callable[[], bool] = _never) -> int:
-    """Pagefind's bundle of ``records`` in the folder ``staging``: the number of records indexed (0 once moot)."""
-    # Removed here, not by TemporaryDirectory's finaliser: under `mkdocs serve` this runs in a daemon thread, and a
-    # finaliser removing the folder at interpreter exit while the thread still writes into it printed a traceback
-    source = Path(tempfile.mkdtemp(prefix="paperkb-search-"))
-    try:
-        for number, record in enumerate(records):
-            if number % 100 == 0 and moot():
-                return 0
-            document = _document_path(source, record.url)
+def _stage(records: list[Record], staging: Path) -> int:
+    """Pagefind's bundle of ``records`` in the folder ``staging``: the number of records indexed."""
+    with tempfile.TemporaryDirectory(prefix="paperkb-search-") as source:
+        for record in records:
+            document = _document_path(Path(source), record.url)
             document.parent.mkdir(parents=True, exist_ok=True)
             document.write_text(record_html(record), "utf-8")
-        if moot():
-            return 0
-        return asyncio.run(_index(source, staging))
-    finally:
-        shutil.rmtree(source, ignore_errors=True)
+        return asyncio.run(_index(Path(source), staging))
 
 
 def _publish(staging: Path, output_dir: Path, vocab: Vocabulary, count: int, common: list[str], moot: Callable[[], bool]) -> int:
@@ -474,8 +459,7 @@ class SiteIndexer:
                 # runs at a lower priority (``BACKGROUND_NICENESS``, inherited by Pagefind): nothing waits for it,
                 # and the rebuild of the next edit must not wait for the CPU.
                 niceness = BACKGROUND_NICENESS if self.background else 0
-                spawn = multiprocessing.get_context("spawn")
-                with ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=os.nice, initargs=(niceness,)) as worker:
+                with spawned_worker(niceness) as worker:
                     texts = [(str(page.path), page.text) for page in pages]
                     count, common = worker.submit(stage_pages, texts, vocab, str(staging)).result()
                 where = "by a worker process" + (f" at niceness {niceness}" if niceness else "")
