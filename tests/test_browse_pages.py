@@ -32,7 +32,6 @@ def phone_page(site, chromium):
     with chromium_context(chromium) as context:
         page = context.new_page()
         page.set_viewport_size(PHONE)
-        page.set_default_timeout(15_000)
         yield page
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from paperkb.model.pages import load_page
-from tests.support.browser import chromium_context, require_chromium
+from tests.support.browser import chromium_context, header_search, require_chromium
 from tests.support.shared_site import HOSTILE_SLUG
 from tests.support.site_build import MACHINE_DATE, MACHINE_MODEL, MACHINE_SLUG
 
@@ -31,7 +31,6 @@ def site(shared_site):
 def browser_page(site, chromium):
     with chromium_context(chromium) as context:
         page = context.new_page()
-        page.set_default_timeout(15_000)
         yield page
         fonts = [url for url in context.blocked_requests if "fonts." in url]
         assert not fonts, f"the site asked the network for fonts: {fonts}"
@@ -135,7 +134,5 @@ def test_a_page_of_hostile_vectors_runs_no_script_and_keeps_materials_config(sit
     assert browser_page.evaluate("window.__pwned") is None and not dialogs
     # Material's config is its own, not a clobbering element's: search works and shows inert results
     assert browser_page.evaluate("document.getElementById('__config').tagName") == "SCRIPT"
-    browser_page.keyboard.press("/")
-    browser_page.keyboard.type("Hostile Vectors")
-    browser_page.locator(".md-search-result__item").first.wait_for()
+    assert header_search(browser_page, "Hostile Vectors")
     assert browser_page.evaluate("window.__pwned") is None and not dialogs

@@ -56,7 +56,6 @@ def browser(site, chromium):
 @pytest.fixture
 def tab(browser):
     page = browser.new_page()
-    page.set_default_timeout(30_000)
     yield page
     page.close()
 

@@ -25,7 +25,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from paperkb.model import config
 from paperkb.model.facts import labs_of, title_of, topics_of
@@ -33,7 +32,7 @@ from paperkb.model.pages import load_pages, parse_page, render_new_page
 from paperkb.model.vocab import Lab, Topic, Vocabulary, load_vocabulary
 from paperkb.publish import search_index
 from paperkb.publish.search_index import Record
-from tests.support.browser import chromium_context, require_chromium, serve_directory
+from tests.support.browser import chromium_context, header_search, require_chromium, serve_directory
 from tests.support.site_build import BUILD_ENV, add_machine_written_page, copy_knowledge_base, mkdocs_build
 
 ALIGNMENT_FAKING = "alignment-faking-in-large-language-models"
@@ -351,35 +350,8 @@ def site(tmp_path_factory):
 def page(site, chromium):
     with chromium_context(chromium) as context:
         tab = context.new_page()
-        tab.set_default_timeout(30_000)  # the machine running the suite may be busy
         yield tab
         assert not context.blocked_requests, f"the site asked for something beyond 127.0.0.1: {context.blocked_requests}"
-
-
-SEARCH_STATE = """() => ({
-  typed: document.querySelector('.md-search__input').value,
-  open: document.getElementById('__search').checked,
-  info: document.querySelector('.md-search-result__meta').textContent,
-  resultsFor: document.querySelector('.md-search-result__list').dataset.query,
-  results: document.querySelectorAll('.md-search-result__item').length,
-})"""
-
-
-def search(page, query: str) -> list[str]:
-    """Type ``query`` into the header search (with Material's `/` shortcut) and return the result links."""
-    page.keyboard.press("/")
-    page.keyboard.type(query)
-    try:
-        page.wait_for_function("q => document.querySelector('.md-search-result__list').dataset.query === q", arg=query)
-    except PlaywrightTimeout:  # say what the search box showed instead
-        state = page.evaluate(SEARCH_STATE)
-        raise AssertionError(f"no results for {query!r} in time; the search box showed {state}") from None
-    return result_links(page)
-
-
-def result_links(page) -> list[str]:
-    page.locator(".md-search-result__link").first.wait_for()
-    return [link.get_attribute("href") for link in page.locator("a.md-search-result__link").all()]
 
 
 def slug_of(href: str) -> str:
@@ -388,7 +360,7 @@ def slug_of(href: str) -> str:
 
 def test_rumination_finds_thoughtology_whose_abstract_says_ruminate(site, page):
     page.goto(site["base"])
-    links = search(page, "rumination")
+    links = header_search(page, "rumination")
     assert slug_of(links[0]) == THOUGHTOLOGY
     title = page.locator(".md-search-result__article h1").first.inner_text()
     assert title.startswith("DeepSeek-R1 Thoughtology")
@@ -411,7 +383,7 @@ def test_rumination_finds_thoughtology_whose_abstract_says_ruminate(site, page):
 )
 def test_an_arxiv_id_in_any_form_puts_its_paper_first(site, page, query):
     page.goto(site["base"] + "topics/")
-    links = search(page, query)
+    links = header_search(page, query)
     assert slug_of(links[0]) == ALIGNMENT_FAKING, links
     if query == "2412.14093":  # the citing page outscores the paper on the bare ID: it is found, second
         assert CITING_SLUG in [slug_of(link) for link in links[1:]]
@@ -430,7 +402,7 @@ def test_enter_on_an_arxiv_id_opens_the_paper(site, page, query):
 
 def test_an_old_style_arxiv_id_finds_its_paper(site, page):
     page.goto(site["base"])
-    assert slug_of(search(page, OLD_STYLE_ID)[0]) == OLD_STYLE_SLUG
+    assert slug_of(header_search(page, OLD_STYLE_ID)[0]) == OLD_STYLE_SLUG
 
 
 def test_shortcuts_open_the_search_and_esc_closes_it(site, page):
@@ -447,7 +419,7 @@ def test_shortcuts_open_the_search_and_esc_closes_it(site, page):
 
 def test_arrow_keys_move_through_the_results_and_enter_opens_one(site, page):
     page.goto(site["base"])
-    links = search(page, "GRPO")
+    links = header_search(page, "GRPO")
     assert len(links) >= 3
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
@@ -461,7 +433,7 @@ def test_arrow_keys_move_through_the_results_and_enter_opens_one(site, page):
 
 def test_papers_come_before_topic_and_lab_pages(site, page):
     page.goto(site["base"])
-    links = search(page, "GRPO")  # DeepSeek-R1, DeepSeekMath, and the Reinforcement Learning topic
+    links = header_search(page, "GRPO")  # DeepSeek-R1, DeepSeekMath, and the Reinforcement Learning topic
     kinds = [link.strip("/").split("/")[0] for link in links]
     assert "topics" in kinds and "papers" in kinds
     assert kinds == sorted(kinds, key=lambda kind: kind != "papers"), links
@@ -567,7 +539,7 @@ def test_the_search_box_follows_the_dark_palette(site, chromium):
         with chromium_context(chromium, color_scheme=scheme) as context:
             tab = context.new_page()
             tab.goto(site["base"])
-            search(tab, "GRPO")
+            header_search(tab, "GRPO")
             backgrounds[scheme] = tab.locator(".md-search__scrollwrap").evaluate("e => getComputedStyle(e).backgroundColor")
             tab.screenshot(path=f"/tmp/paperkb-search-{scheme}.png")
             assert not context.blocked_requests
@@ -604,7 +576,7 @@ def test_search_works_under_mkdocs_serve_below_the_site_path(site, chromium, tmp
         with chromium_context(chromium) as context:
             tab = context.new_page()
             tab.goto(base)
-            links = search(tab, "rumination")
+            links = header_search(tab, "rumination")
             assert links[0] == f"/paperkb/papers/{THOUGHTOLOGY}/"
             tab.locator("a.md-search-result__link").first.click()
             tab.wait_for_url(f"**/paperkb/papers/{THOUGHTOLOGY}/")

@@ -14,8 +14,12 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path(os.environ.get("PAPERKB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
@@ -47,11 +51,18 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    # The stdlib's listen backlog is 5. Chromium opens six connections per host at once, one per request (the handler
+    # speaks HTTP/1.0), and on a busy machine a connection over the backlog waits for a SYN retry, 1 s then 3 s: a
+    # search that fetches a dozen index files in a row then took many seconds.
+    request_queue_size = 128
+
+
 @contextlib.contextmanager
 def serve_directory(root: Path) -> Iterator[str]:
     """Serve ``root`` over HTTP on 127.0.0.1 at a free port; yields the base URL ('http://127.0.0.1:PORT/')."""
     handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="static-site", daemon=True)
     thread.start()
     try:
@@ -61,6 +72,10 @@ def serve_directory(root: Path) -> Iterator[str]:
         server.server_close()
         thread.join(timeout=5)
 
+
+#: How long a browser test waits for anything (Playwright's default is 30 s). The suite runs two workers on two cores,
+#: each with its own Chromium and MkDocs builds: a wait that takes a tenth of a second alone can take seconds then.
+WAIT_MS = 45_000
 
 #: What a page of the site may ask for: the test server, and what the page makes itself.
 LOCAL = ("http://127.0.0.1:", "data:", "blob:", "about:")
@@ -97,6 +112,7 @@ def chromium_context(browser: object | None = None, color_scheme: str = "light")
             yield context
         return
     context = browser.new_context(color_scheme=color_scheme, viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    context.set_default_timeout(WAIT_MS)
     # Nothing but the local server: any other request (fonts, CDNs) fails (CHROMIUM_FLAGS) and is recorded in
     # ``context.blocked_requests``, so a test can assert that the site works offline.
     blocked: list[str] = []
@@ -106,3 +122,30 @@ def chromium_context(browser: object | None = None, color_scheme: str = "light")
         yield context
     finally:
         context.close()
+
+
+# What the header search box shows, for a failure message
+SEARCH_STATE = """() => ({
+  typed: document.querySelector('.md-search__input').value,
+  open: document.getElementById('__search').checked,
+  focus: document.activeElement ? document.activeElement.tagName + '.' + document.activeElement.className : null,
+  info: document.querySelector('.md-search-result__meta').textContent,
+  resultsFor: document.querySelector('.md-search-result__list').dataset.query,
+  results: document.querySelectorAll('.md-search-result__item').length,
+})"""
+
+
+def header_search(page: Page, query: str) -> list[str]:
+    """Type ``query`` into the header search (with Material's `/` shortcut), wait until the results shown are for all
+    of it, and return their links; on a timeout, fail saying what the search box showed instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.keyboard.press("/")
+    page.keyboard.type(query)
+    try:
+        page.wait_for_function("q => document.querySelector('.md-search-result__list').dataset.query === q", arg=query)
+        page.locator(".md-search-result__link").first.wait_for()
+    except PlaywrightTimeout:
+        state = page.evaluate(SEARCH_STATE)
+        raise AssertionError(f"no results for {query!r} in time; the search box showed {state}") from None
+    return [link.get_attribute("href") or "" for link in page.locator("a.md-search-result__link").all()]
