@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -501,6 +502,45 @@ def test_a_shared_browse_url_restores_its_filters_sort_and_page(site, page):
     assert [titles[s] for s in slugs] == sorted(titles[s] for s in slugs)
     after = page.evaluate("[...document.querySelectorAll('#pkb-browse ~ *')].map(e => getComputedStyle(e).display)")
     assert after and set(after) == {"none"}  # the static list gives way to the view
+
+
+def test_a_search_in_the_browse_view_combines_with_its_filters_and_is_shared(site, page):
+    page.goto(site["base"] + "papers/?q=reinforcement")
+    found = set(card_slugs(page))
+    assert page.locator(".pkb-browse__status").inner_text() == f"{len(found)} papers"  # all on one page
+    deepseek = expected_slugs(site, lab="DeepSeek")
+    wanted = found & deepseek
+    assert len(wanted) >= 2 and found - deepseek and deepseek - found  # so neither the query nor the filter is moot
+    page.goto(site["base"] + "papers/?lab=DeepSeek")
+    assert set(card_slugs(page)) == deepseek
+    page.locator("#pkb-browse input[name=q]").click()
+    page.keyboard.type("reinforcement")
+    page.wait_for_url("**/papers/?q=reinforcement&lab=DeepSeek")
+    page.wait_for_function(f"() => document.querySelector('.pkb-browse__status').textContent === '{len(wanted)} papers'")
+    assert set(card_slugs(page)) == wanted
+    assert page.locator("select[name=sort]").input_value() == "relevance"  # a search ranks by best match
+    page.goto(site["base"] + "papers/?q=reinforcement&lab=DeepSeek&sort=oldest")  # shared, with a sort of its own
+    slugs = card_slugs(page)
+    assert page.locator("#pkb-browse input[name=q]").input_value() == "reinforcement"
+    assert set(slugs) == wanted
+    dates = [str(p.meta.get("published") or "0000") for p in site["pages"] if p.slug in wanted]
+    assert [str(next(p for p in site["pages"] if p.slug == s).meta.get("published") or "0000") for s in slugs] == sorted(dates)
+
+
+def test_the_header_search_links_to_the_browse_view_with_its_query(site, page):
+    page.goto(site["base"] + "papers/deepseek-r1/")
+    found = [slug_of(link) for link in header_search(page, "rumination") if "/papers/" in link]
+    page.locator(".md-search-result__meta a.pkb-search__browse").click()
+    page.wait_for_url("**/papers/?q=rumination")
+    assert page.evaluate("document.getElementById('__search').checked") is False
+    assert page.locator("#pkb-browse input[name=q]").input_value() == "rumination"
+    assert set(card_slugs(page)) == set(found) and THOUGHTOLOGY in found
+
+
+def test_an_arxiv_id_in_the_browse_view_puts_its_paper_first(site, page):
+    page.goto(site["base"] + "papers/?q=" + urllib.parse.quote("arXiv:2412.14093"))
+    slugs = card_slugs(page)
+    assert slugs[0] == ALIGNMENT_FAKING and CITING_SLUG in slugs  # the citing page outscores it on the bare ID
 
 
 def test_browse_pages_through_every_paper_newest_first(site, page):

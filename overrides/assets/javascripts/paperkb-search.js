@@ -8,9 +8,10 @@
  *   and without the `kind` filter). An arXiv ID in any form (2412.14093, arXiv:2412.14093, 2412.14093v2, the
  *   abs or pdf URL, cs/9901001) is searched as the bare ID and the paper whose `arxiv` meta is that ID is
  *   put first.
- * - Browse (#pkb-browse on the all-papers page): filters topic, lab, year, priority, status; sort newest,
- *   oldest, priority, title; pages of PAGE_SIZE. The state is the URL's query (?topic=reasoning&lab=DeepSeek
- *   &sort=priority&page=2), so a view can be shared; the static list after it is hidden (CSS) once it shows.
+ * - Browse (#pkb-browse on the all-papers page): a search within the papers, filters topic, lab, year, priority,
+ *   status; sort best match (with a search), newest, oldest, priority, title; pages of PAGE_SIZE. The state is the
+ *   URL's query (?q=GRPO&topic=reasoning&lab=DeepSeek&sort=priority&page=2), so a view can be shared; the static
+ *   list after it is hidden (CSS) once it shows. The header search's results link to it with their query.
  *
  * Nothing leaves the site: the Pagefind bundle is loaded from the site itself, once the search box has the focus.
  */
@@ -29,12 +30,13 @@
   var OTHER_KINDS = ["topic", "lab"];
   var FILTERS = [["topic", "Topic"], ["lab", "Lab"], ["year", "Year"], ["priority", "Priority"], ["status", "Status"]];
   var SORTS = {
+    relevance: null,  // Pagefind's own ranking: only with a search
     newest: { date: "desc" },
     oldest: { date: "asc" },
     priority: { priority: "asc" },
     title: { title: "asc" }
   };
-  var SORT_LABELS = [["newest", "Newest first"], ["oldest", "Oldest first"], ["priority", "Priority"], ["title", "Title"]];
+  var SORT_LABELS = [["relevance", "Best match"], ["newest", "Newest first"], ["oldest", "Oldest first"], ["priority", "Priority"], ["title", "Title"]];
   var PRIORITY_ORDER = ["urgent", "high", "medium", "low", "unrated"];
   var STATUS_ORDER = ["todo", "draft", "reviewed"];
 
@@ -127,6 +129,12 @@
     return line;
   }
 
+  // What Pagefind is asked for a reader's query: an arXiv ID in any form as the bare ID, else the words
+  function queryTerms(query, common) {
+    var id = arxivId(query);
+    return { id: id, terms: id || searchTerms(query, common) };
+  }
+
   // -- header search ---------------------------------------------------------------------------------------------
   var toggle = document.getElementById("__search");
   var box = document.querySelector(".pkb-search");
@@ -169,6 +177,13 @@
   function countLabel(count) {
     if (count === 0) return "No matching documents";
     return count === 1 ? "1 matching document" : count + " matching documents";
+  }
+
+  // The all-papers page's browse view with this query, to filter and sort what the box found
+  function browseLink(query) {
+    var link = element("a", "pkb-search__browse", "Filter and sort the papers");
+    link.href = new URL("papers/?" + new URLSearchParams({ q: query.trim() }).toString(), ROOT).href;
+    return link;
   }
 
   function showMore(results, from, search) {
@@ -214,12 +229,12 @@
     }
     return load().then(function (loaded) {
       if (search !== latest) return;
-      var id = arxivId(query);
-      var terms = id || searchTerms(query, loaded.common);
+      var asked = queryTerms(query, loaded.common);
+      var id = asked.id;
       var pagefind = loaded.pagefind;
       return Promise.all([
-        pagefind.search(terms, { filters: { kind: { none: OTHER_KINDS } } }),
-        pagefind.search(terms, { filters: { kind: { any: OTHER_KINDS } } })
+        pagefind.search(asked.terms, { filters: { kind: { none: OTHER_KINDS } } }),
+        pagefind.search(asked.terms, { filters: { kind: { any: OTHER_KINDS } } })
       ]).then(function (found) {
         if (search !== latest) return;
         var papers = found[0] ? found[0].results : [];
@@ -228,6 +243,7 @@
           if (search !== latest) return;
           var results = ordered.concat(others);
           info.textContent = countLabel(results.length);
+          if (papers.length) info.append(" · ", browseLink(query));
           list.replaceChildren();
           return showMore(results, 0, search).then(function () {
             if (search === latest) list.dataset.query = query;  // what the list shows results for
@@ -264,8 +280,10 @@
       if (toggle.checked) input.focus();
       else input.blur();
     });
-    list.addEventListener("click", function (event) {
-      if (event.target.closest("a")) setOpen(false);
+    [list, info].forEach(function (links) {
+      links.addEventListener("click", function (event) {
+        if (event.target.closest("a")) setOpen(false);
+      });
     });
 
     window.addEventListener("keydown", function (event) {
@@ -306,8 +324,9 @@
   // -- browse view -------------------------------------------------------------------------------------------------
   function readState() {
     var params = new URLSearchParams(window.location.search);
-    var state = { filters: {}, sort: params.get("sort") || "newest", page: parseInt(params.get("page") || "1", 10) };
-    if (!SORTS[state.sort]) state.sort = "newest";
+    // sort "" is the default: best match with a search, else newest
+    var state = { query: params.get("q") || "", filters: {}, sort: params.get("sort") || "", page: parseInt(params.get("page") || "1", 10) };
+    if (!(state.sort in SORTS)) state.sort = "";
     if (!(state.page >= 1)) state.page = 1;
     FILTERS.forEach(function (pair) {
       var value = params.get(pair[0]);
@@ -316,12 +335,18 @@
     return state;
   }
 
+  function sortOf(state) {
+    var sort = state.sort || "relevance";
+    return sort === "relevance" && !state.query.trim() ? "newest" : sort;
+  }
+
   function writeState(state) {
     var params = new URLSearchParams();
+    if (state.query.trim()) params.set("q", state.query.trim());
     FILTERS.forEach(function (pair) {
       if (state.filters[pair[0]]) params.set(pair[0], state.filters[pair[0]]);
     });
-    if (state.sort !== "newest") params.set("sort", state.sort);
+    if (state.sort && state.sort !== sortOf({ sort: "", query: state.query })) params.set("sort", state.sort);
     if (state.page > 1) params.set("page", String(state.page));
     var query = params.toString();
     window.history.replaceState(window.history.state, "", window.location.pathname + (query ? "?" + query : "") + window.location.hash);
@@ -346,7 +371,17 @@
     root.dataset.pkbMounted = "1";
     var state = readState();
     var form = element("form", "pkb-browse__form");
-    form.setAttribute("aria-label", "Filter and sort the papers");
+    form.setAttribute("aria-label", "Search, filter and sort the papers");
+    var queryField = element("label", "pkb-browse__field pkb-browse__field--query");
+    queryField.append(element("span", "pkb-browse__label", "Search the papers"));
+    var queryInput = element("input");
+    queryInput.type = "search";
+    queryInput.name = "q";
+    queryInput.value = state.query;
+    queryInput.placeholder = "Words or an arXiv ID";
+    queryInput.setAttribute("autocomplete", "off");
+    queryField.append(queryInput);
+    form.append(queryField);
     var selects = {};
     FILTERS.concat([["sort", "Sort"]]).forEach(function (pair) {
       var label = element("label", "pkb-browse__field");
@@ -384,20 +419,30 @@
       }).then(function (loaded) {
         var pagefind = loaded.pagefind;
         var filters = Object.assign({ kind: { none: OTHER_KINDS } }, state.filters);
+        // Every paper (the term all paper records hold), or those the reader's query finds
+        var asked = state.query.trim() ? queryTerms(state.query, loaded.common) : { id: null, terms: BROWSE_TERM };
+        var sort = sortOf(state);
+        var options = { filters: filters };
+        if (SORTS[sort]) options.sort = SORTS[sort];
         // The list, and for each filter the counts it would have with the other filters as they are
-        var searches = [pagefind.search(BROWSE_TERM, { filters: filters, sort: SORTS[state.sort] })];
+        var searches = [pagefind.search(asked.terms, options)];
         FILTERS.forEach(function (pair) {
           var others = Object.assign({}, filters);
           delete others[pair[0]];
-          searches.push(pagefind.search(BROWSE_TERM, { filters: others }));
+          searches.push(pagefind.search(asked.terms, { filters: others }));
         });
         return Promise.all(searches).then(function (found) {
           if (current !== run) return;
           FILTERS.forEach(function (pair, index) {
             fillSelect(selects[pair[0]], pair[0], found[index + 1].filters[pair[0]] || {}, loaded.labels);
           });
-          selects.sort.value = state.sort;
-          return showPage(found[0].results, current);
+          selects.sort.value = sort;
+          selects.sort.querySelector("option[value=relevance]").disabled = !state.query.trim();
+          var results = found[0].results;
+          return (asked.id && sort === "relevance" ? idFirst(results, asked.id) : Promise.resolve(results)).then(function (ordered) {
+            if (current !== run) return;
+            return showPage(ordered, current);
+          });
         });
       }).catch(function (error) {
         if (current === run) status.textContent = "The list is not available: " + error.message;
@@ -429,7 +474,8 @@
       return Promise.all(slice.map(function (result) { return result.data(); })).then(function (data) {
         if (current !== run) return;
         var count = results.length === 1 ? "1 paper" : results.length + " papers";
-        status.textContent = results.length ? count + (pages > 1 ? ", page " + state.page + " of " + pages : "") : "No papers match these filters.";
+        var none = state.query.trim() ? "No papers match this search and these filters." : "No papers match these filters.";
+        status.textContent = results.length ? count + (pages > 1 ? ", page " + state.page + " of " + pages : "") : none;
         cards.replaceChildren.apply(cards, data.map(card));
         renderPager(pages);
       });
@@ -470,8 +516,18 @@
       go(state.page + 1, "›", "Next page");
     }
 
+    var typing = null;
+    queryInput.addEventListener("input", function () {
+      window.clearTimeout(typing);
+      typing = window.setTimeout(function () {
+        state.query = queryInput.value;
+        state.page = 1;
+        update();
+      }, DEBOUNCE_MS);
+    });
     form.addEventListener("change", function (event) {
       var name = event.target.name;
+      if (name === "q") return;  // the input listener has it
       if (name === "sort") state.sort = event.target.value;
       else if (name) {
         if (event.target.value) state.filters[name] = event.target.value;
