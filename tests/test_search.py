@@ -240,6 +240,32 @@ def test_a_new_bundle_replaces_the_old_one_whole(tmp_path):
     assert sorted(p.name for p in bundle.parent.iterdir()) == ["pagefind"]  # no staging or old folder left
 
 
+# Stand-ins for a Pagefind binary that goes wrong (PAGEFIND_BINARY_PATH): one fails with a message, one exits 0 having
+# written an empty pagefind-entry.json, as the binary did when it was stopped while its writes were still under way.
+FAILING_PAGEFIND = {
+    "fails": 'echo "Error: out of cheese" >&2\nexit 3\n',
+    "empty entry": 'while [ $# -gt 0 ]; do [ "$1" = "--output-path" ] && out="$2"; shift; done\nmkdir -p "$out" && : > "$out/pagefind-entry.json"\n',
+}
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "said"),
+    [("fails", "Pagefind exited with status 3: Error: out of cheese"), ("empty entry", "Pagefind exited without writing a whole pagefind-entry.json")],
+)
+def test_a_pagefind_that_fails_or_leaves_a_broken_bundle_is_reported_and_the_old_bundle_stays(tmp_path, monkeypatch, behaviour, said):
+    bundle = tmp_path / "site" / "pagefind"
+    search_index.write_bundle(search_index.site_records([sample_page()], VOCAB), bundle, VOCAB)  # the real Pagefind
+    before = {p.relative_to(bundle): p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    fake = tmp_path / "pagefind"
+    fake.write_text("#!/bin/sh\n" + FAILING_PAGEFIND[behaviour], "utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    with pytest.raises(RuntimeError, match=re.escape(said)):
+        search_index.write_bundle(search_index.site_records([sample_page(slug="other")], VOCAB), bundle, VOCAB)
+    assert {p.relative_to(bundle): p.read_bytes() for p in bundle.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in bundle.parent.iterdir()) == ["pagefind"]  # no staging folder left
+
+
 def test_a_build_waits_for_its_index_at_its_end(tmp_path, caplog):
     caplog.set_level(logging.INFO)
     indexer = search_index.SiteIndexer()

@@ -6,14 +6,17 @@
   put papers first). Digests are not indexed: they quote papers, and every paper would come up twice.
 - ``record_html(record)``: a record as the small HTML document Pagefind indexes, its meta, filters and sort
   keys in ``data-pagefind-*`` attributes (Pagefind's documented markup).
-- ``write_bundle(records, output_dir)``: Pagefind's Python API indexes those documents and writes the bundle
+- ``write_bundle(records, output_dir)``: the Pagefind binary indexes those documents and writes the bundle
   (``site/pagefind/``): the browser fetches only the index chunks and result fragments a query needs.
 - ``SiteIndexer``: a build's bundle, written by a worker process (``stage_pages``) while the build renders.
 
-Why documents in a temporary folder and not ``PagefindIndex.add_custom_record``: pagefind 1.5.2's Python
-service reads one answer per 0.1 s (its response loop sleeps between reads), so 10,000 records took ~1,000 s;
-``add_directory`` is one request. The documents are written from the records here, never from the built
-pages, so no page is read or parsed a second time.
+Why documents in a temporary folder, indexed by Pagefind's command line, and not its Python API: pagefind 1.5.2's
+Python service reads one answer per 0.1 s (its response loop sleeps between reads), so ``add_custom_record`` for
+10,000 records took ~1,000 s. And leaving ``PagefindIndex``'s context terminates the binary as soon as it has
+answered "files written", while its writes may still be under way (tokio's file writes finish on background
+threads): on a busy machine 11 bundles of 60 had an empty ``pagefind-entry.json`` (the search then says "Failed to
+load Pagefind metadata"). The command line exits only once its writes are done. The documents are written from the
+records here, never from the built pages, so no page is read or parsed a second time.
 
 Names the browser side relies on (overrides/assets/javascripts/paperkb-search.js): the meta keys ``title``,
 ``authors``, ``date``, ``priority``, ``status``, ``arxiv``; the filters ``topic``, ``lab``, ``year``, ``priority``,
@@ -22,7 +25,6 @@ Names the browser side relies on (overrides/assets/javascripts/paperkb-search.js
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import html
 import json
@@ -30,6 +32,7 @@ import logging
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -40,7 +43,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pagefind.index import PagefindIndex
+from pagefind.service import get_executable as pagefind_executable
 
 from paperkb.model import paths
 from paperkb.model.facts import abstract_of, arxiv_id_of, authors_of, labs_of, priority_of, status_of, title_of, topics_of
@@ -325,11 +328,25 @@ def _document_path(root: Path, url: str) -> Path:
     return root.joinpath(*parts, "index.html")
 
 
-async def _index(source: Path, output_dir: Path) -> int:
-    # Leaving the context writes the bundle to the configured output_path (and only there)
-    async with PagefindIndex(config={"force_language": "en", "output_path": str(output_dir)}) as index:
-        indexed = await index.add_directory(str(source))
-    return int(indexed["page_count"])
+def _index(source: Path, output_dir: Path) -> int:
+    """Run Pagefind over the documents in ``source``, writing the bundle into ``output_dir``: the pages indexed."""
+    binary = pagefind_executable()  # the pagefind package's lookup: PAGEFIND_BINARY_PATH, pagefind[bin]'s wheel, PATH
+    if binary is None:
+        raise FileNotFoundError("no Pagefind binary found")
+    command = [str(binary), "--site", str(source), "--output-path", str(output_dir), "--force-language", "en", "--silent"]
+    # In the documents' folder, without PAGEFIND_* variables: Pagefind reads its options from both too, and a
+    # pagefind.yml in the project or a PAGEFIND_GLOB in the environment would change what is indexed.
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("PAGEFIND_")}
+    done = subprocess.run(command, cwd=source, env=environment, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        said = (done.stderr.strip() or done.stdout.strip() or "no message").splitlines()[-1]
+        raise RuntimeError(f"Pagefind exited with status {done.returncode}: {said}")
+    entry_file = output_dir / "pagefind-entry.json"  # the bundle's table of contents: check it is whole
+    try:
+        entry = json.loads(entry_file.read_text("utf-8"))
+        return sum(int(language["page_count"]) for language in entry["languages"].values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise RuntimeError(f"Pagefind exited without writing a whole {entry_file.name} ({type(exc).__name__}: {exc})") from None
 
 
 def write_bundle(records: list[Record], output_dir: Path, vocab: Vocabulary) -> int:
@@ -350,13 +367,18 @@ def _staging_dir(output_dir: Path) -> Path:
 
 
 def _stage(records: list[Record], staging: Path) -> int:
-    """Pagefind's bundle of ``records`` in the folder ``staging``: the number of records indexed."""
-    with tempfile.TemporaryDirectory(prefix="paperkb-search-") as source:
-        for record in records:
-            document = _document_path(Path(source), record.url)
-            document.parent.mkdir(parents=True, exist_ok=True)
-            document.write_text(record_html(record), "utf-8")
-        return asyncio.run(_index(Path(source), staging))
+    """Pagefind's bundle of ``records`` in the folder ``staging``: the number of records indexed. Nothing is left in
+    ``staging`` when that fails."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="paperkb-search-") as source:
+            for record in records:
+                document = _document_path(Path(source), record.url)
+                document.parent.mkdir(parents=True, exist_ok=True)
+                document.write_text(record_html(record), "utf-8")
+            return _index(Path(source), staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _publish(staging: Path, output_dir: Path, vocab: Vocabulary, count: int, common: list[str], moot: Callable[[], bool]) -> int:
