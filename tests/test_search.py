@@ -276,7 +276,8 @@ def test_a_build_waits_for_its_index_at_its_end(tmp_path, caplog):
     assert not bundle.exists()  # the build renders its pages meanwhile
     indexer.finish(log)
     assert bundle_pages(bundle) == 4 and "the build waited" in caplog.text
-    assert "by a worker process" in caplog.text  # not a thread of the build's process, which renders meanwhile
+    # not a thread of the build's process, which renders meanwhile, and below its priority
+    assert f"by a worker process at niceness {search_index.INDEX_NICENESS}" in caplog.text
 
 
 def test_under_serve_the_index_is_written_in_the_background_for_the_latest_build(tmp_path, caplog):
@@ -296,7 +297,7 @@ def test_under_serve_the_index_is_written_in_the_background_for_the_latest_build
         thread.join(timeout=120)
     assert bundle_pages(bundle) == 4  # the newest build's: one paper, two topics, a lab
     assert "alongside the build" in caplog.text and "not written" not in caplog.text and "waited" not in caplog.text
-    assert f"by a worker process at niceness {search_index.BACKGROUND_NICENESS}" in caplog.text  # below the server's rebuilds
+    assert f"by a worker process at niceness {search_index.INDEX_NICENESS}" in caplog.text  # below the server's rebuilds
 
 
 def test_under_serve_the_index_waits_for_a_quiet_moment_and_an_edit_meanwhile_drops_it(tmp_path, caplog):
