@@ -177,6 +177,66 @@ def test_anchors_into_another_paper_page_are_its_heading_ids(kb):
     assert found == ["23: error: link 'other.md#why-it-matters': the page has no heading with the id 'why-it-matters' (ids: summary, key-insights, why, cite)"]
 
 
+LONELY = """\
+---
+title: 'Zyxwv Qwerty'
+arxiv: '2401.00001'
+published: 2024-01-02
+status: draft
+---
+
+## Summary
+
+Plugh xyzzy frobozz.
+
+## Key Insights
+
+- Grue lurks.
+
+## Why It Matters
+
+Quendor zorkmid.
+"""
+
+
+def test_anchors_of_footers_the_rest_of_the_knowledge_base_fills_are_checked_against_it(kb):
+    """'Related papers', 'Linked from' and 'In articles' are on a paper page only when other pages give them
+    content (as the strict build finds them): other.md shares words with paper.md, which links to it, and no article
+    covers it; lonely.md shares no word with any page."""
+    write(kb, "other.md", GOOD.replace("2501.12948", "2412.19437"))
+    write(kb, "lonely.md", LONELY)
+    links = "[a](other.md#related-papers) [b](other.md#linked-from) [c](other.md#in-articles) [d](lonely.md#related-papers)"
+    page = GOOD.replace("Open reasoning models.", links)
+    lonely_unrelated = (
+        "23: error: link 'lonely.md#related-papers': the page has no '#related-papers' section: the site shows one only when another paper shares words with it"
+    )
+    assert problems_for(kb, page) == [
+        "23: error: link 'other.md#in-articles': the page has no '#in-articles' section: the site shows one only when an article covers the paper",
+        lonely_unrelated,
+    ]
+    (kb.articles_dir).mkdir()
+    (kb.articles_dir / "review.md").write_text("---\ntitle: A Review\npapers:\n- {paper: other, section: Other}\nstatus: todo\n---\n\n## Other\n\ntodo\n")
+    assert problems_for(kb, page) == [lonely_unrelated]
+
+
+# `paperkb check` in a fresh interpreter, then the heavy libraries it loaded
+LOADED_AFTER_CHECK = """\
+import sys
+from paperkb.cli.main import main
+main(["check"])
+print(sorted(name for name in ("sklearn", "scipy") if name in sys.modules))
+"""
+
+
+def test_check_loads_scikit_learn_only_to_check_a_link_to_related_papers(kb):
+    write(kb, "other.md", GOOD.replace("2501.12948", "2412.19437"))
+    for anchor, loaded in (("linked-from", "[]"), ("related-papers", "['scipy', 'sklearn']")):
+        write(kb, "paper.md", GOOD.replace("Open reasoning models.", f"[a](other.md#{anchor})"))
+        result = subprocess.run([sys.executable, "-c", LOADED_AFTER_CHECK], capture_output=True, text=True, cwd=kb.root)
+        assert result.stdout.splitlines()[-1] == loaded, (anchor, result.stdout, result.stderr[-2000:])
+        assert "error" not in result.stdout, result.stdout
+
+
 TRICKY_HEADINGS = """
 ## The snake_case trick
 

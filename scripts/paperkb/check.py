@@ -25,7 +25,7 @@ from paperkb.model import config, paths
 from paperkb.model.articles import SOURCED_SECTIONS, PaperLookup, covered_papers, item_problem, missing_paper_sections, quote_problems, timeline_problems
 from paperkb.model.arxiv_ids import digits_fit_year, parse_arxiv_id
 from paperkb.model.content import content_problems
-from paperkb.model.facts import is_web_url
+from paperkb.model.facts import is_web_url, title_of
 from paperkb.model.links import link_problems
 from paperkb.model.markdown_text import fenced_spans
 from paperkb.model.pages import (
@@ -46,9 +46,12 @@ from paperkb.model.pages import (
 from paperkb.model.syncs import load_sync_records
 from paperkb.model.text import stray_dollars
 from paperkb.model.vocab import Problem, Vocabulary, load_vocabulary
+from paperkb.publish import in_articles
+from paperkb.publish.articles import articles_by_paper
 from paperkb.publish.bibtex import cite_footer
 from paperkb.publish.discussion import links_footer
 from paperkb.publish.markup import element_ids, unique_ids
+from paperkb.publish.related import RelatedPapers, linked_from, similar_papers
 from paperkb.publish.sanitize import sanitize_html
 
 
@@ -508,6 +511,11 @@ def _check_anchor(c: PageChecker, line: int, target: str, path: Path, anchor: st
     except PageError:
         return  # reported on that page
     ids = anchor_ids(target_page)
+    if anchor not in ids and anchor in WHOLE_SITE_FOOTERS:  # rare, and costly: the whole knowledge base says
+        ids = anchor_ids(target_page, c.content_dir, similar=anchor == "related-papers")
+        if anchor not in ids:
+            c.report(line, f"link '{target}': the page has no '#{anchor}' section: the site shows one only when {WHOLE_SITE_FOOTERS[anchor]}")
+        return
     if anchor not in ids:
         near = _did_you_mean(anchor, ids)
         c.report(line, f"link '{target}': the page has no heading with the id '{anchor}'{near or ' (ids: ' + ', '.join(ids) + ')'}")
@@ -517,20 +525,47 @@ def _check_anchor(c: PageChecker, line: int, target: str, path: Path, anchor: st
 #: adds); tests/test_check.py keeps the two lists equal.
 SITE_MARKDOWN_EXTENSIONS = ["admonition", "attr_list", "tables", "toc", "pymdownx.arithmatex", "fenced_code"]
 SITE_EXTENSION_CONFIGS = {"pymdownx.arithmatex": {"generic": True}}
-_anchor_cache: dict[tuple[str, str], list[str]] = {}  # (path, text) -> ids: a page linked to many times renders once
+_anchor_cache: dict[tuple[str, str, str, bool], list[str]] = {}  # a page linked to many times renders once
+
+#: The footers of a paper page that the rest of the knowledge base fills (``publish.paper.paper_footers``), by their
+#: anchor: when the site shows each.
+WHOLE_SITE_FOOTERS = {
+    in_articles.ANCHOR: "an article covers the paper",
+    "related-papers": "another paper shares words with it",
+    "linked-from": "another paper page links to it",
+}
+_whole_site_cache: dict[tuple[str, bool], tuple[RelatedPapers, dict[str, list[tuple[str, str]]]]] = {}
 
 
-def anchor_ids(page: Page) -> list[str]:
+def _whole_site_facts(content_dir: Path, similar: bool) -> tuple[RelatedPapers, dict[str, list[tuple[str, str]]]]:
+    """The related papers (the similar ones only when ``similar``) and the articles covering each paper, as a build
+    computes them from ``content_dir``."""
+    key = (str(real_path(content_dir)), similar)
+    if key not in _whole_site_cache:
+        papers = load_pages(content_dir / "papers")[0]
+        articles = load_pages(content_dir / "articles")[0]
+        similar_to = similar_papers(papers) if similar else {}
+        related = RelatedPapers(similar_to, linked_from(papers), {page.slug: title_of(page) for page in papers})
+        _whole_site_cache[key] = (related, articles_by_paper(articles, PaperLookup(papers)))
+    return _whole_site_cache[key]
+
+
+def anchor_ids(page: Page, content_dir: Path | None = None, similar: bool = False) -> list[str]:
     """The ids a paper page has on the site: those of the elements Markdown (with the site's extensions)
     makes of its body and the sanitizer keeps, as the MkDocs hook sees them, then the footers' (the Cite
     block's 'cite', made unique the same way). Rendered, not guessed: the toc extension's slugs drop some
-    characters and keep others."""
-    key = (str(page.path), page.text)
+    characters and keep others. With ``content_dir``, also the footers the rest of that knowledge base fills
+    (``WHOLE_SITE_FOOTERS``): that reads every page, as a build does. The similar papers' section only with
+    ``similar``: it is the costly part (scikit-learn's TF-IDF) and adds its own id, 'related-papers', and no other."""
+    key = (str(page.path), page.text, str(content_dir or ""), similar)
     if key not in _anchor_cache:
         body = sanitize_html(markdown.Markdown(extensions=SITE_MARKDOWN_EXTENSIONS, extension_configs=SITE_EXTENSION_CONFIGS).convert(page.text[page.fm_end :]))
         ids = list(dict.fromkeys(element_ids(body)))
-        footers = "\n".join(footer for footer in (links_footer(page), cite_footer(page)) if footer)
-        _anchor_cache[key] = ids + element_ids(unique_ids(footers, set(ids)))
+        footers = [links_footer(page), cite_footer(page)]
+        if content_dir is not None:  # in the build's order: links, in articles, related papers, cite
+            related, by_paper = _whole_site_facts(content_dir, similar)
+            footers[1:1] = [in_articles.articles_footer(page, by_paper.get(page.slug, [])), related.footer(page)]
+        _anchor_cache[key] = ids + element_ids(unique_ids("\n".join(footer for footer in footers if footer), set(ids)))
     return _anchor_cache[key]
 
 
@@ -728,6 +763,8 @@ def check_pages(kb: config.KnowledgeBase, paths: list[Path] | None = None, today
     read; the other rules run only on the pages asked for.
     """
     global _context
+    _anchor_cache.clear()  # the pages may have changed since the last run (a long-lived process: tests, a server)
+    _whole_site_cache.clear()
     vocab = load_vocabulary(kb.topics_file, kb.labs_file)
     _context = (vocab, kb.content_dir, site_paths(vocab), today or dt.date.today())
     articles_dir = real_path(kb.articles_dir)

@@ -24,7 +24,11 @@ def share(by_paper: dict[str, list[tuple[str, str]]]) -> None:
 
 def footer(page: Page) -> str:
     """A heading and a list of the articles covering ``page``, escaped (nothing when none does)."""
-    articles = _shared.get(page.slug)
+    return articles_footer(page, _shared.get(page.slug, []))
+
+
+def articles_footer(page: Page, articles: list[tuple[str, str]]) -> str:
+    """The footer of ``page`` listing ``articles`` (title, article docs path): nothing when there are none."""
     if not articles:
         return ""
     here = paths.paper_path(page.slug)
