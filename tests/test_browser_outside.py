@@ -20,7 +20,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from paperkb.model.pages import parse_page, render_new_page
 from paperkb.publish import digest
-from tests.support.browser import chromium_context, require_chromium
+from tests.support.browser import chromium_context, header_search, require_chromium
 from tests.support.shared_site import MATH_ABSTRACT
 
 pytestmark = pytest.mark.browser
@@ -119,6 +119,18 @@ def test_axe_finds_no_serious_violation_of_our_own_on_any_kind_of_page(site, tab
         if ours:
             found[name] = ours
     assert found == {}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_violation_of_our_own_in_the_search_results(site, tab, scheme):
+    """The header search open on its results: their badges, snippets and the link to the browse view."""
+    tab.add_init_script("localStorage.clear()")
+    tab.emulate_media(color_scheme=scheme)
+    tab.goto(site["base"])
+    assert header_search(tab, "reasoning")
+    tab.locator(".md-search-result__meta a.pkb-search__browse").wait_for()
+    found = [v for v in serious_violations(tab) if v not in ACCEPTED_FROM_MATERIAL]
+    assert found == [], "\n".join(map(str, found))
 
 
 def test_the_topic_chips_are_a_named_landmark(site, tab):
