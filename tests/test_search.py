@@ -570,6 +570,13 @@ def test_an_arxiv_id_in_the_browse_view_puts_its_paper_first(site, page):
     assert slugs[0] == ALIGNMENT_FAKING and CITING_SLUG in slugs  # the citing page outscores it on the bare ID
 
 
+@pytest.mark.parametrize("sort", ["bogus", "toString", "relevance"])  # relevance needs a search
+def test_a_sort_the_view_cannot_apply_falls_back_to_newest(site, page, sort):
+    page.goto(site["base"] + f"papers/?sort={sort}")
+    assert len(card_slugs(page)) == 50
+    assert page.locator("select[name=sort]").input_value() == "newest"
+
+
 def test_browse_pages_through_every_paper_newest_first(site, page):
     page.goto(site["base"] + "papers/")
     first = card_slugs(page)

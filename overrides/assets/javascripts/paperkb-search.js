@@ -326,7 +326,7 @@
     var params = new URLSearchParams(window.location.search);
     // sort "" is the default: best match with a search, else newest
     var state = { query: params.get("q") || "", filters: {}, sort: params.get("sort") || "", page: parseInt(params.get("page") || "1", 10) };
-    if (!(state.sort in SORTS)) state.sort = "";
+    if (!Object.prototype.hasOwnProperty.call(SORTS, state.sort)) state.sort = "";  // not "toString" either
     if (!(state.page >= 1)) state.page = 1;
     FILTERS.forEach(function (pair) {
       var value = params.get(pair[0]);
