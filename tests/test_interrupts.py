@@ -201,6 +201,44 @@ def test_sigterm_is_an_interruption_too(tmp_path: Path, api: FakeAnthropic):
     assert run.code == 143 and run.stderr == "paperkb: stopped by SIGTERM; pages already written are complete, the rest are untouched\n"
 
 
+# A run whose interrupt was swallowed and that then waits forever: what `paperkb fill` did once in some 1,500 random
+# Ctrl-Cs, when the KeyboardInterrupt landed in the import machinery's weakref callback and left the import lock taken
+# (its worker threads then waited for it forever). Here the swallowing is explicit; the handlers are main()'s own.
+SWALLOWED_THEN_STUCK = """\
+import os, signal, time
+from paperkb.cli.main import _Signals
+_Signals().install(grace=True)
+try:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(5)
+except KeyboardInterrupt:
+    pass
+print("swallowed", flush=True)
+while True:
+    time.sleep(3600)
+"""
+
+
+def test_an_interrupted_run_that_does_not_end_is_ended_after_the_grace_period():
+    from paperkb.cli.main import GRACE_SECONDS
+
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", SWALLOWED_THEN_STUCK], capture_output=True, text=True, timeout=GRACE_SECONDS + 50)
+    took = time.monotonic() - started
+    assert done.stdout == "swallowed\n"
+    assert done.returncode == 130 and done.stderr == "paperkb: interrupted; pages already written are complete, the rest are untouched\n"
+    assert GRACE_SECONDS - 1 < took < GRACE_SECONDS + 45
+
+
+def test_an_interrupt_in_process_gives_no_grace_period():
+    from paperkb.cli.main import _Signals
+
+    signals = _Signals()
+    before = signal.getsignal(signal.SIGALRM)
+    assert signals.install() and signal.getsignal(signal.SIGALRM) == before  # tests and scripts keep their SIGALRM
+    signals.restore()
+
+
 def test_main_restores_the_signal_handlers_it_found_when_called_in_process(tmp_path: Path):
     from paperkb.cli.main import main
 

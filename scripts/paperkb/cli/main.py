@@ -24,6 +24,12 @@ from types import FrameType
 #: Exit codes, as a shell reports a process ended by the signal.
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 STOPPED = "pages already written are complete, the rest are untouched"
+#: Seconds an interrupted run of the program may take to end before it is ended at once (``_Signals.overdue``).
+GRACE_SECONDS = 10
+
+
+def _how(signum: int) -> str:
+    return "interrupted" if signum == signal.SIGINT else "stopped by SIGTERM"
 
 
 def build_parser():  # -> argparse.ArgumentParser (not imported here, see below)
@@ -42,18 +48,26 @@ class _Signals:
     machinery's lock cleanup) it would print "Exception ignored … KeyboardInterrupt" with a traceback and go
     on as if nothing happened; ``sys.unraisablehook`` catches that case and delivers the signal again, to be
     raised at the next ordinary point of the main thread.
+
+    Run as the program (``grace``), an interrupted run that has not ended ``GRACE_SECONDS`` later is ended at once
+    (``overdue``): the KeyboardInterrupt can land where it leaves a lock held and cannot unwind.
     """
 
     def __init__(self) -> None:
         self.received: int | None = None
+        self.grace = False
         self.previous: dict[int, Callable[[int, FrameType | None], object] | int | signal.Handlers | None] = {}
         self.previous_hook = sys.unraisablehook
 
-    def install(self) -> bool:
-        """Whether the handlers are in place (signals can only be handled in the main thread)."""
+    def install(self, grace: bool = False) -> bool:
+        """Whether the handlers are in place (signals can only be handled in the main thread); with ``grace``, an
+        interrupted run is given ``GRACE_SECONDS`` to end (SIGALRM, which the program does not use otherwise)."""
         try:
             for signum in EXIT_CODES:
                 self.previous[signum] = signal.signal(signum, self.handle)
+            if grace:
+                self.previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, self.overdue)
+                self.grace = True
         except ValueError:  # not the main thread: the caller's signals, the caller's business
             self.restore()
             return False
@@ -69,7 +83,20 @@ class _Signals:
     def handle(self, signum: int, frame: FrameType | None) -> None:
         if self.received is None:
             self.received = signum
+            if self.grace:
+                signal.alarm(GRACE_SECONDS)
             raise KeyboardInterrupt
+
+    def overdue(self, signum: int, frame: FrameType | None) -> None:
+        """The interrupted run did not end in time. Seen once in some 1,500 random Ctrl-Cs of `paperkb fill`: the
+        KeyboardInterrupt landed in the import machinery's weakref callback, between its taking the global import
+        lock and the ``try`` that gives it back (CPython runs a signal handler between any two bytecodes). Python
+        cannot raise there, the lock stays taken, and every worker thread that imports a module then waits for it
+        forever, and the run with them. End the process now, as SIGKILL would (each page write is atomic), after
+        the one line; written with os.write, as sys.stderr's own lock may be the one left taken."""
+        received = self.received if self.received is not None else signal.SIGINT
+        os.write(2, f"paperkb: {_how(received)}; {STOPPED}\n".encode())
+        os._exit(EXIT_CODES[signal.Signals(received)])
 
     def unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
         if isinstance(unraisable.exc_value, KeyboardInterrupt) and self.received is not None:
@@ -88,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     returns the code and restores the signal handlers it found.
     """
     signals = _Signals()
-    installed = signals.install()
+    installed = signals.install(grace=argv is None)
     try:
         code = _run(argv, signals)
     finally:
@@ -125,6 +152,5 @@ def _run(argv: list[str] | None, signals: _Signals) -> int:
             raise
         # The command may say what the interruption left (e.g. a batch still pending) as the KeyboardInterrupt's text.
         detail = str(exc) if isinstance(exc, KeyboardInterrupt) and str(exc) else STOPPED
-        how = "interrupted" if signals.received == signal.SIGINT else "stopped by SIGTERM"
-        print(f"paperkb: {how}; {detail}", file=sys.stderr)
+        print(f"paperkb: {_how(signals.received)}; {detail}", file=sys.stderr)
         return EXIT_CODES[signal.Signals(signals.received)]
