@@ -441,9 +441,11 @@ def test_ctrl_c_leaves_every_page_untouched_or_complete(kb, server):
 
     from tests.support.fill_kb import REPO
 
-    server.latency = 0.3
+    # Slow enough that the pages left after the fifth request take seconds: under the suite's load the signal can
+    # come a second late, and with 12 pages at 0.3 s every page was complete once when it landed
+    server.latency = 0.5
     originals = {}
-    for number in range(12):
+    for number in range(16):
         text = variant(f"Paper {number}", f"2406.000{number:02d}")
         originals[add_page(kb, f"p{number:02d}", text)] = text
     env = dict(os.environ, PYTHONPATH=str(REPO / "scripts"))
