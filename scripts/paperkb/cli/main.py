@@ -46,8 +46,8 @@ class _Signals:
 
     Where Python cannot raise it (the signal landed in a weakref callback or a ``__del__``, e.g. the import
     machinery's lock cleanup) it would print "Exception ignored … KeyboardInterrupt" with a traceback and go
-    on as if nothing happened; ``sys.unraisablehook`` catches that case and delivers the signal again, to be
-    raised at the next ordinary point of the main thread.
+    on as if nothing happened; ``sys.unraisablehook`` catches that case and keeps the signal recorded: :func:`main`
+    ends the run as interrupted once the command returns, or the grace period below ends it first.
 
     Run as the program (``grace``), an interrupted run that has not ended ``GRACE_SECONDS`` later is ended at once
     (``overdue``): the KeyboardInterrupt can land where it leaves a lock held and cannot unwind.
