@@ -34,7 +34,7 @@ from paperkb.publish.worker import spawned_worker
 
 SHOWN = 5  # similar papers on a paper page
 LINKED_FROM_SHOWN = 20  # pages listed under "Linked from"; the rest are counted (page weight must not grow with N)
-TERMS_KEPT = 128  # terms of a paper compared at most (see paperkb.publish.similarity)
+TERMS_KEPT = 128  # terms of a paper compared at most (why: paperkb.publish.similarity)
 
 
 def paper_text(page: Page) -> str:

@@ -8,7 +8,7 @@ TF-IDF (scikit-learn's ``TfidfVectorizer``) over each paper's text (``related.pa
 similarity; a paper shows its ``shown`` closest. Two things keep this to a few seconds at 10,000 papers and its
 memory flat, never an N x N matrix:
 
-- a paper is compared on at most its ``TERMS_KEPT`` highest-weighted terms (renormalized), the idea of Lucene's
+- a paper is compared on at most its ``terms_kept`` (``related.TERMS_KEPT``) highest-weighted terms (renormalized), the idea of Lucene's
   MoreLikeThis, which compares a document by its 25 most characteristic terms: the cost of a page is bounded
   however long its sections grow. Pages have about 100 distinct terms today (median 97 on the shipped pages),
   so the cap rarely cuts; at 128 the lists are those of the full vectors (179 of 180 on the shipped pages,
@@ -30,7 +30,6 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-TERMS_KEPT = 128  # terms of a paper compared at most (see the module docstring)
 BLOCK = 256  # papers whose similarities are computed at once: BLOCK x N floats in memory
 DECIMALS = 6  # scores are rounded to this before ranking, so ties (and near-ties from float sums) rank by slug
 
@@ -63,7 +62,7 @@ def _top(scores: np.ndarray, shown: int) -> list[list[int]]:
     return best
 
 
-def similar_texts(slugs: Sequence[str], texts: Sequence[str], shown: int, terms_kept: int = TERMS_KEPT) -> dict[str, tuple[str, ...]]:
+def similar_texts(slugs: Sequence[str], texts: Sequence[str], shown: int, terms_kept: int) -> dict[str, tuple[str, ...]]:
     """For each slug, the slugs of the ``shown`` most similar texts, most similar first; equal scores by position."""
     found: dict[str, tuple[str, ...]] = dict.fromkeys(slugs, ())
     if len(slugs) < 2 or shown < 1:
