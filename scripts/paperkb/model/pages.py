@@ -23,10 +23,10 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import yaml
 
@@ -495,6 +495,37 @@ def real_path(path: Path | str) -> Path:
     """The absolute path with symbolic links resolved where they resolve; never raises (``Path.resolve`` raises
     RuntimeError on a link loop in Python 3.11)."""
     return Path(os.path.realpath(path))
+
+
+T = TypeVar("T")
+
+
+class PageMemo(Generic[T]):
+    """A value made from each page's file name and text, made again only when the page's text changes: what a
+    rebuild under ``mkdocs serve`` keeps from the last one (index rows, feed entries, BibTeX key parts). ``built``
+    counts the values made since the memo was created."""
+
+    def __init__(self) -> None:
+        self._kept: dict[Path, tuple[str, T]] = {}
+        self.built = 0
+
+    def get(self, page: Page, make: Callable[[Page], T]) -> T:
+        found = self._kept.get(page.path)
+        if found is None or found[0] != page.text:
+            found = self._kept[page.path] = (page.text, make(page))
+            self.built += 1
+        return found[1]
+
+    def keep_only(self, pages: Iterable[Page]) -> bool:
+        """Forget the values of pages not among ``pages`` (deleted or renamed); whether any was forgotten."""
+        wanted = {page.path for page in pages}
+        gone = [path for path in self._kept if path not in wanted]
+        for path in gone:
+            del self._kept[path]
+        return bool(gone)
+
+    def clear(self) -> None:
+        self._kept.clear()
 
 
 class PageCache:

@@ -38,12 +38,11 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 from paperkb.model.arxiv_ids import abs_url
 from paperkb.model.facts import arxiv_id_of, authors_of, pages_by_topic, url_of
-from paperkb.model.pages import Page, as_date, load_pages
+from paperkb.model.pages import Page, PageMemo, as_date, load_pages
 from paperkb.model.paths import ALL_PAPERS_BIB, topic_bib_path
 from paperkb.model.vocab import Vocabulary, load_vocabulary
 from paperkb.publish.markup import section_heading
@@ -275,20 +274,16 @@ def _suffixes():
         letter = letter[:-1] + chr(ord(letter[-1]) + 1) if letter[-1] != "z" else letter + "a"
 
 
-#: What a page's key is made from, by page file: (its text, its age order, its base key)
-KeyParts = dict[Path, tuple[str, tuple, str]]
+def _key_parts(page: Page) -> tuple[tuple, str]:
+    """What a page's key is made from: its age order and its base key (from its file name and text only)."""
+    return _age_order(page), base_key(page)
 
 
-def assign_keys(pages: Iterable[Page], kept: KeyParts | None = None) -> dict[str, str]:
+def assign_keys(pages: Iterable[Page], kept: PageMemo[tuple[tuple, str]] | None = None) -> dict[str, str]:
     """Page slug -> citation key, unique across the pages given and independent of their order. ``kept``: the key
     parts of the last call (``generate`` keeps them for the next build in the process), updated in place."""
-    kept = {} if kept is None else kept
-    ordered: list[tuple[tuple, str, Page]] = []
-    for page in pages:
-        found = kept.get(page.path)
-        if found is None or found[0] != page.text:  # the parts depend on the page's file name and text only
-            found = kept[page.path] = (page.text, _age_order(page), base_key(page))
-        ordered.append((found[1], found[2], page))
+    kept = PageMemo() if kept is None else kept
+    ordered = [(*kept.get(page, _key_parts), page) for page in pages]
     ordered.sort(key=lambda item: item[0])
     keys: dict[str, str] = {}
     used: set[str] = set()
@@ -373,7 +368,7 @@ _LAB_NAMES_BY_FOLDER: dict[str, tuple[str, ...]] = {}
 # the page's Cite footer and by the next build in this process (a rebuild under `make serve`) with the same labs
 _ENTRIES: dict[tuple[str, str], tuple[str, str, str]] = {}
 _ENTRIES_LAB_NAMES: list[tuple[str, ...]] = []
-_KEY_PARTS: KeyParts = {}  # what generate() made the keys from, for the next build in this process
+_KEY_PARTS: PageMemo[tuple[tuple, str]] = PageMemo()  # what generate() made the keys from, for the next build in this process
 
 
 def _folder(page: Page) -> str:
@@ -383,10 +378,7 @@ def _folder(page: Page) -> str:
 def keys_for_site(site) -> dict[str, str]:
     """Keys over the whole knowledge base; remembered for the paper pages' "Cite" footers (with the lab names)."""
     keys = assign_keys(site.pages, _KEY_PARTS)
-    if len(_KEY_PARTS) != len(site.pages):  # pages deleted or renamed since the last build
-        wanted = {page.path for page in site.pages}
-        for path in [path for path in _KEY_PARTS if path not in wanted]:
-            del _KEY_PARTS[path]
+    _KEY_PARTS.keep_only(site.pages)  # pages deleted or renamed since the last build
     names = vocabulary_lab_names(site.vocab)
     for folder in {os.path.abspath(parent) for parent in {page.path.parent for page in site.pages}}:
         _KEYS_BY_FOLDER[folder] = keys

@@ -25,13 +25,12 @@ import re
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from pathlib import Path
 
 from paperkb.model import paths
 from paperkb.model.arxiv_ids import abs_url
 from paperkb.model.facts import abstract_of, added_date, arxiv_id_of, authors_of, is_pending, is_web_url, pages_by_topic, section, topics_of, url_of
 from paperkb.model.links import LINKS_TITLE, links_of
-from paperkb.model.pages import Page, as_date
+from paperkb.model.pages import Page, PageMemo, as_date
 from paperkb.model.paths import ALL_PAPERS_FEED, site_page_url, topic_feed_path
 from paperkb.model.text import readable_text
 from paperkb.publish.digest import BRAND, ExternalLinks
@@ -236,25 +235,23 @@ class FeedMemo:
 
     def __init__(self) -> None:
         self._context: tuple[str, dict] | None = None  # (site URL, topics) the entries were built with
-        self._entries: dict[Path, tuple[str, str]] = {}  # page file -> (its text, its entry)
-        self.built = 0  # entries built since the memo was made
+        self._entries: PageMemo[str] = PageMemo()  # an entry depends on the page's file name and text only
+
+    @property
+    def built(self) -> int:
+        """Entries built since the memo was made."""
+        return self._entries.built
 
     def entry(self, page: Page, site_url: str, topics: dict) -> str:
         if self._context is None or self._context[0] != site_url or self._context[1] is not topics:
             if self._context != (site_url, topics):  # a topic's title is in its papers' entries
-                self._entries = {}
+                self._entries.clear()
             self._context = (site_url, topics)  # these topics, or equal ones: by identity from now on
-        found = self._entries.get(page.path)
-        if found is None or found[0] != page.text:  # an entry depends on the page's file name and text only
-            found = self._entries[page.path] = (page.text, _entry_xml(_entry(page, site_url, topics)))
-            self.built += 1
-        return found[1]
+        return self._entries.get(page, lambda page: _entry_xml(_entry(page, site_url, topics)))
 
     def keep_only(self, pages: Iterable[Page]) -> None:
         """Forget the entries of pages no longer in the knowledge base."""
-        wanted = {page.path for page in pages}
-        for path in [path for path in self._entries if path not in wanted]:
-            del self._entries[path]
+        self._entries.keep_only(pages)
 
 
 _ENTRY_NS = f' xmlns="{ATOM_NS}"'

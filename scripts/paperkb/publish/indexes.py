@@ -32,11 +32,10 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from paperkb.model import paths
 from paperkb.model.facts import labs_of, machine_written, priority_of, stale_sections, status_of, title_of, topics_of
-from paperkb.model.pages import SECTION_TITLES, STATUSES, Page, as_date
+from paperkb.model.pages import SECTION_TITLES, STATUSES, Page, PageMemo, as_date
 from paperkb.model.site_input import SiteInput
 from paperkb.model.vocab import Lab, Topic, Vocabulary
 from paperkb.publish.citation import coins_span
@@ -122,25 +121,21 @@ class IndexMemo:
 
     def __init__(self) -> None:
         self._vocab: Vocabulary | None = None
-        self._papers: dict[Path, tuple[str, Paper]] = {}  # page file -> (its text, its row)
+        self._papers: PageMemo[Paper] = PageMemo()  # a row depends on the page's file name and text only
         self.cells = Cells()
-        self.built = 0  # rows built since the memo was made
+
+    @property
+    def built(self) -> int:
+        """Rows built since the memo was made."""
+        return self._papers.built
 
     def papers(self, pages: list[Page], vocab: Vocabulary) -> list[Paper]:
         """The rows of ``pages``, resolved against ``vocab``: those of the last build for unchanged pages."""
         if self._vocab is None or self._vocab != vocab:  # a vocabulary edit can change every row
-            self._vocab, self._papers, self.cells = vocab, {}, Cells()
-        kept, papers = self._papers, []
-        for page in pages:
-            found = kept.get(page.path)
-            if found is None or found[0] != page.text:  # a row depends on the page's file name and text only
-                found = kept[page.path] = (page.text, paper_of(page, vocab))
-                self.built += 1
-            papers.append(found[1])
-        if len(kept) != len(papers):  # pages deleted or renamed since the last build
-            wanted = {page.path for page in pages}
-            for path in [path for path in kept if path not in wanted]:
-                del kept[path]
+            self._vocab, self.cells = vocab, Cells()
+            self._papers.clear()
+        papers = [self._papers.get(page, lambda page: paper_of(page, vocab)) for page in pages]
+        if self._papers.keep_only(pages):  # pages deleted or renamed since the last build
             self.cells.keep_only({paper.slug for paper in papers})
         return papers
 
